@@ -1,0 +1,172 @@
+// The desired state: what HAProxy should serve, normalised and sorted so that
+// equal inputs give equal values whatever the order of files, documents,
+// rules or members. Rendering and planning both start from it.
+import { parseBind } from './bind.js';
+import type { BackendManifest, FrontendManifest, Health, Keepalive, Member, MemberMap, Mode, Rule } from './model.js';
+import { aclName, serverAddress, serverName } from './names.js';
+
+export interface DesiredRule {
+  acl: string;
+  /** HAProxy fetch and match, e.g. path_beg or hdr_dom(host). */
+  criterion: string;
+  value: string;
+  backend: string;
+  type: Rule['type'];
+  operation: Rule['operation'];
+}
+
+export interface DesiredFrontend {
+  name: string;
+  mode: Mode;
+  keepalive: Keepalive;
+  binds: string[];
+  defaultBackend: string;
+  rules: DesiredRule[];
+  natives: string[];
+}
+
+export interface DesiredServer {
+  name: string;
+  host: string;
+  port: number;
+  /** host:port as HAProxy reads it ([v6]:port for IPv6). */
+  address: string;
+  weight?: number;
+}
+
+export interface DesiredBackend {
+  name: string;
+  type: 'dynamic' | 'static';
+  mode: Mode;
+  balance: string;
+  host: string | null;
+  /** HTTP check, only in http mode. */
+  health?: Health;
+  /** Milliseconds between checks of each server (health.interval, or 2000 as the original). */
+  checkInterval: number;
+  natives: string[];
+  servers: DesiredServer[];
+}
+
+export interface DesiredState {
+  frontends: DesiredFrontend[];
+  backends: DesiredBackend[];
+}
+
+export const DEFAULT_CHECK_INTERVAL_MS = 2000;
+
+const byName = <T extends { name: string }>(a: T, b: T): number => compareStrings(a.name, b.name);
+
+/** Code-unit order: independent of locale, so the bytes are the same on every machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Rule precedence, since rules are evaluated in the order they are written
+ * and that order must not depend on file layout: header rules first (a Host
+ * rule selects a whole site), then exact matches, then prefixes longest
+ * first, then regular expressions. Ties break on the content.
+ */
+const RULE_CLASS: Record<Rule['operation'], number> = {
+  hdr_dom: 0,
+  path: 1,
+  url: 1,
+  path_beg: 2,
+  url_beg: 2,
+  path_reg: 3,
+  url_reg: 3,
+};
+
+export function compareRules(a: DesiredRule, b: DesiredRule): number {
+  return (
+    RULE_CLASS[a.operation] - RULE_CLASS[b.operation] ||
+    (RULE_CLASS[a.operation] === 2 ? b.value.length - a.value.length : 0) ||
+    compareStrings(a.criterion, b.criterion) ||
+    compareStrings(a.value, b.value) ||
+    compareStrings(a.backend, b.backend)
+  );
+}
+
+function desiredRule(rule: Rule): DesiredRule {
+  const header = rule.header?.toLowerCase();
+  return {
+    acl: aclName(rule),
+    criterion: rule.type === 'header' ? `${rule.operation}(${header ?? 'host'})` : rule.operation,
+    value: rule.value,
+    backend: rule.backend,
+    type: rule.type,
+    operation: rule.operation,
+  };
+}
+
+function desiredFrontend(f: FrontendManifest): DesiredFrontend {
+  const rules = new Map<string, DesiredRule>();
+  for (const r of f.spec.rules) {
+    const d = desiredRule(r);
+    rules.set(`${d.acl}\0${d.backend}`, d); // an exact repeat of a rule adds nothing
+  }
+  const binds = [...new Set(parseBind(f.spec.bind).addresses.map((a) => a.text))].sort(compareStrings);
+  return {
+    name: f.metadata.name,
+    mode: f.spec.mode,
+    keepalive: f.spec.keepalive,
+    binds,
+    defaultBackend: f.spec.backend,
+    rules: [...rules.values()].sort(compareRules),
+    natives: [...f.spec.natives],
+  };
+}
+
+function compareServers(a: DesiredServer, b: DesiredServer): number {
+  return compareStrings(a.host, b.host) || a.port - b.port;
+}
+
+/** Servers of a backend from member records: deduplicated by host:port, sorted. */
+export function desiredServers(backend: string, members: readonly Member[]): DesiredServer[] {
+  const servers = new Map<string, DesiredServer>();
+  for (const m of members) {
+    const host = m.host.toLowerCase();
+    const server: DesiredServer = {
+      name: serverName(backend, host, m.port),
+      host,
+      port: m.port,
+      address: serverAddress(host, m.port),
+      ...(m.weight === undefined ? {} : { weight: m.weight }),
+    };
+    const prev = servers.get(server.name);
+    // Duplicates can only come from a registry listing one instance twice; keep the larger weight so the result does not depend on order.
+    if (prev === undefined || (server.weight ?? 1) > (prev.weight ?? 1)) servers.set(server.name, server);
+  }
+  return [...servers.values()].sort(compareServers);
+}
+
+function desiredBackend(b: BackendManifest, members: MemberMap): DesiredBackend {
+  const name = b.metadata.name;
+  const spec = b.spec;
+  // hasOwn: a backend may be called 'constructor' and must not find Object.prototype's.
+  const source = spec.type === 'static' ? spec.members : Object.hasOwn(members, name) ? (members[name] ?? []) : [];
+  return {
+    name,
+    type: spec.type,
+    mode: spec.mode,
+    balance: spec.balance,
+    host: spec.host,
+    ...(spec.health !== undefined && spec.mode === 'http' ? { health: { ...spec.health } } : {}),
+    checkInterval: spec.health?.interval ?? DEFAULT_CHECK_INTERVAL_MS,
+    natives: [...spec.natives],
+    servers: desiredServers(name, source),
+  };
+}
+
+/** Desired state from valid manifests and the members of dynamic backends (keyed by backend name). */
+export function buildDesiredState(
+  frontends: readonly FrontendManifest[],
+  backends: readonly BackendManifest[],
+  members: MemberMap,
+): DesiredState {
+  return {
+    frontends: frontends.map(desiredFrontend).sort(byName),
+    backends: backends.map((b) => desiredBackend(b, members)).sort(byName),
+  };
+}

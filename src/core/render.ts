@@ -1,0 +1,182 @@
+// Desired state → haproxy.cfg text through a mustache template. Pure: the
+// caller supplies the template text. Values are not escaped: every string in
+// the view was validated (or built) so that it cannot end a directive, and
+// rule values, the one free-form field, are rendered single-quoted.
+import Mustache from 'mustache';
+import { parseBind } from './bind.js';
+import type { DesiredState } from './desired-state.js';
+import type { Issue } from './issues.js';
+
+/** What HAProxy version-dependent directives the target binary supports. */
+export interface HaproxyFeatures {
+  /** `option idle-close-on-response` (HAProxy 2.6+, some 2.4 builds). */
+  idleCloseOnResponse: boolean;
+}
+
+export const MODERN_HAPROXY: HaproxyFeatures = { idleCloseOnResponse: true };
+
+export interface RenderOptions {
+  /** Path of the stats/runtime socket (level admin). */
+  statsSocketPath: string;
+  /** Address of an HTTP stats page, e.g. 127.0.0.1:1988; none unless set. */
+  statsBind?: string;
+  /** Bound on how long old workers live after a reload, e.g. 5m. */
+  hardStopAfter?: string;
+  /** Old workers surviving more reloads than this are stopped. */
+  mworkerMaxReloads?: number;
+  maxconn?: number;
+  features?: HaproxyFeatures;
+}
+
+export interface ServerView {
+  name: string;
+  address: string;
+  host: string;
+  port: number;
+  interval: number;
+  hasWeight: boolean;
+  weight: number;
+}
+
+export interface BackendView {
+  name: string;
+  type: string;
+  mode: string;
+  isHttp: boolean;
+  balance: string;
+  hostHeader: string | null;
+  httpCheck: { method: string; uri: string; version: string; hdrHost: string | null } | null;
+  checkInterval: number;
+  natives: string[];
+  servers: ServerView[];
+}
+
+export interface FrontendView {
+  name: string;
+  mode: string;
+  isHttp: boolean;
+  binds: string[];
+  options: string[];
+  acls: { name: string; criterion: string; value: string; quotedValue: string }[];
+  useBackends: { backend: string; acl: string }[];
+  defaultBackend: string;
+  natives: string[];
+}
+
+/** The view a template receives; documented in docs/templates.md. */
+export interface ConfigView {
+  global: {
+    statsSocketPath: string;
+    maxconn: number;
+    hardStopAfter: string | null;
+    mworkerMaxReloads: number | null;
+  };
+  features: HaproxyFeatures;
+  stats: { bind: string } | null;
+  frontends: FrontendView[];
+  backends: BackendView[];
+}
+
+const KEEPALIVE_OPTIONS: Record<string, string[]> = {
+  default: [],
+  close: ['option httpclose'],
+  'server-close': ['option http-server-close'],
+};
+
+export function buildView(state: DesiredState, options: RenderOptions): ConfigView {
+  return {
+    global: {
+      statsSocketPath: options.statsSocketPath,
+      maxconn: options.maxconn ?? 4096,
+      hardStopAfter: options.hardStopAfter ?? null,
+      mworkerMaxReloads: options.mworkerMaxReloads ?? null,
+    },
+    features: options.features ?? MODERN_HAPROXY,
+    stats: options.statsBind === undefined ? null : { bind: options.statsBind },
+    frontends: state.frontends.map((f) => ({
+      name: f.name,
+      mode: f.mode,
+      isHttp: f.mode === 'http',
+      binds: f.binds,
+      options: f.mode === 'http' ? (KEEPALIVE_OPTIONS[f.keepalive] ?? []) : [],
+      acls: f.rules.map((r) => ({ name: r.acl, criterion: r.criterion, value: r.value, quotedValue: `'${r.value}'` })),
+      useBackends: f.rules.map((r) => ({ backend: r.backend, acl: r.acl })),
+      defaultBackend: f.defaultBackend,
+      natives: f.natives,
+    })),
+    backends: state.backends.map((b) => ({
+      name: b.name,
+      type: b.type,
+      mode: b.mode,
+      isHttp: b.mode === 'http',
+      balance: b.balance,
+      hostHeader: b.mode === 'http' ? b.host : null,
+      httpCheck:
+        b.health === undefined
+          ? null
+          : { method: b.health.method, uri: b.health.uri, version: b.health.httpVersion, hdrHost: b.host },
+      checkInterval: b.checkInterval,
+      natives: b.natives,
+      servers: b.servers.map((s) => ({
+        name: s.name,
+        address: s.address,
+        host: s.host,
+        port: s.port,
+        interval: b.checkInterval,
+        hasWeight: s.weight !== undefined,
+        weight: s.weight ?? 1,
+      })),
+    })),
+  };
+}
+
+// Rendered output is configuration, not HTML.
+const noEscape = (value: unknown): string => String(value);
+
+/** Renders the config; throws if the template does not parse (see checkTemplate). */
+export function renderConfig(template: string, state: DesiredState, options: RenderOptions): string {
+  return Mustache.render(template, buildView(state, options), {}, { escape: noEscape });
+}
+
+/** Template problems as issues, so a bad custom template is reported, not thrown. */
+export function checkTemplate(template: string, file: string): Issue[] {
+  try {
+    Mustache.parse(template);
+    return [];
+  } catch (err) {
+    return [{ code: 'template', file, path: '', message: `template does not parse: ${(err as Error).message}` }];
+  }
+}
+
+// Control characters are exactly what this must refuse.
+// eslint-disable-next-line no-control-regex
+const SAFE_PATH = /^[^\s'"#\\\u0000-\u001f\u007f]+$/;
+const DURATION = /^[0-9]+(?:us|ms|s|m|h|d)?$/;
+
+/** Checks options that end up in the config, since they too must not inject syntax. */
+export function checkRenderOptions(options: RenderOptions): Issue[] {
+  const issues: Issue[] = [];
+  const bad = (path: string, message: string): void => {
+    issues.push({ code: 'invalid-option', path, message });
+  };
+  if (!SAFE_PATH.test(options.statsSocketPath)) {
+    bad('haproxySocketPath', 'must be a path without spaces, quotes, backslashes, # or control characters');
+  }
+  if (options.statsBind !== undefined) {
+    const parsed = /^(?:\*|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/.test(options.statsBind)
+      ? parseBind(options.statsBind)
+      : undefined;
+    if (parsed === undefined || parsed.badPort !== undefined)
+      bad('statsBind', 'must be one address:port, e.g. 127.0.0.1:1988');
+  }
+  if (options.hardStopAfter !== undefined && !DURATION.test(options.hardStopAfter)) {
+    bad('hardStopAfter', 'must be an HAProxy duration such as 30s, 5m or 1h');
+  }
+  for (const [path, value] of [
+    ['mworkerMaxReloads', options.mworkerMaxReloads],
+    ['maxconn', options.maxconn],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) bad(path, 'must be a positive integer');
+  }
+  return issues;
+}
