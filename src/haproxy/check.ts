@@ -1,0 +1,89 @@
+// `haproxy -c`: the authority on whether a config is acceptable to the
+// binary that will run it.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { HaproxyFeatures } from '../core/render.js';
+
+const run = promisify(execFile);
+
+export interface CheckMessage {
+  line?: number;
+  message: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Everything haproxy printed. */
+  output: string;
+  /** ALERT lines, with the config line they name. */
+  errors: CheckMessage[];
+}
+
+const ALERT = /\[ALERT\][^:]*:\s*(?:config\s*:\s*)?(?:parsing \[[^:\]]*:(\d+)\]\s*:\s*)?(.*)$/;
+
+/** Parses haproxy's ALERT lines into line + message. */
+export function parseCheckOutput(output: string): CheckMessage[] {
+  const errors: CheckMessage[] = [];
+  for (const raw of output.split('\n')) {
+    const m = ALERT.exec(raw);
+    if (m === null) continue;
+    const message = (m[2] ?? '').trim();
+    if (message === '') continue;
+    errors.push(m[1] === undefined ? { message } : { line: Number(m[1]), message });
+  }
+  return errors;
+}
+
+/** Runs `haproxy -c -f file`; warnings are not errors. */
+export async function checkConfigFile(haproxyBin: string, file: string): Promise<CheckResult> {
+  try {
+    const { stdout, stderr } = await run(haproxyBin, ['-c', '-f', file], {
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { ok: true, output: stdout + stderr, errors: [] };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw new Error(`haproxy binary not found: ${haproxyBin}`, { cause: err });
+    const output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+    const errors = parseCheckOutput(output);
+    return { ok: false, output, errors: errors.length > 0 ? errors : [{ message: output.trim() || e.message }] };
+  }
+}
+
+/** Checks config text by writing it to a temporary file first. */
+export async function checkConfigText(haproxyBin: string, text: string): Promise<CheckResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-check-'));
+  try {
+    const file = path.join(dir, 'haproxy.cfg');
+    await writeFile(file, text);
+    return await checkConfigFile(haproxyBin, file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Version of the haproxy binary, e.g. [2, 6, 12]. */
+export async function haproxyVersion(haproxyBin: string): Promise<[number, number, number]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(haproxyBin, ['-v'], { timeout: 10_000 }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`haproxy binary not found: ${haproxyBin}`, { cause: err });
+    }
+    throw err;
+  }
+  const m = /version (\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
+  if (m === null) throw new Error(`cannot read the version of ${haproxyBin} from: ${stdout.trim()}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+/** Directives the binary supports, by version. */
+export function featuresOf(version: readonly number[]): HaproxyFeatures {
+  const [major = 0, minor = 0] = version;
+  return { idleCloseOnResponse: major > 2 || (major === 2 && minor >= 6) };
+}

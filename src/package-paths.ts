@@ -1,0 +1,17 @@
+// Where the package's own files are, from both src/ (tsx) and dist/src/ (built).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('aqueduct: cannot find the package root');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PACKAGE_ROOT = findPackageRoot();
+export const DEFAULT_TEMPLATE_FILE = path.join(PACKAGE_ROOT, 'templates', 'haproxy.cfg.mustache');
