@@ -1,0 +1,116 @@
+// Starting real processes for tests: haproxy, echo servers, free ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+
+export const HAPROXY_BIN = process.env['HAPROXY_BIN'] ?? 'haproxy';
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface EchoServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP server answering {server, host, path} as JSON, like examples/echo-server.mjs. */
+export async function startEchoServer(name: string, port = 0): Promise<EchoServer> {
+  const server = http.createServer((req, res) => {
+    const body = JSON.stringify({ server: name, host: req.headers.host ?? null, path: req.url });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const actual = (server.address() as net.AddressInfo).port;
+  return {
+    port: actual,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close').catch(() => undefined);
+    },
+  };
+}
+
+/** Resolves once something accepts connections on the port, or rejects after timeoutMs. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface HaproxyProcess {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `haproxy -W -db -f cfg` in the foreground and waits for the given port. */
+export async function startHaproxy(cfgFile: string, waitPort: number): Promise<HaproxyProcess> {
+  const child = spawn(HAPROXY_BIN, ['-W', '-db', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`haproxy exited with ${String(code)}: ${output}`);
+  });
+  await Promise.race([waitForPort(waitPort), exited]);
+  exited.catch(() => undefined);
+  return {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** GET through HAProxy with a Host header; resolves to the echo server's JSON. */
+export async function getJson(
+  port: number,
+  path: string,
+  host = 'localhost',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let data = '';
+      res.on('data', (d: Buffer) => (data += d.toString()));
+      res.on('end', () => {
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse(data) as Record<string, unknown>;
+        } catch {
+          body = { raw: data };
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('request timed out')));
+    req.end();
+  });
+}

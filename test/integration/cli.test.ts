@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { cp, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseAllDocuments, stringify } from 'yaml';
+import { checkConfigText } from '../../src/haproxy/check.js';
+import { runCli, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { HAPROXY_BIN } from '../helpers/haproxy.js';
+
+const EXAMPLES = path.join(ROOT, 'examples', 'manifests');
+const EVERY_FIELD = path.join(ROOT, 'test', 'golden', 'every-field');
+
+async function copyOf(dir: string): Promise<string> {
+  const copy = await tempDir();
+  await cp(dir, copy, { recursive: true });
+  return copy;
+}
+
+describe('aqueduct validate', () => {
+  it('exits 0 on the bundled examples', async () => {
+    const r = await runCli(['validate', EXAMPLES]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 objects valid \(1 frontends, 2 backends\)/);
+  });
+
+  it('exits 1 naming the file and the field of one broken field', async () => {
+    const dir = await copyOf(EXAMPLES);
+    const file = path.join(dir, 'backends', 'live.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('balance: roundrobin', 'balance: fastest'));
+    const r = await runCli(['validate', dir]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^backends\/live\.yaml:7:3 \(document 1\) Backend\/live spec\.balance: must be an HAProxy balance algorithm/m,
+    );
+    // The frontend routes to the broken backend, so it is reported too.
+    assert.match(r.stderr, /Frontend\/myapp spec\.backend: backend 'live' is not defined \(or is invalid\)/);
+  });
+
+  it('prints machine-readable results with --json', async () => {
+    const dir = await copyOf(EXAMPLES);
+    await writeFile(
+      path.join(dir, 'extra.yaml'),
+      'apiVersion: aqueduct/v1\nkind: Backend\nmetadata: {name: x}\nspec: {type: static, mode: udp}\n',
+    );
+    const r = await runCli(['validate', '--json', dir]);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      objects: { kind: string; name: string }[];
+      issues: { file: string; path: string; code: string }[];
+    };
+    assert.equal(out.ok, false);
+    assert.equal(out.objects.length, 3);
+    assert.deepEqual(
+      out.issues.map((i) => [i.file, i.path, i.code]),
+      [['extra.yaml', 'spec.mode', 'schema']],
+    );
+  });
+
+  it('exits 2 with a clear message for a missing directory and for bad usage', async () => {
+    const missing = await runCli(['validate', '/nonexistent/manifests']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /manifests directory not found: \/nonexistent\/manifests/);
+    const usage = await runCli(['frobnicate']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /unknown command 'frobnicate'/);
+  });
+});
+
+describe('aqueduct render', () => {
+  it('renders the examples to a config haproxy -c accepts', async () => {
+    const r = await runCli(['render', EXAMPLES]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^frontend myapp$/m);
+    const check = await checkConfigText(HAPROXY_BIN, r.stdout);
+    assert.ok(check.ok, check.output);
+  });
+
+  it('renders the same bytes with files renamed and moved and rules and members reordered', async () => {
+    const original = await runCli([
+      'render',
+      path.join(EVERY_FIELD, 'manifests'),
+      '--members',
+      path.join(EVERY_FIELD, 'members.json'),
+    ]);
+    assert.equal(original.code, 0, original.stderr);
+    const dir = await copyOf(path.join(EVERY_FIELD, 'manifests'));
+    await rename(path.join(dir, 'frontends', 'all.yaml'), path.join(dir, 'zz-moved.yml'));
+    for (const name of await readdir(path.join(dir, 'backends'))) {
+      await rename(path.join(dir, 'backends', name), path.join(dir, `renamed-${name}`));
+    }
+    const fe = path.join(dir, 'zz-moved.yml');
+    const docs = parseAllDocuments(await readFile(fe, 'utf8')).map((d) => d.toJS() as { spec: { rules?: unknown[] } });
+    for (const d of docs) d.spec.rules?.reverse();
+    await writeFile(
+      fe,
+      docs
+        .reverse()
+        .map((d) => stringify(d))
+        .join('---\n'),
+    );
+    const live = path.join(dir, 'renamed-live.yaml');
+    const liveDoc = parseAllDocuments(await readFile(live, 'utf8'))[0]?.toJS() as { spec: { members: unknown[] } };
+    liveDoc.spec.members.reverse();
+    await writeFile(live, stringify(liveDoc));
+    const again = await runCli(['render', dir, '--members', path.join(EVERY_FIELD, 'members.json')]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, original.stdout);
+    assert.equal(
+      again.stdout,
+      await readFile(path.join(EVERY_FIELD, 'expected.cfg'), 'utf8').then((t) =>
+        t.replace('/tmp/aqueduct-test.sock', '/tmp/haproxy.status.sock'),
+      ),
+    );
+  });
+
+  it('uses --haproxySocketPath, --statsBind and a custom --templateFile', async () => {
+    const dir = await tempDir();
+    const template = path.join(dir, 'custom.mustache');
+    await writeFile(
+      template,
+      'stats {{global.statsSocketPath}}\n{{#stats}}page {{bind}}\n{{/stats}}{{#backends}}backend {{name}} has {{servers.length}} servers\n{{/backends}}',
+    );
+    const r = await runCli([
+      'render',
+      EXAMPLES,
+      '--templateFile',
+      template,
+      '--haproxySocketPath',
+      '/run/x.sock',
+      '--statsBind',
+      '127.0.0.1:1988',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      'stats /run/x.sock\npage 127.0.0.1:1988\nbackend live has 2 servers\nbackend staged has 2 servers\n',
+    );
+  });
+
+  it('takes options from AQUEDUCT_* environment variables', async () => {
+    const r = await runCli(['render', EXAMPLES], { env: { AQUEDUCT_HAPROXY_SOCKET_PATH: '/run/env.sock' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /stats socket \/run\/env\.sock /);
+  });
+
+  it('refuses an unsafe socket path, a broken template and an invalid members file with exit 2', async () => {
+    const dir = await tempDir();
+    const unsafe = await runCli(['render', EXAMPLES, '--haproxySocketPath', '/tmp/a b.sock']);
+    assert.equal(unsafe.code, 2);
+    assert.match(unsafe.stderr, /haproxySocketPath: must be a path without spaces/);
+    assert.equal(unsafe.stdout, '');
+    const template = path.join(dir, 'bad.mustache');
+    await writeFile(template, '{{#backends}}');
+    const broken = await runCli(['render', EXAMPLES, '--templateFile', template]);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /bad\.mustache template does not parse: Unclosed section "backends"/);
+    const members = path.join(dir, 'members.json');
+    await writeFile(members, JSON.stringify({ live: [{ host: '10.0.0.1\nlisten x', port: 80 }] }));
+    const bad = await runCli(['render', EXAMPLES, '--members', members]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /members\.json live\[0\]\.host: must be a host name/);
+  });
+
+  it('still renders the valid objects when some are invalid, exiting 1', async () => {
+    const dir = await copyOf(EXAMPLES);
+    await writeFile(
+      path.join(dir, 'bad.yaml'),
+      'apiVersion: aqueduct/v1\nkind: Backend\nmetadata: {name: x}\nspec: {type: static, mode: udp}\n',
+    );
+    const r = await runCli(['render', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^backend live$/m);
+    assert.match(r.stderr, /bad\.yaml.*spec\.mode/);
+  });
+});

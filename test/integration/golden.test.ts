@@ -1,0 +1,43 @@
+// Golden configs: each directory under test/golden holds manifests (and
+// members.json for dynamic backends) and the exact config they must render
+// to. Every expected config is also checked by the real haproxy -c.
+// UPDATE_GOLDEN=1 rewrites the expected files after a deliberate change.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { buildDesiredState } from '../../src/core/desired-state.js';
+import { renderConfig } from '../../src/core/render.js';
+import { checkConfigFile } from '../../src/haproxy/check.js';
+import { loadManifestDir } from '../../src/sources/manifest-dir.js';
+import { readMembersFile } from '../../src/sources/members-file.js';
+import { HAPROXY_BIN } from '../helpers/haproxy.js';
+import { DEFAULT_TEMPLATE, TEST_RENDER_OPTIONS } from '../helpers/render.js';
+
+const GOLDEN = path.join(import.meta.dirname, '..', 'golden');
+
+describe('golden configs', () => {
+  const cases = readdirSync(GOLDEN).filter((d) => existsSync(path.join(GOLDEN, d, 'manifests')));
+  it('has cases', () => assert.ok(cases.length >= 3));
+  for (const name of cases) {
+    it(name, async () => {
+      const dir = path.join(GOLDEN, name);
+      const set = await loadManifestDir(path.join(dir, 'manifests'));
+      assert.deepEqual(set.issues, []);
+      const membersFile = path.join(dir, 'members.json');
+      const members = existsSync(membersFile) ? await readMembersFile(membersFile) : { members: {}, issues: [] };
+      assert.deepEqual(members.issues, []);
+      const state = buildDesiredState(
+        set.frontends.map((f) => f.manifest),
+        set.backends.map((b) => b.manifest),
+        members.members,
+      );
+      const config = renderConfig(DEFAULT_TEMPLATE, state, TEST_RENDER_OPTIONS);
+      const expectedFile = path.join(dir, 'expected.cfg');
+      if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(expectedFile, config);
+      assert.equal(config, readFileSync(expectedFile, 'utf8'));
+      const check = await checkConfigFile(HAPROXY_BIN, expectedFile);
+      assert.ok(check.ok, check.output);
+    });
+  }
+});

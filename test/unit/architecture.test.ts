@@ -1,0 +1,52 @@
+// The pure core is enforced by a lint rule; this checks the rule bites.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ESLint } from 'eslint';
+
+async function lintAs(filePath: string, code: string): Promise<string[]> {
+  const eslint = new ESLint();
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).map((m) => `${m.ruleId ?? ''}: ${m.message}`);
+}
+
+describe('architecture', () => {
+  it('forbids file, process, network and timer access in src/core', async () => {
+    for (const code of [
+      "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+      "import { spawn } from 'child_process';\nexport const x = spawn;\n",
+      "import net from 'node:net';\nexport const x = net;\n",
+      "import { x } from '../sources/manifest-dir.js';\nexport const y = x;\n",
+      'export const x = (): number => Date.now();\n',
+      'export const x = (): unknown => setTimeout(() => undefined, 1);\n',
+      'export const x = (): unknown => process.env;\n',
+    ]) {
+      const messages = await lintAs('src/core/example.ts', code);
+      assert.ok(
+        messages.some((m) => m.startsWith('no-restricted-imports') || m.startsWith('no-restricted-globals')),
+        `${code} → ${messages.join('; ')}`,
+      );
+    }
+  });
+
+  it('allows the same imports outside src/core, and schemas inside it', async () => {
+    assert.deepEqual(
+      await lintAs(
+        'src/sources/example.ts',
+        "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await lintAs(
+        'src/core/example.ts',
+        "import s from '../../schemas/common.schema.json' with { type: 'json' };\nexport const x = s;\n",
+      ),
+      [],
+    );
+  });
+
+  it('forbids any', async () => {
+    const messages = await lintAs('src/sources/example.ts', 'export const x = (a: any): unknown => a;\n');
+    assert.ok(messages.some((m) => m.startsWith('@typescript-eslint/no-explicit-any')));
+  });
+});
