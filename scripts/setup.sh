@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what Aqueduct and its tests need on a Debian machine: haproxy from
+# apt when it is missing, then the locked npm packages and a build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+haproxy -v | head -n 1
+
+npm ci --no-audit --no-fund
+npm run build
