@@ -1,0 +1,39 @@
+// Maps haproxy -c complaints about the rendered config back to the manifest
+// object that produced the offending line.
+import type { CheckMessageLike } from './types-check.js';
+
+export interface SourceLookup {
+  (kind: 'Frontend' | 'Backend', name: string): string | undefined;
+}
+
+/** The section ("backend live") a line of the config belongs to. */
+export function sectionAtLine(config: string, line: number): { kind: string; name: string } | undefined {
+  const lines = config.split('\n');
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const m = /^(global|defaults|frontend|backend|listen)\b\s*(\S*)/.exec(lines[i] ?? '');
+    if (m !== null) return { kind: m[1] as string, name: m[2] ?? '' };
+  }
+  return undefined;
+}
+
+/** "backends/live.yaml Backend/live: <haproxy message>" where the line can be traced, else the message. */
+export function describeCheckErrors(
+  config: string,
+  errors: readonly CheckMessageLike[],
+  sourceOf: SourceLookup,
+): string[] {
+  // The closing summary lines repeat what the others said.
+  const useful = errors.filter(
+    (e) => !/^(Error\(s\) found in configuration file|Fatal errors found in configuration)/.test(e.message),
+  );
+  return (useful.length > 0 ? useful : errors).map((e) => {
+    if (e.line === undefined) return e.message;
+    const section = sectionAtLine(config, e.line);
+    if (section?.kind === 'frontend' || section?.kind === 'backend') {
+      const kind = section.kind === 'frontend' ? 'Frontend' : 'Backend';
+      const file = sourceOf(kind, section.name);
+      return `${file === undefined ? '' : `${file} `}${kind}/${section.name}: ${e.message} (config line ${e.line})`;
+    }
+    return `config line ${e.line}: ${e.message}`;
+  });
+}

@@ -1,0 +1,106 @@
+// Planning: how to go from the config HAProxy serves to the candidate.
+//   noop     the bytes are equal: nothing to write, nothing to reload;
+//   runtime  only servers (or their weights) changed, in backends whose
+//            balance algorithm allows it: runtime API commands, plus the new
+//            file written without a reload;
+//   reload   anything else.
+import { parseSections, serverArg, supportsRuntimeServers, type Section, type ServerLine } from './config-sections.js';
+import type { DesiredState } from './desired-state.js';
+
+export type RuntimeOp =
+  | { op: 'add'; backend: string; server: string; address: string; args: string[] }
+  | { op: 'remove'; backend: string; server: string }
+  | { op: 'set-weight'; backend: string; server: string; weight: number }
+  /** Clears a maintenance or drain state set by someone else (drift repair). */
+  | { op: 'ready'; backend: string; server: string };
+
+export type Plan =
+  | { kind: 'noop'; reasons: string[] }
+  | { kind: 'runtime'; ops: RuntimeOp[]; reasons: string[] }
+  | { kind: 'reload'; reasons: string[] };
+
+const withoutWeight = (s: ServerLine): string => {
+  const args = [...s.args];
+  const i = args.indexOf('weight');
+  if (i !== -1) args.splice(i, 2);
+  return `${s.address} ${args.join(' ')}`;
+};
+
+function serverOps(before: Section, after: Section, reasons: string[]): RuntimeOp[] | undefined {
+  const ops: RuntimeOp[] = [];
+  const backend = after.name;
+  for (const [name, old] of before.servers) {
+    const next = after.servers.get(name);
+    if (next === undefined) {
+      ops.push({ op: 'remove', backend, server: name });
+    } else if (withoutWeight(old) !== withoutWeight(next)) {
+      reasons.push(`${after.header}: server ${name} changed options`);
+      return undefined;
+    } else {
+      const w0 = serverArg(old, 'weight') ?? '1';
+      const w1 = serverArg(next, 'weight') ?? '1';
+      if (w0 !== w1) ops.push({ op: 'set-weight', backend, server: name, weight: Number(w1) });
+    }
+  }
+  for (const [name, next] of after.servers) {
+    if (!before.servers.has(name))
+      ops.push({ op: 'add', backend, server: name, address: next.address, args: next.args });
+  }
+  if (ops.length > 0 && !supportsRuntimeServers(after)) {
+    reasons.push(`${after.header}: its balance algorithm cannot change servers at runtime`);
+    return undefined;
+  }
+  return ops;
+}
+
+/** Compares the applied config (undefined when none) with the candidate. */
+export function planChanges(applied: string | undefined, candidate: string): Plan {
+  if (applied === undefined) return { kind: 'reload', reasons: ['no config applied yet'] };
+  if (applied === candidate) return { kind: 'noop', reasons: ['config unchanged'] };
+  const before = parseSections(applied);
+  const after = parseSections(candidate);
+  const reasons: string[] = [];
+  const beforeHeaders = before.map((s) => s.header);
+  const afterHeaders = after.map((s) => s.header);
+  if (beforeHeaders.join('\n') !== afterHeaders.join('\n')) {
+    const added = afterHeaders.filter((h) => !beforeHeaders.includes(h));
+    const removed = beforeHeaders.filter((h) => !afterHeaders.includes(h));
+    for (const h of added) reasons.push(`added ${h}`);
+    for (const h of removed) reasons.push(`removed ${h}`);
+    if (added.length === 0 && removed.length === 0) reasons.push('sections reordered');
+    return { kind: 'reload', reasons };
+  }
+  const ops: RuntimeOp[] = [];
+  let structural = false;
+  before.forEach((b, i) => {
+    const a = after[i] as Section;
+    if (b.lines.join('\n') !== a.lines.join('\n')) {
+      reasons.push(`${a.header || 'top of file'} changed`);
+      structural = true;
+      return;
+    }
+    const serverChanges = serverOps(b, a, reasons);
+    if (serverChanges === undefined) structural = true;
+    else ops.push(...serverChanges);
+  });
+  if (structural) return { kind: 'reload', reasons };
+  const counts = { add: 0, remove: 0, 'set-weight': 0, ready: 0 };
+  for (const op of ops) counts[op.op]++;
+  const summary = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return { kind: 'runtime', ops, reasons: summary.length > 0 ? [`servers: ${summary.join(', ')}`] : ['comments only'] };
+}
+
+/**
+ * The applied structure with the desired servers: what can be served through
+ * the runtime API right away while a structural change waits for the reload
+ * budget. Backends that are new or gone keep their applied form.
+ */
+export function withDesiredServers(applied: DesiredState, desired: DesiredState): DesiredState {
+  const servers = new Map(desired.backends.map((b) => [b.name, b.servers]));
+  return {
+    frontends: applied.frontends,
+    backends: applied.backends.map((b) => ({ ...b, servers: servers.get(b.name) ?? b.servers })),
+  };
+}
