@@ -2,8 +2,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIo, type Io } from './io.js';
+import { parseInteger, resolveRunConfig, type ValueSource } from './config.js';
+import { AqueductError } from './core/issues.js';
+import { createLogger } from './log.js';
+import { startAqueduct } from './main.js';
+import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
 import { DEFAULT_TEMPLATE_FILE, PACKAGE_ROOT } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
 
@@ -29,7 +34,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version(VERSION)
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(add --help for usage)');
 
   program
     .command('validate')
@@ -70,21 +75,81 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       },
     );
 
+  const run = program
+    .command('run')
+    .description(
+      'keep a real HAProxy in line with the manifests: watch, plan, check, apply (what thalassa-aqueduct does)',
+    );
+  for (const spec of RUN_OPTIONS) run.addOption(optionFor(spec));
+  run.action(async (_opts: unknown, cmd: Command) => {
+    const config = resolveRunConfig(cmd.opts(), (flag) => cmd.getOptionValueSource(flag) as ValueSource, process.env);
+    const log = createLogger({ debug: config.debug, ...(config.label === undefined ? {} : { label: config.label }) });
+    const aqueduct = await startAqueduct(config, log);
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        log.info({ signal }, 'signal received');
+        void aqueduct.stop().then(resolve);
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    });
+    setExit(0);
+  });
+
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code. */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+/** A commander option from its spec: flag, env var, default, choices, integer parsing. */
+function optionFor(spec: OptionSpec): Option {
+  if (spec.type === 'boolean') {
+    // Booleans read their env var in resolveRunConfig, which understands "false" and "0".
+    return new Option(`--${spec.flag}`, `${spec.description} [env: ${envName(spec.flag)}]`);
+  }
+  const option = new Option(`--${spec.flag} <${spec.type === 'integer' ? 'n' : 'value'}>`, spec.description).env(
+    envName(spec.flag),
+  );
+  if (spec.default !== undefined) option.default(spec.default);
+  if (spec.choices !== undefined) option.choices(spec.choices);
+  if (spec.type === 'integer') {
+    option.argParser((raw: string) => {
+      try {
+        return parseInteger(
+          spec.flag,
+          raw,
+          spec.flag.endsWith('Port') || spec.flag === 'port' ? 1 : 0,
+          spec.flag.endsWith('Port') || spec.flag === 'port' ? 65535 : undefined,
+        );
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    });
+  }
+  return option;
+}
+
+/**
+ * Runs the CLI; resolves to the exit code. With defaultCommand (the
+ * thalassa-aqueduct binary), arguments that name no command run it, so the
+ * original's command lines work unchanged.
+ */
+export async function main(argv: readonly string[], io: Io = processIo, defaultCommand?: string): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => {
     code = c;
   });
+  let args = [...argv];
+  if (defaultCommand !== undefined) {
+    const first = args[2];
+    const known = program.commands.some((c) => c.name() === first);
+    const asks = first === '--version' || first === '-V' || first === 'help';
+    if (!known && !asks) args = [...args.slice(0, 2), defaultCommand, ...args.slice(2)];
+  }
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(args);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     io.err(`aqueduct: ${(err as Error).message}\n`);
-    return 2;
+    return err instanceof AqueductError ? 2 : 1;
   }
   return code;
 }

@@ -87,3 +87,9 @@ export function featuresOf(version: readonly number[]): HaproxyFeatures {
   const [major = 0, minor = 0] = version;
   return { idleCloseOnResponse: major > 2 || (major === 2 && minor >= 6) };
 }
+
+/** Checks config text written to a given path (kept for inspection after a rejection). */
+export async function checkConfigTextAt(haproxyBin: string, text: string, file: string): Promise<CheckResult> {
+  await writeFile(file, text);
+  return checkConfigFile(haproxyBin, file);
+}

@@ -1,0 +1,108 @@
+// The resolved configuration of `aqueduct run`: flags, environment and
+// defaults from options.ts, checked and given their final types.
+import path from 'node:path';
+import { AqueductError } from './core/issues.js';
+import type { HaproxyMode } from './haproxy/process.js';
+import { envName, RUN_OPTIONS } from './options.js';
+
+export interface RunConfig {
+  host: string;
+  port: number;
+  label?: string;
+  thalassaHost: string;
+  thalassaPort: number;
+  thalassaApiPort: number;
+  haproxySocketPath: string;
+  haproxyPidPath: string;
+  haproxyCfgPath: string;
+  templateFile?: string;
+  persistence?: string;
+  sudo: boolean;
+  debug: boolean;
+  manifests: string;
+  /** False when --manifests was left at its default: the directory may then be created. */
+  manifestsExplicit: boolean;
+  haproxyMode: HaproxyMode;
+  haproxyMasterSocket: string;
+  haproxyBin: string;
+  stateDir: string;
+  keepGenerations: number;
+  resyncInterval: number;
+  minReloadInterval: number;
+  drainTimeout: number;
+  hardStopAfter: string;
+  mworkerMaxReloads: number;
+  statsBind?: string;
+}
+
+export type ValueSource = 'cli' | 'env' | 'default' | undefined;
+
+const TRUE = /^(1|true|yes|on)$/i;
+const FALSE = /^(0|false|no|off|)$/i;
+
+/** Reads a boolean environment variable, refusing values that are neither true nor false. */
+export function envBoolean(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
+  const name = envName(flag);
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  if (TRUE.test(raw)) return true;
+  if (FALSE.test(raw)) return false;
+  throw new AqueductError('config', `${name}=${raw}: expected true or false`);
+}
+
+/** Parses an integer option value, naming the option in the error. */
+export function parseInteger(flag: string, raw: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new AqueductError('config', `--${flag} ${raw}: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function resolveRunConfig(
+  values: Record<string, unknown>,
+  sourceOf: (flag: string) => ValueSource,
+  env: NodeJS.ProcessEnv,
+): RunConfig {
+  const v = { ...values };
+  for (const spec of RUN_OPTIONS) {
+    if (spec.type !== 'boolean') continue;
+    if (sourceOf(spec.flag) !== 'cli') v[spec.flag] = envBoolean(env, spec.flag) ?? spec.default;
+  }
+  const str = (flag: string): string | undefined => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
+  const num = (flag: string): number => v[flag] as number;
+  const cfgPath = path.resolve(str('haproxyCfgPath') as string);
+  const masterExplicit = sourceOf('haproxyMasterSocket') === 'cli' || sourceOf('haproxyMasterSocket') === 'env';
+  const modeExplicit = sourceOf('haproxyMode') === 'cli' || sourceOf('haproxyMode') === 'env';
+  const mode = (modeExplicit ? str('haproxyMode') : masterExplicit ? 'external' : 'managed') as HaproxyMode;
+  const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
+    (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+  return {
+    host: str('host') as string,
+    port: num('port'),
+    ...optional('label', str('label')),
+    thalassaHost: str('thalassaHost') as string,
+    thalassaPort: num('thalassaPort'),
+    thalassaApiPort: num('thalassaApiPort'),
+    haproxySocketPath: path.resolve(str('haproxySocketPath') as string),
+    haproxyPidPath: path.resolve(str('haproxyPidPath') as string),
+    haproxyCfgPath: cfgPath,
+    ...optional('templateFile', str('templateFile')),
+    ...optional('persistence', str('persistence')),
+    sudo: v['sudo'] === true,
+    debug: v['debug'] === true,
+    manifests: path.resolve(str('manifests') as string),
+    manifestsExplicit: sourceOf('manifests') === 'cli' || sourceOf('manifests') === 'env',
+    haproxyMode: mode,
+    haproxyMasterSocket: path.resolve(str('haproxyMasterSocket') as string),
+    haproxyBin: str('haproxyBin') as string,
+    stateDir: path.resolve(str('stateDir') ?? path.join(path.dirname(cfgPath), 'aqueduct-state')),
+    keepGenerations: num('keepGenerations'),
+    resyncInterval: num('resyncInterval'),
+    minReloadInterval: num('minReloadInterval'),
+    drainTimeout: num('drainTimeout'),
+    hardStopAfter: str('hardStopAfter') as string,
+    mworkerMaxReloads: num('mworkerMaxReloads'),
+    ...optional('statsBind', str('statsBind')),
+  };
+}

@@ -1,0 +1,93 @@
+// Installing the config file: atomically (temp file, fsync, rename, fsync
+// the directory), so that no reader, and no crash at any moment, ever sees a
+// partial file. The last applied generations are kept beside it.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Writes text to file atomically. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** The last N applied configs, newest last, as files "<seq>-<hash>.cfg" in a directory. */
+export class Generations {
+  constructor(
+    readonly dir: string,
+    readonly keep: number,
+  ) {}
+
+  async list(): Promise<{ seq: number; file: string }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names
+      .map((n) => ({ seq: Number(/^(\d+)-[0-9a-f]+\.cfg$/.exec(n)?.[1] ?? NaN), file: path.join(this.dir, n) }))
+      .filter((g) => Number.isInteger(g.seq))
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Records an applied config; returns its generation number. */
+  async record(text: string): Promise<number> {
+    await mkdir(this.dir, { recursive: true });
+    const all = await this.list();
+    const seq = (all[all.length - 1]?.seq ?? 0) + 1;
+    await writeFileAtomic(
+      path.join(this.dir, `${String(seq).padStart(8, '0')}-${sha256(text).slice(0, 12)}.cfg`),
+      text,
+    );
+    for (const old of all.slice(0, Math.max(0, all.length + 1 - this.keep))) await rm(old.file, { force: true });
+    return seq;
+  }
+
+  async latest(): Promise<string | undefined> {
+    const all = await this.list();
+    const last = all[all.length - 1];
+    return last === undefined ? undefined : readFile(last.file, 'utf8');
+  }
+}
+
+/** Small JSON state that must survive restarts (what was applied last). */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify(value)}\n`);
+}
+
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined; // written atomically, so only a foreign edit gets here: start over
+  }
+}

@@ -1,0 +1,256 @@
+// How Aqueduct runs HAProxy, in three modes behind one interface:
+//   managed   Aqueduct starts `haproxy -W -db -S <master socket>` as its child,
+//             restarts it with backoff if it dies, stops it on shutdown, and
+//             adopts one a previous Aqueduct left running.
+//   external  HAProxy runs elsewhere (a sidecar container) in master-worker
+//             mode; Aqueduct writes the config and reloads via the master socket.
+//   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
+//             optionally through sudo.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
+import { socketAlive } from './socket-client.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type HaproxyMode = 'managed' | 'external' | 'pidfile';
+
+export interface HaproxyController {
+  readonly mode: HaproxyMode;
+  /** Whether an HAProxy is serving now. */
+  running(): Promise<boolean>;
+  /** Starts HAProxy on the installed config when none runs; otherwise reloads it. */
+  reload(): Promise<ReloadOutcome>;
+  /** Pid of the current worker (or daemon), when known. */
+  workerPid(): Promise<number | undefined>;
+  /** Workers still finishing connections from before a reload. */
+  oldWorkers(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface ProcessOptions {
+  haproxyBin: string;
+  cfgPath: string;
+  masterSocket: string;
+  pidPath: string;
+  statsSocket: string;
+  sudo: boolean;
+  log: Logger;
+  /** First restart delay after HAProxy died; doubles up to 30 s. */
+  restartBackoffMs?: number;
+}
+
+function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream?.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const l of lines) if (l.trim() !== '') onLine(l);
+  });
+}
+
+/** Master-worker HAProxy: managed (we start it) or external (someone else does). */
+export class MasterWorkerHaproxy implements HaproxyController {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private backoff: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private lastOutput: string[] = [];
+
+  constructor(
+    readonly mode: 'managed' | 'external',
+    private readonly opts: ProcessOptions,
+  ) {
+    this.backoff = opts.restartBackoffMs ?? 1000;
+  }
+
+  async running(): Promise<boolean> {
+    // Our own child is running even while its master re-executes for a reload and refuses connections.
+    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) return true;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await socketAlive(this.opts.masterSocket, 'show proc')) return true;
+      await sleep(50);
+    }
+    return false;
+  }
+
+  async workerPid(): Promise<number | undefined> {
+    const info = await showProcRetrying(this.opts.masterSocket, 10).catch(() => undefined);
+    return info?.workers[0];
+  }
+
+  async oldWorkers(): Promise<number> {
+    const info = await showProcRetrying(this.opts.masterSocket, 10).catch(() => undefined);
+    return info?.oldWorkers.length ?? 0;
+  }
+
+  async reload(): Promise<ReloadOutcome> {
+    if (await this.running()) return reloadViaMaster(this.opts.masterSocket);
+    if (this.mode === 'external') {
+      return { ok: false, message: `no HAProxy answers on the master socket ${this.opts.masterSocket}` };
+    }
+    return this.start();
+  }
+
+  private async start(): Promise<ReloadOutcome> {
+    const { haproxyBin, cfgPath, masterSocket, log } = this.opts;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    // Never two masters: with SO_REUSEPORT both would bind and serve.
+    if (this.child !== undefined && this.child.exitCode === null) return { ok: false, message: 'HAProxy is starting' };
+    this.lastOutput = [];
+    const args = ['-W', '-db', '-S', `${masterSocket},mode,600`, '-f', cfgPath];
+    log.info({ haproxy: haproxyBin, args }, 'starting HAProxy');
+    const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const record = (line: string) => {
+      this.lastOutput.push(line);
+      if (this.lastOutput.length > 50) this.lastOutput.shift();
+      log.info({ source: 'haproxy' }, line);
+    };
+    pipeLines(child.stdout, record);
+    pipeLines(child.stderr, record);
+    const exited = new Promise<ReloadOutcome>((resolve) => {
+      child.once('error', (err) => resolve({ ok: false, message: `cannot start ${haproxyBin}: ${err.message}` }));
+      child.once('exit', (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        const message = `HAProxy exited (${signal ?? `code ${String(code)}`}): ${this.lastOutput.slice(-5).join(' | ')}`;
+        if (!this.stopping) {
+          log.error({ code, signal }, message);
+          this.scheduleRestart();
+        }
+        resolve({ ok: false, message });
+      });
+    });
+    const ready = (async (): Promise<ReloadOutcome> => {
+      for (let i = 0; i < 600; i++) {
+        const info = await showProc(masterSocket, 1000).catch(() => undefined);
+        const pid = info?.workers[0];
+        if (pid !== undefined) return { ok: true, workerPid: pid, message: 'started' };
+        await sleep(20);
+      }
+      return { ok: false, message: 'HAProxy did not report a worker within 12 s' };
+    })();
+    const outcome = await Promise.race([ready, exited]);
+    if (outcome.ok) this.backoff = this.opts.restartBackoffMs ?? 1000;
+    return outcome;
+  }
+
+  private scheduleRestart(): void {
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, 30_000);
+    this.opts.log.warn({ delayMs: delay }, 'restarting HAProxy after backoff');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      void this.start().then((o) => {
+        if (!o.ok) this.opts.log.error({ reason: o.message }, 'HAProxy restart failed');
+      });
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    if (this.mode === 'external') return;
+    const info = await showProc(this.opts.masterSocket).catch(() => undefined);
+    const pid = this.child?.pid ?? info?.masterPid;
+    if (pid === undefined) return;
+    // Soft stop: listeners close now, established connections finish; hard stop after 10 s.
+    try {
+      process.kill(pid, 'SIGUSR1');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 200; i++) {
+      if (!(await processAlive(pid))) return;
+      await sleep(50);
+    }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function processAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readPids(pidPath: string): Promise<number[]> {
+  const text = await readFile(pidPath, 'utf8').catch(() => '');
+  return text
+    .split(/\s+/)
+    .filter((t) => /^\d+$/.test(t))
+    .map(Number);
+}
+
+/** The original's daemon mode: a new process per reload, told to take over from the old ones. */
+export class PidfileHaproxy implements HaproxyController {
+  readonly mode = 'pidfile' as const;
+
+  constructor(private readonly opts: ProcessOptions) {}
+
+  private async alivePids(): Promise<number[]> {
+    const pids = await readPids(this.opts.pidPath);
+    const alive: number[] = [];
+    for (const p of pids) if (await processAlive(p)) alive.push(p);
+    return alive;
+  }
+
+  async running(): Promise<boolean> {
+    return (await this.alivePids()).length > 0;
+  }
+
+  async workerPid(): Promise<number | undefined> {
+    return (await this.alivePids())[0];
+  }
+
+  async oldWorkers(): Promise<number> {
+    return 0; // old daemons are not tracked in this mode
+  }
+
+  async reload(): Promise<ReloadOutcome> {
+    const { haproxyBin, cfgPath, pidPath, statsSocket, sudo } = this.opts;
+    const old = await this.alivePids();
+    const args = ['-D', '-f', cfgPath, '-p', pidPath];
+    // -x takes the listening sockets over from the old process: no refused connections.
+    if (old.length > 0) args.push('-x', statsSocket, '-sf', ...old.map(String));
+    const [cmd, cmdArgs] = sudo ? ['sudo', ['-n', haproxyBin, ...args]] : [haproxyBin, args];
+    try {
+      await run(cmd, cmdArgs, { timeout: 60_000 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      return { ok: false, message: `${cmd} ${cmdArgs.join(' ')} failed: ${(e.stderr ?? e.message).trim()}` };
+    }
+    const pids = await this.alivePids();
+    const fresh = pids.find((p) => !old.includes(p));
+    if (fresh === undefined) return { ok: false, message: `no new HAProxy pid in ${pidPath}` };
+    return { ok: true, workerPid: fresh, message: old.length > 0 ? 'reloaded' : 'started' };
+  }
+
+  async stop(): Promise<void> {
+    for (const pid of await this.alivePids()) {
+      try {
+        if (this.opts.sudo) await run('sudo', ['-n', 'kill', '-USR1', String(pid)]);
+        else process.kill(pid, 'SIGUSR1');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export function createController(mode: HaproxyMode, opts: ProcessOptions): HaproxyController {
+  return mode === 'pidfile' ? new PidfileHaproxy(opts) : new MasterWorkerHaproxy(mode, opts);
+}

@@ -1,0 +1,148 @@
+// Wiring for `aqueduct run`: build every piece, connect them, start the loop,
+// and take it all down again. The only place that knows all the parts.
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RunConfig } from './config.js';
+import { AqueductError, formatIssue } from './core/issues.js';
+import { checkRenderOptions, type RenderOptions } from './core/render.js';
+import { checkConfigTextAt, featuresOf, haproxyVersion } from './haproxy/check.js';
+import { createController, type HaproxyController } from './haproxy/process.js';
+import { runtimeApi } from './haproxy/runtime-api.js';
+import { RuntimeApplier } from './haproxy/runtime-applier.js';
+import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
+import { systemClock } from './reconcile/clock.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { WorkQueue } from './reconcile/work-queue.js';
+import { readManifestDir } from './sources/manifest-dir.js';
+import { watchManifestDir, type Watcher } from './sources/manifest-watcher.js';
+import { readTemplateFile } from './sources/template-file.js';
+
+export interface Aqueduct {
+  config: RunConfig;
+  reconciler: Reconciler;
+  queue: WorkQueue;
+  haproxy: HaproxyController;
+  stop(): Promise<void>;
+}
+
+async function writableDir(dir: string, what: string): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch(() => undefined);
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
+  }
+}
+
+/** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
+async function preflight(config: RunConfig, log: Logger): Promise<{ template: string; render: RenderOptions }> {
+  let version: [number, number, number];
+  try {
+    version = await haproxyVersion(config.haproxyBin);
+  } catch (err) {
+    throw new AqueductError(
+      'startup',
+      `${(err as Error).message} (install HAProxy, e.g. apt-get install haproxy, or pass --haproxyBin)`,
+    );
+  }
+  log.info({ haproxy: version.join('.') }, 'found HAProxy');
+  const dirStat = await stat(config.manifests).catch(() => undefined);
+  if (dirStat === undefined && !config.manifestsExplicit) {
+    await mkdir(config.manifests, { recursive: true });
+    log.info({ manifests: config.manifests }, 'created the manifests directory');
+  } else if (dirStat?.isDirectory() !== true) {
+    throw new AqueductError('startup', `manifests directory not found: ${config.manifests}`);
+  }
+  await writableDir(path.dirname(config.haproxyCfgPath), '--haproxyCfgPath');
+  await writableDir(path.dirname(config.haproxySocketPath), '--haproxySocketPath');
+  await writableDir(config.stateDir, '--stateDir');
+  if (config.haproxyMode === 'managed')
+    await writableDir(path.dirname(config.haproxyMasterSocket), '--haproxyMasterSocket');
+  if (config.haproxyMode === 'pidfile') await writableDir(path.dirname(config.haproxyPidPath), '--haproxyPidPath');
+  const template = await readTemplateFile(config.templateFile ?? DEFAULT_TEMPLATE_FILE);
+  const render: RenderOptions = {
+    statsSocketPath: config.haproxySocketPath,
+    hardStopAfter: config.hardStopAfter,
+    mworkerMaxReloads: config.mworkerMaxReloads,
+    features: featuresOf(version),
+    ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
+  };
+  const problems = [...template.issues, ...checkRenderOptions(render)];
+  if (problems.length > 0 || template.template === undefined)
+    throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);
+  return { template: template.template, render };
+}
+
+/** Starts the loop; resolves once the first reconcile has been scheduled. */
+export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqueduct> {
+  const { template, render } = await preflight(config, log);
+  const haproxy = createController(config.haproxyMode, {
+    haproxyBin: config.haproxyBin,
+    cfgPath: config.haproxyCfgPath,
+    masterSocket: config.haproxyMasterSocket,
+    pidPath: config.haproxyPidPath,
+    statsSocket: config.haproxySocketPath,
+    sudo: config.sudo,
+    log,
+  });
+  const runtime = runtimeApi(config.haproxySocketPath);
+  const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
+  const reconciler = new Reconciler(
+    {
+      readManifests: () => readManifestDir(config.manifests),
+      members: () => ({}),
+      check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'candidate.cfg')),
+      haproxy,
+      runtime,
+      applier,
+      clock: systemClock,
+      log,
+    },
+    {
+      cfgPath: config.haproxyCfgPath,
+      stateDir: config.stateDir,
+      template,
+      render,
+      minReloadIntervalMs: config.minReloadInterval,
+      keepGenerations: config.keepGenerations,
+    },
+  );
+  await reconciler.resume();
+  const queue = new WorkQueue((triggers) => reconciler.reconcile(triggers), {
+    debounceMs: 20,
+    onError: (err, attempt) =>
+      log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
+  });
+  const watcher: Watcher = watchManifestDir(
+    config.manifests,
+    () => queue.add('watch'),
+    (err) =>
+      log.warn({ err: (err as Error).message }, 'manifest watcher error; the periodic resync still reads everything'),
+  );
+  const resync =
+    config.resyncInterval > 0 ? setInterval(() => queue.add('resync', 0), config.resyncInterval) : undefined;
+  queue.add('startup', 0);
+  log.info({ manifests: config.manifests, mode: config.haproxyMode, cfg: config.haproxyCfgPath }, 'aqueduct running');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    reconciler,
+    queue,
+    haproxy,
+    stop: () =>
+      (stopped ??= (async () => {
+        log.info('shutting down');
+        if (resync !== undefined) clearInterval(resync);
+        await watcher.close();
+        const current = queue.idle();
+        queue.stop();
+        await Promise.race([current, new Promise((r) => setTimeout(r, 10_000))]);
+        applier.cancelAll();
+        await haproxy.stop();
+        log.info('stopped');
+      })()),
+  };
+}

@@ -1,0 +1,201 @@
+// Every option of `aqueduct run`, in one table: the CLI flags, their
+// AQUEDUCT_* environment variables and the docs all come from here.
+// The original Thalassa Aqueduct's flags keep their names and defaults.
+
+export type OptionType = 'string' | 'integer' | 'boolean';
+
+export interface OptionSpec {
+  flag: string;
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean;
+  /** Allowed values, for enumerations. */
+  choices?: readonly string[];
+  /** From the original Thalassa Aqueduct. */
+  original?: boolean;
+  /** Which part uses it. */
+  group: 'api' | 'registry' | 'haproxy' | 'manifests' | 'loop' | 'general';
+}
+
+export const RUN_OPTIONS = [
+  {
+    flag: 'host',
+    type: 'string',
+    default: '0.0.0.0',
+    description: 'host the REST API binds to',
+    original: true,
+    group: 'api',
+  },
+  {
+    flag: 'port',
+    type: 'integer',
+    default: 10000,
+    description: 'port the REST API binds to',
+    original: true,
+    group: 'api',
+  },
+  {
+    flag: 'label',
+    type: 'string',
+    description: 'logical label for this Aqueduct (logs, self-registration)',
+    original: true,
+    group: 'general',
+  },
+  {
+    flag: 'thalassaHost',
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'host of the Thalassa server',
+    original: true,
+    group: 'registry',
+  },
+  {
+    flag: 'thalassaPort',
+    type: 'integer',
+    default: 5001,
+    description: 'socket (events) port of the Thalassa server',
+    original: true,
+    group: 'registry',
+  },
+  {
+    flag: 'thalassaApiPort',
+    type: 'integer',
+    default: 9000,
+    description: 'HTTP API port of the Thalassa server',
+    original: true,
+    group: 'registry',
+  },
+  {
+    flag: 'haproxySocketPath',
+    type: 'string',
+    default: '/tmp/haproxy.status.sock',
+    description: 'path of the HAProxy stats socket (runtime API, level admin)',
+    original: true,
+    group: 'haproxy',
+  },
+  {
+    flag: 'haproxyPidPath',
+    type: 'string',
+    default: '/var/run/haproxy.pid',
+    description: 'HAProxy pid file (pidfile mode)',
+    original: true,
+    group: 'haproxy',
+  },
+  {
+    flag: 'haproxyCfgPath',
+    type: 'string',
+    default: '/etc/haproxy/haproxy.cfg',
+    description: 'where the generated HAProxy config is installed',
+    original: true,
+    group: 'haproxy',
+  },
+  {
+    flag: 'templateFile',
+    type: 'string',
+    description: 'mustache template for haproxy.cfg (default: the bundled templates/haproxy.cfg.mustache)',
+    original: true,
+    group: 'haproxy',
+  },
+  {
+    flag: 'persistence',
+    type: 'string',
+    description: "the original's JSON persistence file, imported into the manifests directory once at startup",
+    original: true,
+    group: 'manifests',
+  },
+  {
+    flag: 'sudo',
+    type: 'boolean',
+    default: false,
+    description: 'run haproxy through sudo -n (pidfile mode)',
+    original: true,
+    group: 'haproxy',
+  },
+  { flag: 'debug', type: 'boolean', default: false, description: 'debug logging', original: true, group: 'general' },
+  {
+    flag: 'manifests',
+    type: 'string',
+    default: 'manifests',
+    description: 'manifests directory, watched recursively (created when the default is missing)',
+    group: 'manifests',
+  },
+  {
+    flag: 'haproxyMode',
+    type: 'string',
+    default: 'managed',
+    choices: ['managed', 'external', 'pidfile'],
+    description:
+      'managed: Aqueduct runs HAProxy; external: HAProxy runs elsewhere, reloaded through its master socket; pidfile: the original daemon mode (default: external when --haproxyMasterSocket is given, else managed)',
+    group: 'haproxy',
+  },
+  {
+    flag: 'haproxyMasterSocket',
+    type: 'string',
+    default: '/tmp/haproxy.master.sock',
+    description:
+      'master CLI socket of a master-worker HAProxy (managed: created there; external: where the HAProxy listens)',
+    group: 'haproxy',
+  },
+  { flag: 'haproxyBin', type: 'string', default: 'haproxy', description: 'the haproxy binary', group: 'haproxy' },
+  {
+    flag: 'stateDir',
+    type: 'string',
+    description: 'where applied generations and state are kept (default: <dir of haproxyCfgPath>/aqueduct-state)',
+    group: 'haproxy',
+  },
+  {
+    flag: 'keepGenerations',
+    type: 'integer',
+    default: 10,
+    description: 'how many applied configs to keep in stateDir/generations',
+    group: 'haproxy',
+  },
+  {
+    flag: 'resyncInterval',
+    type: 'integer',
+    default: 30000,
+    description: 'ms between full re-reads of every input (guards against missed events); 0 turns it off',
+    group: 'loop',
+  },
+  {
+    flag: 'minReloadInterval',
+    type: 'integer',
+    default: 1000,
+    description: 'minimum ms between two reloads; structural changes arriving faster are coalesced',
+    group: 'loop',
+  },
+  {
+    flag: 'drainTimeout',
+    type: 'integer',
+    default: 30000,
+    description: 'ms a removed server may keep its sessions before they are closed',
+    group: 'loop',
+  },
+  {
+    flag: 'hardStopAfter',
+    type: 'string',
+    default: '5m',
+    description: "HAProxy hard-stop-after: old workers' maximum life after a reload",
+    group: 'haproxy',
+  },
+  {
+    flag: 'mworkerMaxReloads',
+    type: 'integer',
+    default: 50,
+    description: 'HAProxy mworker-max-reloads: old workers surviving more reloads are stopped',
+    group: 'haproxy',
+  },
+  {
+    flag: 'statsBind',
+    type: 'string',
+    description: "serve HAProxy's stats page on this address:port (no extra port unless set)",
+    group: 'haproxy',
+  },
+] as const satisfies readonly OptionSpec[];
+
+export type RunOptionFlag = (typeof RUN_OPTIONS)[number]['flag'];
+
+/** haproxySocketPath → AQUEDUCT_HAPROXY_SOCKET_PATH */
+export function envName(flag: string): string {
+  return `AQUEDUCT_${flag.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}

@@ -1,0 +1,398 @@
+// reconcile(): read every input, decide, apply. Level-triggered: it never
+// looks at what changed, only at what is wanted and what is served, so
+// running it twice in a row does nothing the second time.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { describeCheckErrors } from '../core/check-errors.js';
+import { buildDesiredState, type DesiredState } from '../core/desired-state.js';
+import { detectDrift } from '../core/drift.js';
+import { formatIssue, type Issue } from '../core/issues.js';
+import { selectServable, type StaleObject } from '../core/last-good.js';
+import { parseManifestFiles, type ManifestFile } from '../core/manifests.js';
+import type { LoadedManifest, MemberMap } from '../core/model.js';
+import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
+import { renderConfig, type RenderOptions } from '../core/render.js';
+import type { CheckResult } from '../haproxy/check.js';
+import {
+  Generations,
+  readJson,
+  readTextIfExists,
+  sha256,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '../haproxy/config-file.js';
+import type { HaproxyController } from '../haproxy/process.js';
+import type { RuntimeApi } from '../haproxy/runtime-api.js';
+import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
+import type { Clock } from './clock.js';
+import type { WorkResult } from './work-queue.js';
+
+export type ApplyResult = 'ok' | 'failed' | 'rejected' | 'deferred';
+
+/** One entry of the apply ledger. */
+export interface ApplyRecord {
+  id: number;
+  at: string;
+  triggers: string[];
+  plan: Plan['kind'];
+  reasons: string[];
+  /** Runtime commands sent. */
+  commands: number;
+  durationMs: number;
+  result: ApplyResult;
+  /** What went wrong: HAProxy's own words where it said something. */
+  error?: string;
+  workerPid?: number;
+  generation?: number;
+}
+
+export interface ReconcilerDeps {
+  readManifests(): Promise<ManifestFile[]>;
+  /** Members of dynamic backends right now (registry snapshot). */
+  members(): MemberMap;
+  check(configText: string): Promise<CheckResult>;
+  haproxy: HaproxyController;
+  runtime: RuntimeApi;
+  applier: RuntimeApplier;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ReconcilerOptions {
+  cfgPath: string;
+  stateDir: string;
+  template: string;
+  render: RenderOptions;
+  minReloadIntervalMs: number;
+  keepGenerations: number;
+}
+
+interface Applied {
+  config: string;
+  state: DesiredState;
+  manifests: LoadedManifest[];
+  generation: number;
+}
+
+interface PersistedApplied {
+  hash: string;
+  state: DesiredState;
+  manifests: LoadedManifest[];
+  generation: number;
+}
+
+const LEDGER_SIZE = 200;
+const FAILED_RETRY_MS = 30_000;
+
+export class Reconciler {
+  private applied: Applied | undefined;
+  private lastReloadAt = -Infinity;
+  private failed: { hash: string; retryAt: number } | undefined;
+  private forceReload: string | undefined;
+  private records: ApplyRecord[] = [];
+  private nextId = 1;
+  private issues: Issue[] = [];
+  private stale: StaleObject[] = [];
+  private reportedIssues = '';
+  private listeners: ((r: ApplyRecord) => void)[] = [];
+  private readonly generations: Generations;
+
+  constructor(
+    private readonly deps: ReconcilerDeps,
+    private readonly opts: ReconcilerOptions,
+  ) {
+    this.generations = new Generations(path.join(opts.stateDir, 'generations'), opts.keepGenerations);
+  }
+
+  private get appliedFile(): string {
+    return path.join(this.opts.stateDir, 'applied.json');
+  }
+
+  /** Picks up what a previous run applied, when the installed file is still that config. */
+  async resume(): Promise<void> {
+    const record = await readJson<PersistedApplied>(this.appliedFile);
+    const installed = await readTextIfExists(this.opts.cfgPath);
+    if (record !== undefined && installed !== undefined && sha256(installed) === record.hash) {
+      this.applied = {
+        config: installed,
+        state: record.state,
+        manifests: record.manifests,
+        generation: record.generation,
+      };
+      this.deps.log.info({ generation: record.generation }, 'resumed the last applied config');
+    }
+  }
+
+  onApply(listener: (r: ApplyRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  ledger(): readonly ApplyRecord[] {
+    return this.records;
+  }
+
+  status() {
+    return {
+      ready: this.applied !== undefined,
+      generation: this.applied?.generation,
+      issues: this.issues,
+      stale: this.stale,
+      lastApply: this.records[this.records.length - 1],
+    };
+  }
+
+  appliedConfig(): string | undefined {
+    return this.applied?.config;
+  }
+
+  private record(r: Omit<ApplyRecord, 'id' | 'at'>): ApplyRecord {
+    const full: ApplyRecord = { id: this.nextId++, at: new Date(this.deps.clock.now()).toISOString(), ...r };
+    this.records.push(full);
+    if (this.records.length > LEDGER_SIZE) this.records.shift();
+    const log = this.deps.log;
+    const fields = {
+      apply: full.id,
+      plan: full.plan,
+      result: full.result,
+      reasons: full.reasons,
+      durationMs: full.durationMs,
+      triggers: full.triggers,
+    };
+    if (full.result === 'ok' || full.result === 'deferred') log.info(fields, `apply ${full.plan}: ${full.result}`);
+    else log.error({ ...fields, error: full.error }, `apply ${full.plan}: ${full.result}`);
+    for (const l of this.listeners) l(full);
+    return full;
+  }
+
+  private reportIssues(issues: Issue[], stale: StaleObject[]): void {
+    this.issues = issues;
+    this.stale = stale;
+    const text = issues.map(formatIssue).join('\n');
+    if (text === this.reportedIssues) return; // report each new set of problems once, not every resync
+    this.reportedIssues = text;
+    if (issues.length === 0) {
+      this.deps.log.info('all manifests are valid');
+      return;
+    }
+    for (const issue of issues) this.deps.log.warn({ issue }, formatIssue(issue));
+    for (const s of stale)
+      this.deps.log.warn({ object: `${s.kind}/${s.name}` }, `serving the last good ${s.kind}/${s.name}: ${s.reason}`);
+  }
+
+  private async persist(applied: Applied): Promise<void> {
+    const data: PersistedApplied = {
+      hash: sha256(applied.config),
+      state: applied.state,
+      manifests: applied.manifests,
+      generation: applied.generation,
+    };
+    await writeJsonAtomic(this.appliedFile, data);
+  }
+
+  /** One reconcile. Triggers say why it runs ("watch", "resync", "registry", ...). */
+  async reconcile(triggers: string[]): Promise<WorkResult | undefined> {
+    const { clock, haproxy } = this.deps;
+    const started = clock.now();
+    const elapsed = () => clock.now() - started;
+    const read = parseManifestFiles(await this.deps.readManifests());
+    const servable = selectServable(read, this.applied?.manifests ?? []);
+    this.reportIssues(servable.issues, servable.stale);
+    const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends].map((m) => ({
+      manifest: m.manifest,
+      source: m.source,
+    }));
+    const state = buildDesiredState(
+      servable.frontends.map((f) => f.manifest),
+      servable.backends.map((b) => b.manifest),
+      this.deps.members(),
+    );
+    const candidate = renderConfig(this.opts.template, state, this.opts.render);
+    const running = await haproxy.running();
+
+    if (this.applied === undefined && running && (await readTextIfExists(this.opts.cfgPath)) === candidate) {
+      // A restart: HAProxy already serves exactly this config. Take it over without a reload.
+      const generation = await this.generations.record(candidate);
+      this.applied = { config: candidate, state, manifests, generation };
+      await this.persist(this.applied);
+      this.record({
+        triggers,
+        plan: 'noop',
+        reasons: ['HAProxy already serves this config'],
+        commands: 0,
+        durationMs: elapsed(),
+        result: 'ok',
+        generation,
+      });
+      return;
+    }
+
+    let plan = planChanges(this.applied?.config, candidate);
+    if (!running)
+      plan = { kind: 'reload', reasons: ['HAProxy is not running', ...(plan.kind === 'noop' ? [] : plan.reasons)] };
+    if (this.forceReload !== undefined && plan.kind !== 'reload')
+      plan = { kind: 'reload', reasons: [this.forceReload] };
+
+    if (plan.kind === 'noop') {
+      if (triggers.some((t) => t !== 'resync'))
+        this.record({
+          triggers,
+          plan: 'noop',
+          reasons: plan.reasons,
+          commands: 0,
+          durationMs: elapsed(),
+          result: 'ok',
+        });
+      if (triggers.includes('resync')) {
+        await this.repairDrift();
+        if (this.forceReload !== undefined) return { retryAfterMs: 0 };
+      }
+      return;
+    }
+
+    const hash = sha256(candidate);
+    if (this.failed?.hash === hash && clock.now() < this.failed.retryAt) {
+      return { retryAfterMs: this.failed.retryAt - clock.now() }; // the same config failed a moment ago
+    }
+
+    if (plan.kind === 'reload' && running && this.applied !== undefined) {
+      const wait = this.lastReloadAt + this.opts.minReloadIntervalMs - clock.now();
+      if (wait > 0) {
+        // Reload budget spent: serve member changes through the runtime API now, the rest after the wait.
+        const partial = withDesiredServers(this.applied.state, state);
+        const partialConfig = renderConfig(this.opts.template, partial, this.opts.render);
+        const partialPlan = planChanges(this.applied.config, partialConfig);
+        let commands = 0;
+        if (partialPlan.kind === 'runtime') {
+          commands = await this.applyRuntime(partialPlan, partialConfig, partial, this.applied.manifests);
+        }
+        this.record({
+          triggers,
+          plan: 'reload',
+          reasons: [...plan.reasons, `waiting ${wait} ms for the reload budget`],
+          commands,
+          durationMs: elapsed(),
+          result: 'deferred',
+        });
+        return { retryAfterMs: wait };
+      }
+    }
+
+    if (plan.kind === 'runtime') {
+      try {
+        const commands = await this.applyRuntime(plan, candidate, state, manifests);
+        this.failed = undefined;
+        this.record({
+          triggers,
+          plan: 'runtime',
+          reasons: plan.reasons,
+          commands,
+          durationMs: elapsed(),
+          result: 'ok',
+          generation: this.applied?.generation,
+        });
+        return;
+      } catch (err) {
+        // A refused command leaves the runtime state unknown: converge with a reload.
+        plan = { kind: 'reload', reasons: [...plan.reasons, `runtime API failed: ${(err as Error).message}`] };
+      }
+    }
+
+    const check = await this.deps.check(candidate);
+    if (!check.ok) {
+      const sourceOf = (kind: 'Frontend' | 'Backend', name: string) =>
+        manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.source.file;
+      const error = describeCheckErrors(candidate, check.errors, sourceOf).join('; ');
+      this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
+      this.record({
+        triggers,
+        plan: 'reload',
+        reasons: plan.reasons,
+        commands: 0,
+        durationMs: elapsed(),
+        result: 'rejected',
+        error: `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
+      });
+      return;
+    }
+    return this.reload(plan, candidate, state, manifests, triggers, started);
+  }
+
+  private async reload(
+    plan: Plan,
+    candidate: string,
+    state: DesiredState,
+    manifests: LoadedManifest[],
+    triggers: string[],
+    started: number,
+  ): Promise<WorkResult | undefined> {
+    const { clock, haproxy, log } = this.deps;
+    const previous = this.applied?.config ?? (await readTextIfExists(this.opts.cfgPath));
+    await writeFileAtomic(this.opts.cfgPath, candidate);
+    const outcome = await haproxy.reload();
+    this.lastReloadAt = clock.now();
+    this.deps.applier.cancelAll();
+    if (!outcome.ok) {
+      // Put the last good file back, so a restart of HAProxy serves what was working.
+      if (previous !== undefined) await writeFileAtomic(this.opts.cfgPath, previous);
+      this.failed = { hash: sha256(candidate), retryAt: clock.now() + FAILED_RETRY_MS };
+      this.record({
+        triggers,
+        plan: 'reload',
+        reasons: plan.reasons,
+        commands: 0,
+        durationMs: clock.now() - started,
+        result: 'failed',
+        error: outcome.message,
+      });
+      return { retryAfterMs: FAILED_RETRY_MS };
+    }
+    const generation = await this.generations.record(candidate);
+    this.applied = { config: candidate, state, manifests, generation };
+    this.failed = undefined;
+    this.forceReload = undefined;
+    await this.persist(this.applied);
+    this.record({
+      triggers,
+      plan: 'reload',
+      reasons: plan.reasons,
+      commands: 0,
+      durationMs: clock.now() - started,
+      result: 'ok',
+      ...(outcome.workerPid === undefined ? {} : { workerPid: outcome.workerPid }),
+      generation,
+    });
+    await this.repairDrift().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'drift check failed'));
+  }
+
+  /** Runtime ops now, then the file that records them, checked and installed without a reload. */
+  private async applyRuntime(
+    plan: Extract<Plan, { kind: 'runtime' }>,
+    config: string,
+    state: DesiredState,
+    manifests: LoadedManifest[],
+  ): Promise<number> {
+    const result = await this.deps.applier.apply(plan.ops);
+    const check = await this.deps.check(config);
+    if (!check.ok)
+      throw new Error(
+        `haproxy -c refused the config after runtime changes: ${check.errors.map((e) => e.message).join('; ')}`,
+      );
+    await writeFileAtomic(this.opts.cfgPath, config);
+    const generation = await this.generations.record(config);
+    this.applied = { config, state, manifests, generation };
+    await this.persist(this.applied);
+    return result.commands;
+  }
+
+  /** Compares what HAProxy reports with the applied config and repairs the difference. */
+  private async repairDrift(): Promise<void> {
+    if (this.applied === undefined) return;
+    const states = await this.deps.runtime.serversState();
+    const drift = detectDrift(this.applied.config, states, this.deps.applier.draining());
+    if (drift.ops.length > 0) {
+      this.deps.log.warn({ reasons: drift.reasons }, 'repairing drift between HAProxy and the applied config');
+      await this.deps.applier.apply(drift.ops);
+    }
+    if (drift.needsReload.length > 0) this.forceReload = `drift only a reload repairs: ${drift.needsReload.join(', ')}`;
+  }
+}
