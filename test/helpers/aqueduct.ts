@@ -1,0 +1,167 @@
+// Runs the real `aqueduct run` (bin/aqueduct.js) against a real HAProxy in a
+// temporary directory, and reads what it logs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ROOT } from './cli.js';
+import { tempDir } from './fixtures.js';
+import { HAPROXY_BIN } from './haproxy.js';
+
+export interface LogLine {
+  msg: string;
+  plan?: string;
+  result?: string;
+  reasons?: string[];
+  error?: string;
+  workerPid?: number;
+  [key: string]: unknown;
+}
+
+export interface RunningAqueduct {
+  dir: string;
+  manifests: string;
+  cfgPath: string;
+  statsSocket: string;
+  masterSocket: string;
+  stateDir: string;
+  child: ChildProcess;
+  logs: LogLine[];
+  /** Resolves with the first log line (from now on, or already seen after `since`) matching. */
+  waitFor(pred: (l: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves once no log line has arrived for `ms`: the previous step has settled. Returns the log length. */
+  quiet(ms?: number): Promise<number>;
+}
+
+export interface AqueductOptions {
+  dir?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  bin?: string;
+  /** Leave out the default --haproxyMode managed and socket flags. */
+  bare?: boolean;
+}
+
+export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<RunningAqueduct> {
+  const dir = opts.dir ?? (await tempDir('aqueduct-run-'));
+  const manifests = path.join(dir, 'manifests');
+  await mkdir(manifests, { recursive: true });
+  const paths = {
+    cfgPath: path.join(dir, 'haproxy.cfg'),
+    statsSocket: path.join(dir, 'stats.sock'),
+    masterSocket: path.join(dir, 'master.sock'),
+    stateDir: path.join(dir, 'state'),
+  };
+  const base = opts.bare
+    ? []
+    : [
+        '--manifests',
+        manifests,
+        '--haproxyCfgPath',
+        paths.cfgPath,
+        '--haproxySocketPath',
+        paths.statsSocket,
+        '--haproxyMasterSocket',
+        paths.masterSocket,
+        '--haproxyMode',
+        'managed',
+        '--stateDir',
+        paths.stateDir,
+        '--haproxyBin',
+        HAPROXY_BIN,
+      ];
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', opts.bin ?? 'aqueduct.js'),
+      ...(opts.bin === 'thalassa-aqueduct.js' ? [] : ['run']),
+      ...base,
+      ...(opts.args ?? []),
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const logs: LogLine[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let buffer = '';
+  let stderr = '';
+  let lastLineAt = Date.now();
+  child.stdout?.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const raw of lines) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(raw) as LogLine;
+      } catch {
+        line = { msg: raw };
+      }
+      logs.push(line);
+      lastLineAt = Date.now();
+      for (const w of [...waiters]) {
+        if (w.pred(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit');
+  return {
+    dir,
+    manifests,
+    ...paths,
+    child,
+    logs,
+    waitFor(pred, timeoutMs = 15_000, since) {
+      if (since !== undefined) {
+        const seen = logs.slice(since).find(pred);
+        if (seen !== undefined) return Promise.resolve(seen);
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(
+              `no matching log line within ${timeoutMs} ms; stderr: ${stderr}; last logs:\n${logs
+                .slice(-15)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.push({
+          pred,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+      });
+    },
+    async quiet(ms = 400) {
+      while (Date.now() - lastLineAt < ms) await new Promise((r) => setTimeout(r, 50));
+      return logs.length;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Matches the ledger log line of an apply. */
+export const isApply =
+  (plan?: string, result = 'ok') =>
+  (l: LogLine) =>
+    typeof l.msg === 'string' &&
+    l.msg.startsWith('apply ') &&
+    (plan === undefined || l.plan === plan) &&
+    l.result === result;

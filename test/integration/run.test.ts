@@ -1,0 +1,260 @@
+// `aqueduct run` against a real HAProxy: serving, routing changes within a
+// second, broken edits that change nothing, member changes without a reload,
+// configs HAProxy refuses, failed reloads, drift, and the reload budget.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { sendCommand } from '../../src/haproxy/socket-client.js';
+import { showProcRetrying as showProc } from '../../src/haproxy/master-socket.js';
+import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { getJson, freePort } from '../helpers/haproxy.js';
+import { backendOf, scenario, type Scenario } from '../helpers/scenario.js';
+import { frontend } from '../helpers/fixtures.js';
+
+const serverOf = async (port: number, host = 'www.example.org') =>
+  String((await getJson(port, '/', host)).body['server']);
+
+/** Polls until fn() resolves to a value accepted by ok, or fails after timeoutMs. */
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('aqueduct run (managed HAProxy)', () => {
+  let s: Scenario;
+  let aq: RunningAqueduct;
+
+  before(async () => {
+    s = await scenario();
+    aq = await startAqueductProcess({
+      args: ['--minReloadInterval', '200', '--resyncInterval', '500', '--drainTimeout', '2000'],
+    });
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend(),
+      backendOf(s, 'live', ['live-1', 'live-2']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    await aq.waitFor(isApply('reload'), 15_000, 0);
+  });
+
+  after(async () => {
+    assert.equal(await aq.stop(), 0, 'a graceful shutdown exits 0');
+    await s.close();
+  });
+
+  it('serves the manifests through HAProxy', async () => {
+    assert.match(await serverOf(s.port), /^live-/);
+    assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
+  });
+
+  it('changes routing within a second of an edit', async () => {
+    const t0 = Date.now();
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend({ backend: 'staged' }),
+      backendOf(s, 'live', ['live-1', 'live-2']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    await eventually(
+      () => serverOf(s.port),
+      (v) => v === 'staged-1',
+      1000,
+    );
+    assert.ok(Date.now() - t0 < 1000);
+    const back = await aq.quiet();
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend(),
+      backendOf(s, 'live', ['live-1', 'live-2']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    await aq.waitFor(isApply('reload'), 5000, back);
+    assert.match(await serverOf(s.port), /^live-/);
+  });
+
+  it('applies a member-only change through the runtime API: same worker, no reload', async () => {
+    const pidBefore = (await showProc(aq.masterSocket)).workers[0];
+    const mark = await aq.quiet();
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend(),
+      backendOf(s, 'live', ['live-1', 'extra-1']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    const applied = await aq.waitFor(isApply('runtime'), 5000, mark);
+    assert.deepEqual(applied.reasons, ['servers: 1 add, 1 remove']);
+    const seen = new Set<string>();
+    await eventually(
+      async () => {
+        seen.add(await serverOf(s.port));
+        return seen;
+      },
+      (v) => v.has('extra-1'),
+      5000,
+    );
+    assert.equal((await showProc(aq.masterSocket)).workers[0], pidBefore);
+    assert.ok(!aq.logs.slice(mark).some(isApply('reload')), 'no reload for a member change');
+    // The drained server leaves HAProxy entirely once its sessions are gone.
+    await eventually(
+      () => sendCommand(aq.statsSocket, 'show servers state live'),
+      (out) => !out.includes(`:${s.echoes.get('live-2')?.port} `),
+      5000,
+    );
+    // And the installed file records the change, so a later reload serves the same.
+    assert.match(
+      await readFile(aq.cfgPath, 'utf8'),
+      new RegExp(`live_127\\.0\\.0\\.1:${s.echoes.get('extra-1')?.port}`),
+    );
+  });
+
+  it('does nothing the second time: a touch without a change is a noop', async () => {
+    const mark = await aq.quiet();
+    const file = path.join(aq.manifests, 'myapp.yaml');
+    await writeFile(file, await readFile(file, 'utf8'));
+    const noop = await aq.waitFor(isApply('noop'), 5000, mark);
+    assert.deepEqual(noop.reasons, ['config unchanged']);
+  });
+
+  it('keeps serving the previous config when an edit is invalid, and says why', async () => {
+    const cfgBefore = await readFile(aq.cfgPath, 'utf8');
+    const mark = await aq.quiet();
+    await writeFile(
+      path.join(aq.manifests, 'myapp.yaml'),
+      (await readFile(path.join(aq.manifests, 'myapp.yaml'), 'utf8'))
+        .replace('balance: roundrobin', 'balance: fastest')
+        .replace(/type: static/g, 'type: static\n  balance: fastest'),
+    );
+    const warn = await aq.waitFor(
+      (l) => typeof l.msg === 'string' && l.msg.includes('spec.balance: must be an HAProxy balance algorithm'),
+      5000,
+      mark,
+    );
+    assert.match(warn.msg, /^myapp\.yaml:\d+:\d+ \(document 2\) Backend\/live spec\.balance/);
+    await aq.waitFor(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith('serving the last good Backend/live'),
+      5000,
+      mark,
+    );
+    assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
+    assert.match(await serverOf(s.port), /^(live-1|extra-1)$/);
+    // A file that no longer parses at all keeps its objects too.
+    await writeFile(path.join(aq.manifests, 'myapp.yaml'), 'kind: [unclosed');
+    await aq.waitFor((l) => typeof l.msg === 'string' && l.msg.includes('YAML syntax error'), 5000, mark);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
+    assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
+    const restored = aq.logs.length;
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend(),
+      backendOf(s, 'live', ['live-1', 'extra-1']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    await aq.waitFor((l) => l.msg === 'all manifests are valid', 5000, mark);
+    await aq.waitFor(isApply(undefined, 'ok'), 5000, restored);
+  });
+
+  it('refuses a config haproxy -c rejects, naming the manifest, and keeps serving', async () => {
+    const cfgBefore = await readFile(aq.cfgPath, 'utf8');
+    const mark = await aq.quiet();
+    await s.write(aq.manifests, 'broken.yaml', backendOf(s, 'broken', ['extra-2'], { natives: ['frobnicate yes'] }));
+    const rejected = await aq.waitFor(isApply('reload', 'rejected'), 5000, mark);
+    assert.match(rejected.error ?? '', /haproxy -c refused the candidate/);
+    assert.match(rejected.error ?? '', /broken\.yaml Backend\/broken: .*frobnicate/);
+    assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
+    assert.match(await serverOf(s.port), /^(live-1|extra-1)$/);
+    const { rm } = await import('node:fs/promises');
+    const removed = aq.logs.length;
+    await rm(path.join(aq.manifests, 'broken.yaml'));
+    await aq.waitFor(isApply(undefined, 'ok'), 5000, removed);
+  });
+
+  it('detects a failed reload, restores the last good file and keeps the old worker serving', async () => {
+    // Something else holds a port without SO_REUSEPORT: the config is valid, the bind fails at load.
+    const blocker = net.createServer();
+    const taken = await freePort();
+    blocker.listen(taken, '127.0.0.1');
+    await once(blocker, 'listening');
+    try {
+      const cfgBefore = await readFile(aq.cfgPath, 'utf8');
+      const mark = await aq.quiet();
+      await s.write(aq.manifests, 'other.yaml', frontend('other', { bind: `127.0.0.1:${taken}`, backend: 'staged' }));
+      const failed = await aq.waitFor(isApply('reload', 'failed'), 10_000, mark);
+      assert.match(failed.error ?? '', /failed to load the new config/);
+      assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
+      assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
+      const { rm } = await import('node:fs/promises');
+      await rm(path.join(aq.manifests, 'other.yaml'));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('repairs drift: a server disabled behind its back is enabled again', async () => {
+    const extra = `live/live_127.0.0.1:${s.echoes.get('extra-1')?.port}`;
+    const mark = await aq.quiet();
+    await sendCommand(aq.statsSocket, `disable server ${extra}`);
+    await aq.waitFor((l) => l.msg === 'repairing drift between HAProxy and the applied config', 5000, mark);
+    await eventually(
+      () => sendCommand(aq.statsSocket, 'show servers state live'),
+      (out) => {
+        const line = out.split('\n').find((l) => l.includes(`live_127.0.0.1:${s.echoes.get('extra-1')?.port} `));
+        return line !== undefined && line.split(/\s+/)[6] === '0';
+      },
+    );
+  });
+
+  it('coalesces structural changes into the reload budget and serves member changes at once', async () => {
+    const mark = await aq.quiet();
+    for (let i = 0; i < 5; i++) {
+      await s.write(
+        aq.manifests,
+        'myapp.yaml',
+        s.frontend({ natives: [`http-request set-header X-Gen ${i}`] }),
+        backendOf(s, 'live', ['live-1', 'extra-1']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await s.write(
+      aq.manifests,
+      'myapp.yaml',
+      s.frontend({ natives: ['http-request set-header X-Gen final'] }),
+      backendOf(s, 'live', ['live-1', 'extra-1', 'extra-3']),
+      backendOf(s, 'staged', ['staged-1']),
+    );
+    await eventually(
+      async () => (await getJson(s.port, '/', 'x')).status,
+      (st) => st === 200,
+    );
+    await aq.waitFor((l) => isApply('reload')(l) && l.durationMs !== undefined, 5000, mark);
+    await new Promise((r) => setTimeout(r, 700));
+    const reloads = aq.logs.slice(mark).filter(isApply('reload')).length;
+    assert.ok(reloads <= 4, `6 edits within ~250 ms took ${reloads} reloads with a 200 ms budget`);
+    await eventually(
+      () => serverOf(s.port),
+      (v) => v === 'extra-3',
+      3000,
+    );
+  });
+});
