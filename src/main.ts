@@ -29,11 +29,14 @@ export interface Aqueduct {
 
 async function writableDir(dir: string, what: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch(() => undefined);
-  try {
-    await access(dir, constants.W_OK);
-  } catch {
-    throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
-  }
+  const isDir = (await stat(dir).catch(() => undefined))?.isDirectory() === true;
+  const writable =
+    isDir &&
+    (await access(dir, constants.W_OK).then(
+      () => true,
+      () => false,
+    ));
+  if (!writable) throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
@@ -139,7 +142,8 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         await watcher.close();
         const current = queue.idle();
         queue.stop();
-        await Promise.race([current, new Promise((r) => setTimeout(r, 10_000))]);
+        // Let a running reconcile finish, but not hold the shutdown (nor the process) for ever.
+        await Promise.race([current, new Promise((r) => setTimeout(r, 10_000).unref())]);
         applier.cancelAll();
         await haproxy.stop();
         log.info('stopped');

@@ -5,7 +5,7 @@
 //   external  HAProxy runs elsewhere (a sidecar container) in master-worker
 //             mode; Aqueduct writes the config and reloads via the master socket.
 //   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
-//             optionally through sudo.
+//             optionally through sudo. The daemon outlives Aqueduct.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -239,16 +239,8 @@ export class PidfileHaproxy implements HaproxyController {
     return { ok: true, workerPid: fresh, message: old.length > 0 ? 'reloaded' : 'started' };
   }
 
-  async stop(): Promise<void> {
-    for (const pid of await this.alivePids()) {
-      try {
-        if (this.opts.sudo) await run('sudo', ['-n', 'kill', '-USR1', String(pid)]);
-        else process.kill(pid, 'SIGUSR1');
-      } catch {
-        // already gone
-      }
-    }
-  }
+  /** A daemon outlives Aqueduct, as in the original: a restarted Aqueduct takes it over. */
+  async stop(): Promise<void> {}
 }
 
 export function createController(mode: HaproxyMode, opts: ProcessOptions): HaproxyController {

@@ -150,14 +150,8 @@ export class Reconciler {
     this.records.push(full);
     if (this.records.length > LEDGER_SIZE) this.records.shift();
     const log = this.deps.log;
-    const fields = {
-      apply: full.id,
-      plan: full.plan,
-      result: full.result,
-      reasons: full.reasons,
-      durationMs: full.durationMs,
-      triggers: full.triggers,
-    };
+    const { id: apply, at: _at, error: _error, ...rest } = full;
+    const fields = { apply, ...rest };
     if (full.result === 'ok' || full.result === 'deferred') log.info(fields, `apply ${full.plan}: ${full.result}`);
     else log.error({ ...fields, error: full.error }, `apply ${full.plan}: ${full.result}`);
     for (const l of this.listeners) l(full);
@@ -208,23 +202,6 @@ export class Reconciler {
     );
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const running = await haproxy.running();
-
-    if (this.applied === undefined && running && (await readTextIfExists(this.opts.cfgPath)) === candidate) {
-      // A restart: HAProxy already serves exactly this config. Take it over without a reload.
-      const generation = await this.generations.record(candidate);
-      this.applied = { config: candidate, state, manifests, generation };
-      await this.persist(this.applied);
-      this.record({
-        triggers,
-        plan: 'noop',
-        reasons: ['HAProxy already serves this config'],
-        commands: 0,
-        durationMs: elapsed(),
-        result: 'ok',
-        generation,
-      });
-      return;
-    }
 
     let plan = planChanges(this.applied?.config, candidate);
     if (!running)

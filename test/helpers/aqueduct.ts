@@ -151,7 +151,10 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
+      // A test must never leave a process behind, even when shutdown hangs.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const [code] = (await exited) as [number | null];
+      clearTimeout(killer);
       return code;
     },
   };

@@ -1,0 +1,307 @@
+// The three ways of running HAProxy, crashes on either side, the original
+// command line, and startup errors.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { buildDesiredState } from '../../src/core/desired-state.js';
+import { loadManifestSet } from '../../src/core/manifests.js';
+import { renderConfig } from '../../src/core/render.js';
+import { checkConfigFile } from '../../src/haproxy/check.js';
+import { showProcRetrying } from '../../src/haproxy/master-socket.js';
+import { socketAlive } from '../../src/haproxy/socket-client.js';
+import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, yamlFile } from '../helpers/fixtures.js';
+import { getJson, HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
+import { DEFAULT_TEMPLATE } from '../helpers/render.js';
+import { backendOf, scenario } from '../helpers/scenario.js';
+
+const serverOf = async (port: number, host = 'www.example.org') =>
+  String((await getJson(port, '/', host)).body['server']);
+
+async function processAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('HAProxy process modes', () => {
+  it('external: reloads an HAProxy started elsewhere through its master socket and leaves it running', async () => {
+    const s = await scenario();
+    const dir = await tempDir('aqueduct-ext-');
+    const docs = [s.frontend(), backendOf(s, 'live', ['live-1']), backendOf(s, 'staged', ['staged-1'])];
+    // The sidecar's HAProxy starts first, on a config rendered from the same manifests.
+    const set = loadManifestSet([yamlFile('m.yaml', ...docs)]);
+    const state = buildDesiredState(
+      set.frontends.map((f) => f.manifest),
+      set.backends.map((b) => b.manifest),
+      {},
+    );
+    const cfg = path.join(dir, 'haproxy.cfg');
+    await writeFile(cfg, renderConfig(DEFAULT_TEMPLATE, state, { statsSocketPath: path.join(dir, 'stats.sock') }));
+    const master = path.join(dir, 'master.sock');
+    const hx = spawn(HAPROXY_BIN, ['-W', '-db', '-S', master, '-f', cfg], { stdio: 'ignore' });
+    try {
+      await waitForPort(s.port);
+      const aq = await startAqueductProcess({
+        dir,
+        bare: true,
+        args: [
+          '--manifests',
+          path.join(dir, 'manifests'),
+          '--haproxyCfgPath',
+          cfg,
+          '--haproxySocketPath',
+          path.join(dir, 'stats.sock'),
+          '--haproxyMasterSocket',
+          master,
+          '--stateDir',
+          path.join(dir, 'state'),
+          '--minReloadInterval',
+          '100',
+        ],
+      });
+      await s.write(aq.manifests, 'm.yaml', ...docs);
+      const first = await aq.waitFor(isApply('reload'), 15_000, 0);
+      assert.ok(first.workerPid !== undefined);
+      assert.equal(aq.logs.find((l) => l.msg === 'aqueduct running')?.['mode'], 'external');
+      const mark = await aq.quiet();
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend({ backend: 'staged' }),
+        backendOf(s, 'live', ['live-1']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      const second = await aq.waitFor(isApply('reload'), 10_000, mark);
+      assert.notEqual(second.workerPid, first.workerPid);
+      assert.equal(await serverOf(s.port), 'staged-1');
+      assert.equal(await aq.stop(), 0);
+      assert.equal(hx.exitCode, null, 'external HAProxy keeps running after Aqueduct stops');
+      assert.equal(await serverOf(s.port), 'staged-1');
+    } finally {
+      hx.kill('SIGTERM');
+      await once(hx, 'exit');
+      await s.close();
+    }
+  });
+
+  it('pidfile: runs the daemon the original way, reloads with -sf, changes members at runtime', async () => {
+    const s = await scenario();
+    const dir = await tempDir('aqueduct-pid-');
+    const pidPath = path.join(dir, 'haproxy.pid');
+    const aq = await startAqueductProcess({
+      dir,
+      args: ['--haproxyMode', 'pidfile', '--haproxyPidPath', pidPath, '--minReloadInterval', '100'],
+    });
+    const pids = async () => (await readFile(pidPath, 'utf8')).trim().split(/\s+/).map(Number);
+    try {
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend(),
+        backendOf(s, 'live', ['live-1']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      await aq.waitFor(isApply('reload'), 15_000, 0);
+      const [first] = await pids();
+      assert.equal(await serverOf(s.port), 'live-1');
+      let mark = await aq.quiet();
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend(),
+        backendOf(s, 'live', ['live-2']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      await aq.waitFor(isApply('runtime'), 10_000, mark);
+      assert.deepEqual(await pids(), [first as number]);
+      mark = await aq.quiet();
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend({ backend: 'staged' }),
+        backendOf(s, 'live', ['live-2']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      const reload = await aq.waitFor(isApply('reload'), 10_000, mark);
+      const [second] = await pids();
+      assert.notEqual(second, first);
+      assert.equal(reload.workerPid, second);
+      assert.equal(await serverOf(s.port), 'staged-1');
+      assert.equal(await aq.stop(), 0);
+      assert.ok(await processAlive(second as number), 'the daemon outlives Aqueduct, as in the original');
+    } finally {
+      for (const pid of await pids().catch(() => [])) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+      }
+      await s.close();
+    }
+  });
+
+  it('managed: restarts HAProxy with backoff when it dies, and stops it on shutdown', async () => {
+    const s = await scenario();
+    const aq = await startAqueductProcess();
+    try {
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend(),
+        backendOf(s, 'live', ['live-1']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      await aq.waitFor(isApply('reload'), 15_000, 0);
+      const { masterPid } = await showProcRetrying(aq.masterSocket);
+      const mark = await aq.quiet();
+      process.kill(masterPid, 'SIGKILL');
+      await aq.waitFor((l) => l.msg === 'restarting HAProxy after backoff', 5000, mark);
+      await aq.waitFor(
+        (l) => l['source'] === 'haproxy' && typeof l.msg === 'string' && l.msg.includes('Loading success'),
+        10_000,
+        mark,
+      );
+      const again = await showProcRetrying(aq.masterSocket);
+      assert.notEqual(again.masterPid, masterPid);
+      await waitForPort(s.port);
+      assert.equal(await serverOf(s.port), 'live-1');
+      assert.equal(await aq.stop('SIGINT'), 0);
+      assert.equal(await socketAlive(aq.masterSocket), false, 'managed HAProxy stops with Aqueduct');
+      assert.equal(await processAlive(again.masterPid), false);
+    } finally {
+      await aq.stop();
+      await s.close();
+    }
+  });
+
+  it('kill -9 of Aqueduct never leaves a partial config, and a restart resumes without a reload', async () => {
+    const s = await scenario();
+    const dir = await tempDir('aqueduct-kill-');
+    let aq = await startAqueductProcess({ dir, args: ['--minReloadInterval', '50'] });
+    try {
+      await s.write(
+        aq.manifests,
+        'm.yaml',
+        s.frontend(),
+        backendOf(s, 'live', ['live-1']),
+        backendOf(s, 'staged', ['staged-1']),
+      );
+      await aq.waitFor(isApply('reload'), 15_000, 0);
+      for (let round = 0; round < 6; round++) {
+        const members = round % 2 === 0 ? ['live-1', 'extra-1'] : ['live-2'];
+        const extra = round % 3 === 0 ? { natives: [`http-request set-header X-Round ${round}`] } : {};
+        await s.write(
+          aq.manifests,
+          'm.yaml',
+          s.frontend(extra),
+          backendOf(s, 'live', members),
+          backendOf(s, 'staged', ['staged-1']),
+        );
+        await new Promise((r) => setTimeout(r, (round * 37) % 120));
+        await aq.stop('SIGKILL');
+        const check = await checkConfigFile(HAPROXY_BIN, aq.cfgPath);
+        assert.ok(check.ok, `round ${round}: ${check.output}`);
+        assert.ok((await readFile(aq.cfgPath, 'utf8')).endsWith('\n'));
+        aq = await startAqueductProcess({ dir });
+        await aq.waitFor(
+          (l) => isApply()(l) || isApply(undefined, 'failed')(l) || isApply(undefined, 'rejected')(l),
+          15_000,
+          0,
+        );
+      }
+      // Settle, then a clean kill -9 and restart: the running HAProxy is taken over as it is.
+      await aq.quiet(600);
+      const before = await showProcRetrying(aq.masterSocket);
+      await aq.stop('SIGKILL');
+      aq = await startAqueductProcess({ dir });
+      await aq.waitFor((l) => l.msg === 'resumed the last applied config', 10_000, 0);
+      const first = await aq.waitFor(isApply(), 15_000, 0);
+      assert.equal(first.plan, 'noop', `expected a noop after restart, got ${JSON.stringify(first)}`);
+      const after = await showProcRetrying(aq.masterSocket);
+      assert.deepEqual(after.workers, before.workers, 'same worker: no reload');
+      assert.equal(after.masterPid, before.masterPid);
+      assert.match(await serverOf(s.port), /^(live-|extra-)/);
+    } finally {
+      await aq.stop();
+      await s.close();
+    }
+  });
+});
+
+describe('the command line of aqueduct run', () => {
+  it('thalassa-aqueduct with only the original flags runs the loop', async () => {
+    const dir = await tempDir('aqueduct-legacy-');
+    const aq = await startAqueductProcess({
+      dir,
+      bin: 'thalassa-aqueduct.js',
+      bare: true,
+      args: [
+        '--haproxyCfgPath',
+        path.join(dir, 'haproxy.cfg'),
+        '--haproxySocketPath',
+        path.join(dir, 'stats.sock'),
+        '--haproxyPidPath',
+        path.join(dir, 'haproxy.pid'),
+        '--label',
+        'legacy-test',
+        '--debug',
+      ],
+    });
+    try {
+      const running = await aq.waitFor((l) => l.msg === 'aqueduct running', 10_000, 0);
+      assert.equal(running['label'], 'legacy-test');
+      assert.equal(running['manifests'], path.join(dir, 'manifests'));
+      await aq.waitFor(isApply('reload'), 15_000, 0);
+      assert.match(
+        await readFile(path.join(dir, 'haproxy.cfg'), 'utf8'),
+        new RegExp(`stats socket ${path.join(dir, 'stats.sock')} `),
+      );
+    } finally {
+      await aq.stop();
+    }
+  });
+
+  it('explains startup errors and exits 2', async () => {
+    const dir = await tempDir();
+    const cases: [string[], RegExp][] = [
+      [['--haproxyBin', '/nonexistent/haproxy'], /haproxy binary not found: \/nonexistent\/haproxy/],
+      [['--manifests', '/nonexistent/manifests'], /manifests directory not found: \/nonexistent\/manifests/],
+      [
+        ['--haproxySocketPath', '/etc/hostname/stats.sock', '--manifests', dir],
+        /--haproxySocketPath: directory \/etc\/hostname is missing or not writable/,
+      ],
+      [['--haproxyMode', 'sideways'], /argument 'sideways' is invalid. Allowed choices are managed, external, pidfile/],
+      [['--minReloadInterval', 'soon'], /--minReloadInterval soon: expected an integer/],
+      [
+        [
+          '--statsBind',
+          '*:80 ssl',
+          '--manifests',
+          dir,
+          '--haproxyCfgPath',
+          path.join(dir, 'h.cfg'),
+          '--stateDir',
+          path.join(dir, 's'),
+        ],
+        /statsBind: must be one address:port/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['run', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    const env = await runCli(['run', '--manifests', dir], { env: { AQUEDUCT_DEBUG: 'maybe' } });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /AQUEDUCT_DEBUG=maybe: expected true or false/);
+  });
+});
