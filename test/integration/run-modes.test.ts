@@ -14,7 +14,7 @@ import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { socketAlive } from '../../src/haproxy/socket-client.js';
 import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, yamlFile } from '../helpers/fixtures.js';
+import { tempDir, yamlFile, type JsonObject } from '../helpers/fixtures.js';
 import { getJson, HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
 import { DEFAULT_TEMPLATE } from '../helpers/render.js';
 import { backendOf, scenario } from '../helpers/scenario.js';
@@ -198,7 +198,7 @@ describe('HAProxy process modes', () => {
       await aq.waitFor(isApply('reload'), 15_000, 0);
       for (let round = 0; round < 6; round++) {
         const members = round % 2 === 0 ? ['live-1', 'extra-1'] : ['live-2'];
-        const extra = round % 3 === 0 ? { natives: [`http-request set-header X-Round ${round}`] } : {};
+        const extra: JsonObject = round % 3 === 0 ? { natives: [`http-request set-header X-Round ${round}`] } : {};
         await s.write(
           aq.manifests,
           'm.yaml',
