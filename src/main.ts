@@ -118,11 +118,16 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     onError: (err, attempt) =>
       log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
   });
-  const watcher: Watcher = watchManifestDir(
-    config.manifests,
-    () => queue.add('watch'),
-    (err) =>
-      log.warn({ err: (err as Error).message }, 'manifest watcher error; the periodic resync still reads everything'),
+  // chokidar drops a second "change" of one path within 50 ms, so a quick second edit
+  // could go unseen until the resync: look again shortly after the last event.
+  let settle: NodeJS.Timeout | undefined;
+  const onWatch = () => {
+    queue.add('watch');
+    if (settle !== undefined) clearTimeout(settle);
+    settle = setTimeout(() => queue.add('watch-settle', 0), 60);
+  };
+  const watcher: Watcher = watchManifestDir(config.manifests, onWatch, (err) =>
+    log.warn({ err: (err as Error).message }, 'manifest watcher error; the periodic resync still reads everything'),
   );
   const resync =
     config.resyncInterval > 0 ? setInterval(() => queue.add('resync', 0), config.resyncInterval) : undefined;
@@ -139,11 +144,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       (stopped ??= (async () => {
         log.info('shutting down');
         if (resync !== undefined) clearInterval(resync);
+        if (settle !== undefined) clearTimeout(settle);
         await watcher.close();
         const current = queue.idle();
         queue.stop();
         // Let a running reconcile finish, but not hold the shutdown (nor the process) for ever.
         await Promise.race([current, new Promise((r) => setTimeout(r, 10_000).unref())]);
+        await reconciler.settled();
         applier.cancelAll();
         await haproxy.stop();
         log.info('stopped');

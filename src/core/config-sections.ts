@@ -22,9 +22,8 @@ const SECTION_KEYWORDS = new Set([
 
 export interface ServerLine {
   name: string;
-  address: string;
-  /** Everything after the address, whitespace-normalised. */
-  args: string[];
+  /** The whole line, trimmed and single-spaced: "server <name> <address> <args...>". */
+  text: string;
 }
 
 export interface Section {
@@ -32,49 +31,100 @@ export interface Section {
   header: string;
   kind: string;
   name: string;
-  /** Directive lines other than servers, whitespace-normalised, comments and blank lines dropped. */
+  /** Directive lines other than servers, trimmed and single-spaced; comments and blank lines dropped. */
   lines: string[];
   /** Server lines by server name (backend and listen sections). */
   servers: Map<string, ServerLine>;
 }
 
-function tokens(line: string): string[] {
-  return line
-    .trim()
-    .split(/\s+/)
-    .filter((t) => t !== '');
+const IRREGULAR_SPACE = /\s\s|\t/;
+
+/** Trimmed and single-spaced; rendered lines already are, so they skip the regex. */
+function normalise(raw: string): string {
+  const trimmed = raw.trim();
+  return IRREGULAR_SPACE.test(trimmed) ? trimmed.split(/\s+/).join(' ') : trimmed;
 }
 
-/** Splits config text into sections. Comments and blank lines carry no meaning and are dropped. */
-export function parseSections(config: string): Section[] {
-  const sections: Section[] = [];
-  let current: Section = { header: '', kind: '', name: '', lines: [], servers: new Map() };
-  sections.push(current);
-  for (const raw of config.split('\n')) {
-    const t = tokens(raw);
-    if (t.length === 0 || t[0]?.startsWith('#') === true) continue;
-    const first = t[0] as string;
-    if (SECTION_KEYWORDS.has(first)) {
-      current = { header: t.join(' '), kind: first, name: t[1] ?? '', lines: [], servers: new Map() };
-      sections.push(current);
-      continue;
-    }
-    if (first === 'server' && (current.kind === 'backend' || current.kind === 'listen') && t.length >= 3) {
-      const name = t[1] as string;
-      if (!current.servers.has(name)) {
-        current.servers.set(name, { name, address: t[2] as string, args: t.slice(3) });
-        continue;
+/** A section as raw text: its header line and everything up to the next header. */
+export interface SectionText {
+  header: string;
+  kind: string;
+  body: string;
+}
+
+/**
+ * Cuts config text at section headers without tokenising the lines inside,
+ * so equal sections can be compared as plain strings.
+ */
+export function splitSections(config: string): SectionText[] {
+  const out: SectionText[] = [];
+  let header = '';
+  let kind = '';
+  let bodyStart = 0;
+  let pos = 0;
+  while (pos <= config.length) {
+    let end = config.indexOf('\n', pos);
+    if (end === -1) end = config.length;
+    // Section headers start with a keyword; indented directive lines are skipped at a glance.
+    let i = pos;
+    while (i < end && (config.charCodeAt(i) === 32 || config.charCodeAt(i) === 9)) i++;
+    const c = config.charCodeAt(i);
+    if (i < end && c >= 97 && c <= 122) {
+      let j = i;
+      while (j < end && config.charCodeAt(j) !== 32 && config.charCodeAt(j) !== 9) j++;
+      const word = config.slice(i, j);
+      if (SECTION_KEYWORDS.has(word)) {
+        out.push({ header, kind, body: config.slice(bodyStart, pos) });
+        header = normalise(config.slice(pos, end));
+        kind = word;
+        bodyStart = end + 1;
       }
     }
-    current.lines.push(t.join(' '));
+    pos = end + 1;
   }
-  return sections;
+  out.push({ header, kind, body: config.slice(Math.min(bodyStart, config.length)) });
+  return out;
+}
+
+/** Parses one section's text into directive lines and server lines. */
+export function parseSection(text: SectionText): Section {
+  const name = text.header.split(' ')[1] ?? '';
+  const section: Section = { header: text.header, kind: text.kind, name, lines: [], servers: new Map() };
+  const serversAllowed = text.kind === 'backend' || text.kind === 'listen';
+  for (const raw of text.body.split('\n')) {
+    const line = normalise(raw);
+    if (line === '' || line.startsWith('#')) continue;
+    if (serversAllowed && line.startsWith('server ')) {
+      const nameEnd = line.indexOf(' ', 7);
+      if (nameEnd !== -1) {
+        const server = line.slice(7, nameEnd);
+        if (!section.servers.has(server)) {
+          section.servers.set(server, { name: server, text: line });
+          continue;
+        }
+      }
+    }
+    section.lines.push(line);
+  }
+  return section;
+}
+
+/** Splits config text into parsed sections. Comments and blank lines carry no meaning and are dropped. */
+export function parseSections(config: string): Section[] {
+  return splitSections(config).map(parseSection);
+}
+
+/** Address and arguments of a server line. */
+export function serverParts(server: ServerLine): { address: string; args: string[] } {
+  const t = server.text.split(' ');
+  return { address: t[2] ?? '', args: t.slice(3) };
 }
 
 /** The value after a keyword in a server's args, e.g. weight. */
 export function serverArg(server: ServerLine, keyword: string): string | undefined {
-  const i = server.args.indexOf(keyword);
-  return i === -1 ? undefined : server.args[i + 1];
+  const { args } = serverParts(server);
+  const i = args.indexOf(keyword);
+  return i === -1 ? undefined : args[i + 1];
 }
 
 const DYNAMIC_ALGORITHMS = new Set(['roundrobin', 'leastconn', 'random']);

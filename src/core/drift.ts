@@ -1,6 +1,6 @@
 // After a reload, and on every resync, what HAProxy reports of its servers
 // is compared with the applied config; differences become repairs.
-import { parseSections, serverArg, supportsRuntimeServers } from './config-sections.js';
+import { parseSections, serverArg, serverParts, supportsRuntimeServers } from './config-sections.js';
 import type { ServerState } from './haproxy-output.js';
 import type { RuntimeOp } from './plan.js';
 
@@ -43,8 +43,7 @@ export function detectDrift(
             op: 'add',
             backend: section.name,
             server: name,
-            address: server.address,
-            args: server.args,
+            ...serverParts(server),
           });
           drift.reasons.push(`${id} missing`);
         } else {

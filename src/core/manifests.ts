@@ -34,64 +34,74 @@ function documentIssue(doc: YamlDocument, file: string, issue: Omit<Issue, 'file
   return { ...issue, file, document: doc.index, line: issue.line ?? doc.line };
 }
 
-/** Parses and schema-validates every document of every file. Invalid documents become issues; the rest are returned. */
+/** Parses and schema-validates every document of one file. Invalid documents become issues; the rest are returned. */
+export function parseManifestFile(file: ManifestFile): { manifests: LocatedManifest[]; issues: Issue[] } {
+  const manifests: LocatedManifest[] = [];
+  const issues: Issue[] = [];
+  const parsed = parseYamlDocuments(file.text, file.path);
+  issues.push(...parsed.issues);
+  for (const doc of parsed.documents) {
+    const data = doc.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      issues.push(
+        documentIssue(doc, file.path, {
+          code: 'not-an-object',
+          path: '',
+          message: 'a manifest must be a mapping with apiVersion, kind, metadata and spec',
+        }),
+      );
+      continue;
+    }
+    const record = data as Record<string, unknown>;
+    const kind = record['kind'];
+    const rawName = (record['metadata'] as Record<string, unknown> | undefined)?.['name'];
+    const name = typeof rawName === 'string' ? rawName : undefined;
+    if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
+      const got = kind === undefined ? 'no kind' : `kind ${JSON.stringify(kind)}`;
+      issues.push(
+        documentIssue(doc, file.path, {
+          code: 'unknown-kind',
+          path: 'kind',
+          line: doc.locate(['kind']).line,
+          message: `unknown kind: ${got} (expected one of ${KINDS.join(', ')})`,
+        }),
+      );
+      continue;
+    }
+    const result = kind === 'Frontend' ? validateFrontend(data) : validateBackend(data);
+    if (result.value === undefined) {
+      for (const issue of result.issues) {
+        const { segments, ...rest } = issue;
+        const at = doc.locate(segments);
+        issues.push({
+          ...rest,
+          file: file.path,
+          document: doc.index,
+          line: at.line,
+          column: at.column,
+          kind,
+          ...(name === undefined ? {} : { name }),
+        });
+      }
+      continue;
+    }
+    manifests.push({
+      manifest: result.value,
+      source: { file: file.path, document: doc.index, line: doc.line },
+      lineOf: (segments) => doc.locate(segments).line,
+    });
+  }
+  return { manifests, issues };
+}
+
+/** parseManifestFile over every file. */
 export function parseManifestFiles(files: readonly ManifestFile[]): { manifests: LocatedManifest[]; issues: Issue[] } {
   const manifests: LocatedManifest[] = [];
   const issues: Issue[] = [];
   for (const file of files) {
-    const parsed = parseYamlDocuments(file.text, file.path);
-    issues.push(...parsed.issues);
-    for (const doc of parsed.documents) {
-      const data = doc.data;
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        issues.push(
-          documentIssue(doc, file.path, {
-            code: 'not-an-object',
-            path: '',
-            message: 'a manifest must be a mapping with apiVersion, kind, metadata and spec',
-          }),
-        );
-        continue;
-      }
-      const record = data as Record<string, unknown>;
-      const kind = record['kind'];
-      const rawName = (record['metadata'] as Record<string, unknown> | undefined)?.['name'];
-      const name = typeof rawName === 'string' ? rawName : undefined;
-      if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
-        const got = kind === undefined ? 'no kind' : `kind ${JSON.stringify(kind)}`;
-        issues.push(
-          documentIssue(doc, file.path, {
-            code: 'unknown-kind',
-            path: 'kind',
-            line: doc.locate(['kind']).line,
-            message: `unknown kind: ${got} (expected one of ${KINDS.join(', ')})`,
-          }),
-        );
-        continue;
-      }
-      const result = kind === 'Frontend' ? validateFrontend(data) : validateBackend(data);
-      if (result.value === undefined) {
-        for (const issue of result.issues) {
-          const { segments, ...rest } = issue;
-          const at = doc.locate(segments);
-          issues.push({
-            ...rest,
-            file: file.path,
-            document: doc.index,
-            line: at.line,
-            column: at.column,
-            kind,
-            ...(name === undefined ? {} : { name }),
-          });
-        }
-        continue;
-      }
-      manifests.push({
-        manifest: result.value,
-        source: { file: file.path, document: doc.index, line: doc.line },
-        lineOf: (segments) => doc.locate(segments).line,
-      });
-    }
+    const one = parseManifestFile(file);
+    manifests.push(...one.manifests);
+    issues.push(...one.issues);
   }
   return { manifests, issues };
 }

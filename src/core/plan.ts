@@ -4,7 +4,16 @@
 //            balance algorithm allows it: runtime API commands, plus the new
 //            file written without a reload;
 //   reload   anything else.
-import { parseSections, serverArg, supportsRuntimeServers, type Section, type ServerLine } from './config-sections.js';
+import {
+  parseSection,
+  serverArg,
+  serverParts,
+  splitSections,
+  supportsRuntimeServers,
+  type Section,
+  type SectionText,
+  type ServerLine,
+} from './config-sections.js';
 import type { DesiredState } from './desired-state.js';
 
 export type RuntimeOp =
@@ -20,10 +29,10 @@ export type Plan =
   | { kind: 'reload'; reasons: string[] };
 
 const withoutWeight = (s: ServerLine): string => {
-  const args = [...s.args];
+  const { address, args } = serverParts(s);
   const i = args.indexOf('weight');
   if (i !== -1) args.splice(i, 2);
-  return `${s.address} ${args.join(' ')}`;
+  return `${address} ${args.join(' ')}`;
 };
 
 function serverOps(before: Section, after: Section, reasons: string[]): RuntimeOp[] | undefined {
@@ -33,6 +42,8 @@ function serverOps(before: Section, after: Section, reasons: string[]): RuntimeO
     const next = after.servers.get(name);
     if (next === undefined) {
       ops.push({ op: 'remove', backend, server: name });
+    } else if (old.text === next.text) {
+      continue; // the common case: compared as strings, never tokenised
     } else if (withoutWeight(old) !== withoutWeight(next)) {
       reasons.push(`${after.header}: server ${name} changed options`);
       return undefined;
@@ -43,8 +54,7 @@ function serverOps(before: Section, after: Section, reasons: string[]): RuntimeO
     }
   }
   for (const [name, next] of after.servers) {
-    if (!before.servers.has(name))
-      ops.push({ op: 'add', backend, server: name, address: next.address, args: next.args });
+    if (!before.servers.has(name)) ops.push({ op: 'add', backend, server: name, ...serverParts(next) });
   }
   if (ops.length > 0 && !supportsRuntimeServers(after)) {
     reasons.push(`${after.header}: its balance algorithm cannot change servers at runtime`);
@@ -53,12 +63,19 @@ function serverOps(before: Section, after: Section, reasons: string[]): RuntimeO
   return ops;
 }
 
+// The applied side is the same text for many candidates in a row: keep its split.
+let lastSplit: { text: string; sections: SectionText[] } | undefined;
+function splitCached(text: string): SectionText[] {
+  if (lastSplit?.text !== text) lastSplit = { text, sections: splitSections(text) };
+  return lastSplit.sections;
+}
+
 /** Compares the applied config (undefined when none) with the candidate. */
 export function planChanges(applied: string | undefined, candidate: string): Plan {
   if (applied === undefined) return { kind: 'reload', reasons: ['no config applied yet'] };
   if (applied === candidate) return { kind: 'noop', reasons: ['config unchanged'] };
-  const before = parseSections(applied);
-  const after = parseSections(candidate);
+  const before = splitCached(applied);
+  const after = splitSections(candidate);
   const reasons: string[] = [];
   const beforeHeaders = before.map((s) => s.header);
   const afterHeaders = after.map((s) => s.header);
@@ -72,8 +89,11 @@ export function planChanges(applied: string | undefined, candidate: string): Pla
   }
   const ops: RuntimeOp[] = [];
   let structural = false;
-  before.forEach((b, i) => {
-    const a = after[i] as Section;
+  before.forEach((bt, i) => {
+    const at = after[i] as SectionText;
+    if (bt.body === at.body) return; // the common case: an unchanged section, compared as one string
+    const b = parseSection(bt);
+    const a = parseSection(at);
     if (b.lines.join('\n') !== a.lines.join('\n')) {
       reasons.push(`${a.header || 'top of file'} changed`);
       structural = true;

@@ -8,7 +8,7 @@ import { buildDesiredState, type DesiredState } from '../core/desired-state.js';
 import { detectDrift } from '../core/drift.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import { selectServable, type StaleObject } from '../core/last-good.js';
-import { parseManifestFiles, type ManifestFile } from '../core/manifests.js';
+import { parseManifestFile, type LocatedManifest, type ManifestFile } from '../core/manifests.js';
 import type { LoadedManifest, MemberMap } from '../core/model.js';
 import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
 import { renderConfig, type RenderOptions } from '../core/render.js';
@@ -96,6 +96,8 @@ export class Reconciler {
   private reportedIssues = '';
   private listeners: ((r: ApplyRecord) => void)[] = [];
   private readonly generations: Generations;
+  /** Parse results by file path, reused while the file's text is unchanged: YAML parsing dominates a reconcile. */
+  private parsed = new Map<string, { text: string; manifests: LocatedManifest[]; issues: Issue[] }>();
 
   constructor(
     private readonly deps: ReconcilerDeps,
@@ -183,12 +185,28 @@ export class Reconciler {
     await writeJsonAtomic(this.appliedFile, data);
   }
 
+  private parseCached(files: ManifestFile[]): { manifests: LocatedManifest[]; issues: Issue[] } {
+    const next = new Map<string, { text: string; manifests: LocatedManifest[]; issues: Issue[] }>();
+    const manifests: LocatedManifest[] = [];
+    const issues: Issue[] = [];
+    for (const file of files) {
+      const cached = this.parsed.get(file.path);
+      const entry =
+        cached !== undefined && cached.text === file.text ? cached : { text: file.text, ...parseManifestFile(file) };
+      next.set(file.path, entry);
+      manifests.push(...entry.manifests);
+      issues.push(...entry.issues);
+    }
+    this.parsed = next; // files that are gone are forgotten
+    return { manifests, issues };
+  }
+
   /** One reconcile. Triggers say why it runs ("watch", "resync", "registry", ...). */
   async reconcile(triggers: string[]): Promise<WorkResult | undefined> {
     const { clock, haproxy } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
-    const read = parseManifestFiles(await this.deps.readManifests());
+    const read = this.parseCached(await this.deps.readManifests());
     const servable = selectServable(read, this.applied?.manifests ?? []);
     this.reportIssues(servable.issues, servable.stale);
     const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends].map((m) => ({
@@ -210,7 +228,8 @@ export class Reconciler {
       plan = { kind: 'reload', reasons: [this.forceReload] };
 
     if (plan.kind === 'noop') {
-      if (triggers.some((t) => t !== 'resync'))
+      // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
+      if (triggers.some((t) => t !== 'resync' && t !== 'watch-settle'))
         this.record({
           triggers,
           plan: 'noop',
@@ -303,7 +322,9 @@ export class Reconciler {
     started: number,
   ): Promise<WorkResult | undefined> {
     const { clock, haproxy, log } = this.deps;
-    const previous = this.applied?.config ?? (await readTextIfExists(this.opts.cfgPath));
+    await this.installs; // a background install must not land after this reload's file
+    this.pendingInstall = undefined;
+    const previous = (await readTextIfExists(this.opts.cfgPath)) ?? this.applied?.config;
     await writeFileAtomic(this.opts.cfgPath, candidate);
     const outcome = await haproxy.reload();
     this.lastReloadAt = clock.now();
@@ -341,7 +362,12 @@ export class Reconciler {
     await this.repairDrift().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'drift check failed'));
   }
 
-  /** Runtime ops now, then the file that records them, checked and installed without a reload. */
+  /**
+   * Runtime ops now; the file that records them is checked and installed in
+   * the background, without a reload, so the next change never waits for
+   * haproxy -c. Installs are serialised and coalesced (the latest wins), and a
+   * reload waits for them before it writes the file itself.
+   */
   private async applyRuntime(
     plan: Extract<Plan, { kind: 'runtime' }>,
     config: string,
@@ -349,16 +375,40 @@ export class Reconciler {
     manifests: LoadedManifest[],
   ): Promise<number> {
     const result = await this.deps.applier.apply(plan.ops);
-    const check = await this.deps.check(config);
-    if (!check.ok)
-      throw new Error(
-        `haproxy -c refused the config after runtime changes: ${check.errors.map((e) => e.message).join('; ')}`,
-      );
-    await writeFileAtomic(this.opts.cfgPath, config);
-    const generation = await this.generations.record(config);
-    this.applied = { config, state, manifests, generation };
-    await this.persist(this.applied);
+    this.applied = { config, state, manifests, generation: this.applied?.generation ?? 0 };
+    this.pendingInstall = this.applied;
+    this.installs = this.installs.then(() => this.installPending());
     return result.commands;
+  }
+
+  private pendingInstall: Applied | undefined;
+  private installs: Promise<void> = Promise.resolve();
+
+  private async installPending(): Promise<void> {
+    const target = this.pendingInstall;
+    if (target === undefined) return;
+    this.pendingInstall = undefined;
+    try {
+      const check = await this.deps.check(target.config);
+      if (!check.ok) {
+        this.deps.log.error(
+          { errors: check.errors },
+          'haproxy -c refused the config recording runtime changes; it was not installed, the next reload rewrites it',
+        );
+        this.forceReload = 'the config of runtime changes was refused by haproxy -c';
+        return;
+      }
+      await writeFileAtomic(this.opts.cfgPath, target.config);
+      target.generation = await this.generations.record(target.config);
+      await this.persist(target);
+    } catch (err) {
+      this.deps.log.error({ err: (err as Error).message }, 'installing the config of runtime changes failed');
+    }
+  }
+
+  /** Resolves once background installs are done (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.installs;
   }
 
   /** Compares what HAProxy reports with the applied config and repairs the difference. */

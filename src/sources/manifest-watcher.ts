@@ -13,7 +13,9 @@ export function watchManifestDir(
   onChange: (event: string, path: string) => void,
   onError: (err: unknown) => void,
 ): Watcher {
-  const watcher = watch(dir, { ignoreInitial: true, followSymlinks: true, persistent: true });
+  // atomic: false: chokidar would otherwise hold events around a rename for 100 ms to report
+  // "change" instead of "unlink"+"add"; the event type does not matter here, its latency does.
+  const watcher = watch(dir, { ignoreInitial: true, followSymlinks: true, persistent: true, atomic: false });
   watcher.on('all', (event, path) => onChange(event, path));
   watcher.on('error', onError);
   return { close: () => watcher.close() };

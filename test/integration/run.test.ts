@@ -119,10 +119,11 @@ describe('aqueduct run (managed HAProxy)', () => {
       (out) => !out.includes(`:${s.echoes.get('live-2')?.port} `),
       5000,
     );
-    // And the installed file records the change, so a later reload serves the same.
-    assert.match(
-      await readFile(aq.cfgPath, 'utf8'),
-      new RegExp(`live_127\\.0\\.0\\.1:${s.echoes.get('extra-1')?.port}`),
+    // And the installed file records the change (checked and installed in the background), so a later reload serves the same.
+    await eventually(
+      () => readFile(aq.cfgPath, 'utf8'),
+      (text) => text.includes(`live_127.0.0.1:${s.echoes.get('extra-1')?.port}`),
+      5000,
     );
   });
 
