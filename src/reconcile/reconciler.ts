@@ -359,6 +359,7 @@ export class Reconciler {
       ...(outcome.workerPid === undefined ? {} : { workerPid: outcome.workerPid }),
       generation,
     });
+    // A follow-up, not part of the apply: its duration is the reload's.
     await this.repairDrift().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'drift check failed'));
   }
 

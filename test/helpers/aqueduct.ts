@@ -30,7 +30,7 @@ export interface RunningAqueduct {
   /** Resolves with the first log line (from now on, or already seen after `since`) matching. */
   waitFor(pred: (l: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Resolves once no log line has arrived for `ms`: the previous step has settled. Returns the log length. */
+  /** Resolves once Aqueduct has logged nothing for `ms` (HAProxy's lines aside): the previous step has settled. Returns the log length. */
   quiet(ms?: number): Promise<number>;
 }
 
@@ -102,7 +102,8 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
         line = { msg: raw };
       }
       logs.push(line);
-      lastLineAt = Date.now();
+      // HAProxy's own chatter (health checks) says nothing about whether Aqueduct has settled.
+      if (line['source'] !== 'haproxy') lastLineAt = Date.now();
       for (const w of [...waiters]) {
         if (w.pred(line)) {
           waiters.splice(waiters.indexOf(w), 1);
