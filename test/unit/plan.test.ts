@@ -29,13 +29,18 @@ describe('config sections', () => {
   });
 
   it('knows which algorithms take runtime servers', () => {
-    const section = (balance: string, extra = '') => parseSections(`backend b\n  balance ${balance}\n${extra}`)[1]!;
+    const backendSection = (text: string) => {
+      const s = parseSections(text)[1];
+      assert.ok(s !== undefined);
+      return s;
+    };
+    const section = (balance: string, extra = '') => backendSection(`backend b\n  balance ${balance}\n${extra}`);
     for (const a of ['roundrobin', 'leastconn', 'random', 'random(2)'])
       assert.ok(supportsRuntimeServers(section(a)), a);
     for (const a of ['static-rr', 'first', 'source', 'uri', 'hdr(host)'])
       assert.ok(!supportsRuntimeServers(section(a)), a);
     assert.ok(supportsRuntimeServers(section('source', '  hash-type consistent\n')));
-    assert.ok(supportsRuntimeServers(parseSections('backend b\n  server a x\n')[1]!), 'roundrobin is the default');
+    assert.ok(supportsRuntimeServers(backendSection('backend b\n  server a x\n')), 'roundrobin is the default');
   });
 });
 
