@@ -1,6 +1,4 @@
 // Command line: flags → options → the command's function. Nothing else lives here.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIo, type Io } from './io.js';
@@ -9,11 +7,10 @@ import { AqueductError } from './core/issues.js';
 import { createLogger } from './log.js';
 import { startAqueduct } from './main.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
-import { DEFAULT_TEMPLATE_FILE, PACKAGE_ROOT } from './package-paths.js';
+import { DEFAULT_TEMPLATE_FILE, PACKAGE_VERSION } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
 
-const VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
-  .version;
+const VERSION = PACKAGE_VERSION;
 
 /** The option every command that renders shares, with the original's name and default. */
 export const haproxySocketPathOption = (): Option =>

@@ -9,6 +9,11 @@ export interface RunConfig {
   host: string;
   port: number;
   label?: string;
+  apiToken?: string;
+  apiReadToken?: string;
+  readOnly: boolean;
+  apiBodyLimit: number;
+  applyWaitTimeout: number;
   thalassaHost: string;
   thalassaPort: number;
   thalassaApiPort: number;
@@ -81,6 +86,11 @@ export function resolveRunConfig(
     host: str('host') as string,
     port: num('port'),
     ...optional('label', str('label')),
+    ...optional('apiToken', str('apiToken')),
+    ...optional('apiReadToken', str('apiReadToken')),
+    readOnly: v['readOnly'] === true,
+    apiBodyLimit: num('apiBodyLimit'),
+    applyWaitTimeout: num('applyWaitTimeout'),
     thalassaHost: str('thalassaHost') as string,
     thalassaPort: num('thalassaPort'),
     thalassaApiPort: num('thalassaApiPort'),

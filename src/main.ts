@@ -18,14 +18,23 @@ import { WorkQueue } from './reconcile/work-queue.js';
 import { readManifestDir } from './sources/manifest-dir.js';
 import { watchManifestDir, type Watcher } from './sources/manifest-watcher.js';
 import { readTemplateFile } from './sources/template-file.js';
+import { importPersistenceFile } from './sources/legacy-import.js';
+import { buildApp } from './http/app.js';
+import { ManifestStore } from './http/manifest-store.js';
+import { ObjectService } from './http/object-service.js';
+import { PACKAGE_VERSION } from './package-paths.js';
+import type { FastifyInstance } from 'fastify';
 
 export interface Aqueduct {
   config: RunConfig;
   reconciler: Reconciler;
   queue: WorkQueue;
   haproxy: HaproxyController;
+  api: FastifyInstance;
   stop(): Promise<void>;
 }
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 async function writableDir(dir: string, what: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch(() => undefined);
@@ -112,12 +121,61 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       keepGenerations: config.keepGenerations,
     },
   );
-  await reconciler.resume();
+  const store = new ManifestStore(config.manifests);
+  if (config.persistence !== undefined) {
+    if (config.readOnly)
+      log.warn({ persistence: config.persistence }, '--readOnly: the persistence file is not imported');
+    else await importPersistenceFile(config.persistence, store, log);
+  }
   const queue = new WorkQueue((triggers) => reconciler.reconcile(triggers), {
     debounceMs: 20,
     onError: (err, attempt) =>
       log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
   });
+  const service = new ObjectService({
+    store,
+    loop: reconciler,
+    registrations: () => [],
+    check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-candidate.cfg')),
+    requestApply: (trigger) => queue.add(trigger, 0),
+    log,
+  });
+  const api = buildApp(
+    {
+      service,
+      system: {
+        appliedConfig: () => reconciler.appliedConfig(),
+        ready: () => reconciler.status().ready,
+        lastApply: () => reconciler.ledger().at(-1),
+      },
+      log,
+    },
+    {
+      readOnly: config.readOnly,
+      auth: {
+        ...(config.apiToken !== undefined && { writeToken: config.apiToken }),
+        ...(config.apiReadToken !== undefined && { readToken: config.apiReadToken }),
+      },
+      bodyLimit: config.apiBodyLimit,
+      waitTimeoutMs: config.applyWaitTimeout,
+      version: PACKAGE_VERSION,
+    },
+  );
+  await reconciler.resume(); // before the API can ask for a reconcile
+  try {
+    await api.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    throw new AqueductError(
+      'startup',
+      `REST API: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
+    );
+  }
+  if (config.apiToken === undefined && !config.readOnly && !isLoopback(config.host))
+    log.warn(
+      { host: config.host, port: config.port },
+      'the REST API accepts writes from the network without a token: set --apiToken (AQUEDUCT_API_TOKEN) or --readOnly',
+    );
+  log.info({ host: config.host, port: config.port, readOnly: config.readOnly }, 'REST API listening');
   // chokidar drops a second "change" of one path within 50 ms, so a quick second edit
   // could go unseen until the resync: look again shortly after the last event.
   let settle: NodeJS.Timeout | undefined;
@@ -140,11 +198,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     reconciler,
     queue,
     haproxy,
+    api,
     stop: () =>
       (stopped ??= (async () => {
         log.info('shutting down');
         if (resync !== undefined) clearInterval(resync);
         if (settle !== undefined) clearTimeout(settle);
+        await api.close();
         await watcher.close();
         const current = queue.idle();
         queue.stop();

@@ -35,6 +35,40 @@ export const RUN_OPTIONS = [
     group: 'api',
   },
   {
+    flag: 'apiToken',
+    type: 'string',
+    description:
+      'bearer token every API write must carry (Authorization: Bearer <token>); prefer the environment variable, a flag shows in ps',
+    group: 'api',
+  },
+  {
+    flag: 'apiReadToken',
+    type: 'string',
+    description: 'bearer token API reads must carry (the write token works too); reads are open when unset',
+    group: 'api',
+  },
+  {
+    flag: 'readOnly',
+    type: 'boolean',
+    default: false,
+    description: 'API writes answer 405: for a manifests directory owned by git (GitOps); reads still work',
+    group: 'api',
+  },
+  {
+    flag: 'apiBodyLimit',
+    type: 'integer',
+    default: 4194304,
+    description: 'largest API request body, bytes (413 above it)',
+    group: 'api',
+  },
+  {
+    flag: 'applyWaitTimeout',
+    type: 'integer',
+    default: 30000,
+    description: 'ms a write with ?wait=applied waits for HAProxy when it names no timeout',
+    group: 'api',
+  },
+  {
     flag: 'label',
     type: 'string',
     description: 'logical label for this Aqueduct (logs, self-registration)',

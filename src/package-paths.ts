@@ -1,5 +1,5 @@
 // Where the package's own files are, from both src/ (tsx) and dist/src/ (built).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +15,6 @@ function findPackageRoot(): string {
 
 export const PACKAGE_ROOT = findPackageRoot();
 export const DEFAULT_TEMPLATE_FILE = path.join(PACKAGE_ROOT, 'templates', 'haproxy.cfg.mustache');
+export const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -89,3 +89,16 @@ export interface LoadedManifest<M extends Manifest = Manifest> {
 
 /** Members of dynamic backends, by backend name. */
 export type MemberMap = Readonly<Record<string, readonly Member[]>>;
+
+/** An instance in the service registry, as Thalassa describes it. */
+export interface Registration {
+  /** `/name/version/host/port` */
+  id: string;
+  name: string;
+  version: string;
+  host: string;
+  port: number;
+  /** When the instance last checked in, ms since the epoch. */
+  lastKnown: number;
+  meta: Record<string, unknown>;
+}

@@ -47,9 +47,16 @@ export interface Validated<T> {
 /** A path segment list as the YAML locator and the messages use it. */
 export type PathSegments = (string | number)[];
 
+/** What kind of problem a schema issue is: the API maps these to stable error codes. */
+export type SchemaProblem = 'unknown-field' | 'missing-field' | 'invalid-value';
+
 export interface SchemaIssue extends Issue {
   segments: PathSegments;
+  problem: SchemaProblem;
 }
+
+const problemOf = (keyword: string): SchemaProblem =>
+  keyword === 'additionalProperties' ? 'unknown-field' : keyword === 'required' ? 'missing-field' : 'invalid-value';
 
 function run<T>(fn: ValidateFunction, raw: unknown, code: IssueCode): Validated<T> {
   // Defaults are filled in place: validate a copy so callers' data stays theirs.
@@ -206,7 +213,10 @@ function describeOne(e: ErrorObject): { segments: PathSegments; message: string;
 
 /** Turns ajv errors into one issue per problem, most specific message first. */
 export function describeErrors(errors: readonly ErrorObject[], code: IssueCode): SchemaIssue[] {
-  const byPath = new Map<string, { segments: PathSegments; messages: { text: string; specific: boolean }[] }>();
+  const byPath = new Map<
+    string,
+    { segments: PathSegments; messages: { text: string; specific: boolean; problem: SchemaProblem }[] }
+  >();
   for (const e of errors) {
     const d = describeOne(e);
     if (d === undefined) continue;
@@ -216,14 +226,17 @@ export function describeErrors(errors: readonly ErrorObject[], code: IssueCode):
       entry = { segments: d.segments, messages: [] };
       byPath.set(key, entry);
     }
-    entry.messages.push({ text: d.message, specific: d.specific });
+    entry.messages.push({ text: d.message, specific: d.specific, problem: problemOf(e.keyword) });
   }
   const issues: SchemaIssue[] = [];
   for (const [path, entry] of byPath) {
     const specific = entry.messages.filter((m) => m.specific);
     const chosen = specific.length > 0 ? specific : entry.messages;
-    for (const text of new Set(chosen.map((m) => m.text))) {
-      issues.push({ code, path, segments: entry.segments, message: text });
+    const seen = new Set<string>();
+    for (const m of chosen) {
+      if (seen.has(m.text)) continue;
+      seen.add(m.text);
+      issues.push({ code, path, segments: entry.segments, message: m.text, problem: m.problem });
     }
   }
   return issues;

@@ -7,8 +7,9 @@ import { describeCheckErrors } from '../core/check-errors.js';
 import { buildDesiredState, type DesiredState } from '../core/desired-state.js';
 import { detectDrift } from '../core/drift.js';
 import { formatIssue, type Issue } from '../core/issues.js';
-import { selectServable, type StaleObject } from '../core/last-good.js';
-import { parseManifestFile, type LocatedManifest, type ManifestFile } from '../core/manifests.js';
+import { selectServable, type ServableSet, type StaleObject } from '../core/last-good.js';
+import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
+import { ParseCache } from '../core/parse-cache.js';
 import type { LoadedManifest, MemberMap } from '../core/model.js';
 import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
 import { renderConfig, type RenderOptions } from '../core/render.js';
@@ -82,6 +83,12 @@ interface PersistedApplied {
 }
 
 const LEDGER_SIZE = 200;
+
+/** The file that declared an object, for HAProxy's complaints about its section. */
+const sourceLookup =
+  (manifests: readonly LoadedManifest[]) =>
+  (kind: 'Frontend' | 'Backend', name: string): string | undefined =>
+    manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.source.file;
 const FAILED_RETRY_MS = 30_000;
 
 export class Reconciler {
@@ -96,8 +103,7 @@ export class Reconciler {
   private reportedIssues = '';
   private listeners: ((r: ApplyRecord) => void)[] = [];
   private readonly generations: Generations;
-  /** Parse results by file path, reused while the file's text is unchanged: YAML parsing dominates a reconcile. */
-  private parsed = new Map<string, { text: string; manifests: LocatedManifest[]; issues: Issue[] }>();
+  private readonly parsed = new ParseCache();
 
   constructor(
     private readonly deps: ReconcilerDeps,
@@ -125,8 +131,46 @@ export class Reconciler {
     }
   }
 
-  onApply(listener: (r: ApplyRecord) => void): void {
+  /** Calls listener with every new ledger entry; returns a function that stops it. */
+  onApply(listener: (r: ApplyRecord) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** The manifests HAProxy serves now (the last applied set). */
+  appliedManifests(): readonly LoadedManifest[] {
+    return this.applied?.manifests ?? [];
+  }
+
+  /**
+   * What reconcile would serve for this read of the manifests, rendered and
+   * put to `check` (haproxy -c): lets a writer refuse a change before it
+   * reaches the directory. Returns HAProxy's complaint, or undefined.
+   */
+  async checkCandidate(
+    read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
+    check: (configText: string) => Promise<CheckResult>,
+  ): Promise<string | undefined> {
+    const { manifests, state } = this.desiredFrom(selectServable(read, this.applied?.manifests ?? []));
+    const candidate = renderConfig(this.opts.template, state, this.opts.render);
+    const result = await check(candidate);
+    if (result.ok) return undefined;
+    return describeCheckErrors(candidate, result.errors, sourceLookup(manifests)).join('; ');
+  }
+
+  private desiredFrom(servable: ServableSet): { manifests: LoadedManifest[]; state: DesiredState } {
+    const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends].map((m) => ({
+      manifest: m.manifest,
+      source: m.source,
+    }));
+    const state = buildDesiredState(
+      servable.frontends.map((f) => f.manifest),
+      servable.backends.map((b) => b.manifest),
+      this.deps.members(),
+    );
+    return { manifests, state };
   }
 
   ledger(): readonly ApplyRecord[] {
@@ -185,39 +229,15 @@ export class Reconciler {
     await writeJsonAtomic(this.appliedFile, data);
   }
 
-  private parseCached(files: ManifestFile[]): { manifests: LocatedManifest[]; issues: Issue[] } {
-    const next = new Map<string, { text: string; manifests: LocatedManifest[]; issues: Issue[] }>();
-    const manifests: LocatedManifest[] = [];
-    const issues: Issue[] = [];
-    for (const file of files) {
-      const cached = this.parsed.get(file.path);
-      const entry =
-        cached !== undefined && cached.text === file.text ? cached : { text: file.text, ...parseManifestFile(file) };
-      next.set(file.path, entry);
-      manifests.push(...entry.manifests);
-      issues.push(...entry.issues);
-    }
-    this.parsed = next; // files that are gone are forgotten
-    return { manifests, issues };
-  }
-
   /** One reconcile. Triggers say why it runs ("watch", "resync", "registry", ...). */
   async reconcile(triggers: string[]): Promise<WorkResult | undefined> {
     const { clock, haproxy } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
-    const read = this.parseCached(await this.deps.readManifests());
+    const read = this.parsed.parse(await this.deps.readManifests());
     const servable = selectServable(read, this.applied?.manifests ?? []);
     this.reportIssues(servable.issues, servable.stale);
-    const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends].map((m) => ({
-      manifest: m.manifest,
-      source: m.source,
-    }));
-    const state = buildDesiredState(
-      servable.frontends.map((f) => f.manifest),
-      servable.backends.map((b) => b.manifest),
-      this.deps.members(),
-    );
+    const { manifests, state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const running = await haproxy.running();
 
@@ -295,9 +315,7 @@ export class Reconciler {
 
     const check = await this.deps.check(candidate);
     if (!check.ok) {
-      const sourceOf = (kind: 'Frontend' | 'Backend', name: string) =>
-        manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.source.file;
-      const error = describeCheckErrors(candidate, check.errors, sourceOf).join('; ');
+      const error = describeCheckErrors(candidate, check.errors, sourceLookup(manifests)).join('; ');
       this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
       this.record({
         triggers,

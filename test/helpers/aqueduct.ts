@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from './cli.js';
 import { tempDir } from './fixtures.js';
-import { HAPROXY_BIN } from './haproxy.js';
+import { freePort, HAPROXY_BIN } from './haproxy.js';
 
 export interface LogLine {
   msg: string;
@@ -25,6 +25,8 @@ export interface RunningAqueduct {
   statsSocket: string;
   masterSocket: string;
   stateDir: string;
+  /** Base URL of its REST API, http://127.0.0.1:<port>. */
+  api: string;
   child: ChildProcess;
   logs: LogLine[];
   /** Resolves with the first log line (from now on, or already seen after `since`) matching. */
@@ -71,6 +73,8 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
         '--haproxyBin',
         HAPROXY_BIN,
       ];
+  // Every test Aqueduct gets its own loopback API port, through the env vars so that bare runs get one too.
+  const apiPort = Number(opts.env?.['AQUEDUCT_PORT'] ?? (await freePort()));
   const child = spawn(
     process.execPath,
     [
@@ -81,7 +85,7 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     ],
     {
       cwd: dir,
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, AQUEDUCT_HOST: '127.0.0.1', AQUEDUCT_PORT: String(apiPort), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -118,6 +122,7 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     dir,
     manifests,
     ...paths,
+    api: `http://127.0.0.1:${apiPort}`,
     child,
     logs,
     waitFor(pred, timeoutMs = 15_000, since) {

@@ -1,0 +1,252 @@
+// The REST API's view of manifests, in the original Thalassa Aqueduct's
+// shapes: objects with id, _type and key beside the spec fields, and request
+// bodies turned back into manifests. Pure: the HTTP layer passes values in.
+import { createHash } from 'node:crypto';
+import type { Issue } from './issues.js';
+import {
+  API_VERSION,
+  type BackendManifest,
+  type FrontendManifest,
+  type Kind,
+  type Manifest,
+  type Metadata,
+  type Registration,
+} from './model.js';
+import { validateBackend, validateFrontend, type SchemaIssue } from './schema-validation.js';
+
+/** Stable error codes of the API; one table in the HTTP layer maps them to status codes. */
+export type ApiErrorCode =
+  | 'invalid_json'
+  | 'invalid_body'
+  | 'unknown_field'
+  | 'missing_field'
+  | 'invalid_value'
+  | 'unknown_backend'
+  | 'invalid_object'
+  | 'haproxy_rejected'
+  | 'not_found'
+  | 'in_use'
+  | 'not_dynamic'
+  | 'shared_file'
+  | 'precondition_failed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'read_only'
+  | 'apply_failed'
+  | 'apply_timeout'
+  | 'internal';
+
+export interface FieldProblem {
+  code: ApiErrorCode;
+  /** The field as the client sent it: "bind", "rules[0].operation"; "" for the body itself. */
+  field: string;
+  message: string;
+}
+
+/** Kubernetes-style state of one object: what is declared, what is served, and why they differ. */
+export interface ObjectStatus {
+  /** Identity of the declared object (its ETag without quotes). */
+  generation: string | null;
+  /** Identity of the version HAProxy serves, null when none is. */
+  appliedGeneration: string | null;
+  /** applied: served as declared; pending: valid, not served yet; invalid: cannot be served as declared. */
+  state: 'applied' | 'pending' | 'invalid';
+  /** current: the declared version; previous: an older version (last good); none: not served. */
+  serving: 'current' | 'previous' | 'none';
+  file: string | null;
+  issues: string[];
+  lastError: string | null;
+}
+
+export type ApiFrontend = { id: string; _type: 'frontend'; key: string; name: string } & FrontendManifest['spec'] & {
+    status?: ObjectStatus;
+  };
+
+export type ApiBackend = { id: string; _type: 'backend'; key: string } & Omit<BackendManifest['spec'], 'members'> & {
+    members: (Registration | BackendManifest['spec']['members'][number])[];
+    status?: ObjectStatus;
+  };
+
+export const objectId = (kind: Kind, name: string): string => `${kind.toLowerCase()}/${name}`;
+
+/** JSON with keys sorted at every level, so equal objects hash equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The object's generation: a content hash, equal on every replica that reads the same manifest. */
+export function manifestGeneration(manifest: Manifest): string {
+  return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 16);
+}
+
+export function toApiFrontend(m: FrontendManifest, status?: ObjectStatus): ApiFrontend {
+  const name = m.metadata.name;
+  return { id: objectId('Frontend', name), _type: 'frontend', key: name, name, ...m.spec, ...(status && { status }) };
+}
+
+/** A backend as the API shows it; a dynamic backend's members are the registry's instances. */
+export function toApiBackend(m: BackendManifest, registrations: readonly Registration[], status?: ObjectStatus) {
+  const name = m.metadata.name;
+  const { members, ...spec } = m.spec;
+  const api: ApiBackend = {
+    id: objectId('Backend', name),
+    _type: 'backend',
+    key: name,
+    ...spec,
+    members: spec.type === 'dynamic' ? [...registrations] : members,
+    ...(status && { status }),
+  };
+  return api;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Manifest paths back to the body's field names: spec.rules[0] → rules[0], metadata.name → name. */
+function bodyField(path: string): string {
+  if (path === 'metadata.name') return 'name';
+  if (path.startsWith('spec.')) return path.slice('spec.'.length);
+  return path === 'spec' ? '' : path;
+}
+
+function problemsOf(issues: readonly SchemaIssue[], nameFromPath: boolean): FieldProblem[] {
+  return issues.map((i) => {
+    const field = bodyField(i.path);
+    const code: ApiErrorCode =
+      i.problem === 'unknown-field'
+        ? 'unknown_field'
+        : i.problem === 'missing-field'
+          ? 'missing_field'
+          : 'invalid_value';
+    // The object's name comes from the URL: say so, the body has no such field.
+    if (nameFromPath && i.path === 'metadata.name')
+      return { code, field: 'name', message: `(in the URL) ${i.message}` };
+    return { code, field, message: i.message };
+  });
+}
+
+/** Fields a GET returns that are not part of the spec: accepted when they agree with the URL, so a GET result can be PUT back. */
+function takeEchoFields(
+  body: Record<string, unknown>,
+  expected: Record<string, string>,
+  problems: FieldProblem[],
+): Record<string, unknown> {
+  for (const [field, want] of Object.entries(expected)) {
+    if (field in body && body[field] !== want)
+      problems.push({
+        code: 'invalid_value',
+        field,
+        message: `must be ${JSON.stringify(want)} (it names this object) or be left out; got ${JSON.stringify(body[field])}`,
+      });
+  }
+  // status is read-only, as in Kubernetes: the server owns it.
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !(k in expected) && k !== 'status'));
+}
+
+export interface BodyResult<M> {
+  manifest?: M;
+  problems: FieldProblem[];
+}
+
+function notAnObject(body: unknown): FieldProblem[] {
+  const got = Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body;
+  return [{ code: 'invalid_body', field: '', message: `the body must be a JSON object, got ${got}` }];
+}
+
+/** PUT /frontends/{name}: the body as a manifest, or what is wrong with it. `metadata` keeps labels the file had. */
+export function frontendFromBody(name: string, body: unknown, metadata?: Metadata): BodyResult<FrontendManifest> {
+  if (!isPlainObject(body)) return { problems: notAnObject(body) };
+  const problems: FieldProblem[] = [];
+  const spec = takeEchoFields(body, { id: objectId('Frontend', name), _type: 'frontend', key: name, name }, problems);
+  const raw = { apiVersion: API_VERSION, kind: 'Frontend', metadata: { ...metadata, name }, spec };
+  const v = validateFrontend(raw);
+  problems.push(...problemsOf(v.issues, true));
+  return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
+}
+
+/** PUT /backends/{name}. A dynamic backend's `members` (as GET shows them) are accepted and ignored. */
+export function backendFromBody(name: string, body: unknown, metadata?: Metadata): BodyResult<BackendManifest> {
+  if (!isPlainObject(body)) return { problems: notAnObject(body) };
+  const problems: FieldProblem[] = [];
+  const spec = takeEchoFields(body, { id: objectId('Backend', name), _type: 'backend', key: name }, problems);
+  if (spec['type'] === 'dynamic') delete spec['members'];
+  const raw = { apiVersion: API_VERSION, kind: 'Backend', metadata: { ...metadata, name }, spec };
+  const v = validateBackend(raw);
+  problems.push(...problemsOf(v.issues, true));
+  return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
+}
+
+/** POST /backends/{name}: `{version}` or `{name, version}` rewrites the registry subscription. */
+export function resubscribe(existing: BackendManifest, body: unknown): BodyResult<BackendManifest> {
+  if (!isPlainObject(body)) return { problems: notAnObject(body) };
+  const problems: FieldProblem[] = [];
+  for (const field of Object.keys(body)) {
+    if (field !== 'name' && field !== 'version')
+      problems.push({ code: 'unknown_field', field, message: 'unknown field (allowed fields: name, version)' });
+  }
+  if (!('version' in body)) problems.push({ code: 'missing_field', field: 'version', message: 'is required' });
+  if (problems.length > 0) return { problems };
+  const spec = { ...existing.spec, ...body };
+  const v = validateBackend({ ...existing, spec });
+  problems.push(...problemsOf(v.issues, false));
+  return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
+}
+
+/** Cross-object issues of the target object, as API problems: a missing backend is its own code. */
+export function setProblems(issues: readonly Issue[]): FieldProblem[] {
+  return issues.map((i) => ({
+    code: i.code === 'missing-backend' ? 'unknown_backend' : 'invalid_object',
+    field: bodyField(i.path),
+    message: i.message,
+  }));
+}
+
+/** Frontends (by name) that route to the backend, by default or by a rule. */
+export function frontendsUsing(backend: string, frontends: readonly FrontendManifest[]): string[] {
+  return frontends
+    .filter((f) => f.spec.backend === backend || f.spec.rules.some((r) => r.backend === backend))
+    .map((f) => f.metadata.name)
+    .sort();
+}
+
+/** One line per problem, for the error's message. */
+export function describeProblems(problems: readonly FieldProblem[]): string {
+  return problems.map((p) => (p.field === '' ? p.message : `${p.field}: ${p.message}`)).join('; ');
+}
+
+export interface StatusInput {
+  desired?: Manifest;
+  applied?: Manifest;
+  file?: string;
+  issues: readonly string[];
+  /** Why the last apply failed, when it did. */
+  lastApplyError?: string;
+}
+
+/** The object's status from what is declared, what is served, and the problems found. */
+export function objectStatus(input: StatusInput): ObjectStatus {
+  const generation = input.desired === undefined ? null : manifestGeneration(input.desired);
+  const appliedGeneration = input.applied === undefined ? null : manifestGeneration(input.applied);
+  const serving = appliedGeneration === null ? 'none' : appliedGeneration === generation ? 'current' : 'previous';
+  const invalid = input.issues.length > 0 || generation === null;
+  const state = invalid ? 'invalid' : serving === 'current' ? 'applied' : 'pending';
+  const lastError =
+    input.issues[0] ?? (state === 'pending' && input.lastApplyError !== undefined ? input.lastApplyError : null);
+  return {
+    generation,
+    appliedGeneration,
+    state,
+    serving,
+    file: input.file ?? null,
+    issues: [...input.issues],
+    lastError,
+  };
+}

@@ -1,0 +1,105 @@
+// The REST API as a fastify app: built here without listening, so tests can
+// also drive it with inject(); main.ts listens. Cross-cutting parts live
+// here: body parsing, auth, read-only mode and the error mapping.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { authorized, type AuthPolicy } from './auth.js';
+import { ApiError } from './errors.js';
+import type { ObjectService } from './object-service.js';
+import { registerObjectRoutes } from './routes/objects.js';
+import { registerSystemRoutes, type SystemView } from './routes/system.js';
+
+export interface ApiOptions {
+  readOnly: boolean;
+  auth: AuthPolicy;
+  /** Largest request body, bytes. */
+  bodyLimit: number;
+  /** Longest wait of ?wait=applied when the request names no timeout, ms. */
+  waitTimeoutMs: number;
+  version: string;
+}
+
+export interface ApiDeps {
+  service: ObjectService;
+  system: SystemView;
+  log: Logger;
+}
+
+const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
+/** Probes answer without a token: a kubelet has none. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Maps fastify's own errors (body too large, bad content) to ours. */
+function asApiError(err: FastifyError | ApiError): ApiError {
+  if (err instanceof ApiError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('payload_too_large', `the request body is larger than the limit: ${err.message}`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', err.message);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('invalid_body', err.message);
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
+    return new ApiError('invalid_body', err.message);
+  return new ApiError('internal', `internal error: ${err.message}`);
+}
+
+export function buildApp(deps: ApiDeps, opts: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's generics at their defaults.
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit,
+  });
+
+  // Every body is read as JSON whatever its Content-Type: clients of the
+  // original (curl -d among them) do not always send application/json.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch (err) {
+      done(new ApiError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const urlPath = req.url.split('?')[0] ?? '';
+    if (OPEN_PATHS.has(urlPath)) return;
+    const write = WRITE_METHODS.has(req.method);
+    if (!authorized(opts.auth, write, req.headers.authorization)) {
+      void reply.header('WWW-Authenticate', 'Bearer realm="aqueduct"');
+      throw new ApiError(
+        'unauthorized',
+        write
+          ? 'writes need Authorization: Bearer <token> with the API token (--apiToken)'
+          : 'reads need Authorization: Bearer <token> with the read token (--apiReadToken)',
+      );
+    }
+    if (write && opts.readOnly) {
+      void reply.header('Allow', 'GET, HEAD');
+      throw new ApiError(
+        'read_only',
+        'this Aqueduct runs with --readOnly: its manifests directory is owned by git (or another writer); change the manifests there',
+      );
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const api = asApiError(err);
+    if (api.code === 'internal') req.log.error({ err: err.message, url: req.url }, 'API request failed');
+    void reply.code(api.statusCode).type('application/json').send(api.body());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const api = new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`);
+    void reply.code(api.statusCode).send(api.body());
+  });
+
+  registerObjectRoutes(app, deps.service, opts);
+  registerSystemRoutes(app, deps.service, deps.system, opts.version);
+  return app;
+}

@@ -1,0 +1,70 @@
+// API errors: a stable code, a message naming the field and the problem, and
+// one table from code to HTTP status (DESIGN.md: "one function maps codes").
+import { describeProblems, type ApiErrorCode, type FieldProblem } from '../core/api-objects.js';
+
+const STATUS: Record<ApiErrorCode, number> = {
+  invalid_json: 400,
+  invalid_body: 400,
+  unknown_field: 400,
+  missing_field: 400,
+  invalid_value: 400,
+  unknown_backend: 400,
+  invalid_object: 400,
+  haproxy_rejected: 400,
+  unauthorized: 401,
+  not_found: 404,
+  read_only: 405,
+  in_use: 409,
+  not_dynamic: 409,
+  shared_file: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  apply_failed: 502,
+  apply_timeout: 504,
+};
+
+export const statusOf = (code: ApiErrorCode): number => STATUS[code];
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  statusCode: number;
+  code: ApiErrorCode;
+  message: string;
+  errors?: FieldProblem[];
+  [extra: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly errors: readonly FieldProblem[] = [],
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get statusCode(): number {
+    return statusOf(this.code);
+  }
+
+  body(): ErrorBody {
+    return {
+      statusCode: this.statusCode,
+      code: this.code,
+      message: this.message,
+      ...(this.errors.length > 0 && { errors: [...this.errors] }),
+      ...this.extra,
+    };
+  }
+}
+
+/** Picks the code of a body's problems: the first one's, so "unknown field" wins when it comes first. */
+export function problemsError(problems: readonly FieldProblem[], what: string): ApiError {
+  const first = problems[0];
+  const code = first?.code ?? 'invalid_body';
+  return new ApiError(code, `${what}: ${describeProblems(problems)}`, problems);
+}

@@ -1,0 +1,84 @@
+// The API's access to the manifests directory: reads it as the loop does,
+// and writes one object per file, atomically, one write at a time. The
+// directory is the source of truth; nothing here keeps objects in memory
+// beyond the parse cache.
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { Issue } from '../core/issues.js';
+import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
+import type { Kind, Manifest } from '../core/model.js';
+import { ParseCache } from '../core/parse-cache.js';
+import { writeFileAtomic } from '../haproxy/config-file.js';
+import { readManifestDir } from '../sources/manifest-dir.js';
+
+/** One read of the directory. */
+export interface ManifestView {
+  files: readonly ManifestFile[];
+  /** Schema-valid objects. */
+  manifests: readonly LocatedManifest[];
+  /** YAML and schema problems (cross-object checks come later). */
+  issues: readonly Issue[];
+}
+
+/** The path the API writes an object to, relative to the manifests directory. */
+export const canonicalFile = (kind: Kind, name: string): string => `${kind.toLowerCase()}s/${name}.yaml`;
+
+export function findObject(view: ManifestView, kind: Kind, name: string): LocatedManifest | undefined {
+  return view.manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name);
+}
+
+/** How many documents a file holds, valid or not: a file with others in it is not the API's to rewrite. */
+export function documentsIn(view: ManifestView, file: string): number {
+  let max = 0;
+  for (const m of view.manifests) if (m.source.file === file) max = Math.max(max, m.source.document);
+  for (const i of view.issues) if (i.file === file) max = Math.max(max, i.document ?? 1);
+  return max;
+}
+
+/** The manifest as the API writes it: the same YAML a person would write, defaults included. */
+export function manifestYaml(manifest: Manifest): string {
+  const id = `${manifest.kind.toLowerCase()}/${manifest.metadata.name}`;
+  return `# ${id}: written through the Aqueduct REST API; editing it by hand is fine too.\n${stringify(manifest, {
+    lineWidth: 0,
+  })}`;
+}
+
+export class ManifestStore {
+  private readonly cache = new ParseCache();
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dir: string) {}
+
+  async read(): Promise<ManifestView> {
+    const files = await readManifestDir(this.dir);
+    return { files, ...this.cache.parse(files) };
+  }
+
+  /**
+   * Runs fn alone: writes are read-check-write sequences, and two of them
+   * interleaved could both pass an If-Match check and lose an update.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async write(file: string, manifest: Manifest): Promise<void> {
+    const full = this.resolve(file);
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFileAtomic(full, manifestYaml(manifest));
+  }
+
+  async remove(file: string): Promise<void> {
+    await rm(this.resolve(file), { force: true });
+  }
+
+  /** Absolute path of a file of the directory; refuses anything that would leave it. */
+  private resolve(file: string): string {
+    const full = path.resolve(this.dir, file);
+    if (!full.startsWith(path.resolve(this.dir) + path.sep)) throw new Error(`refusing to write outside ${this.dir}`);
+    return full;
+  }
+}

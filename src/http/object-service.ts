@@ -1,0 +1,329 @@
+// What the API's routes do with frontends and backends: read them with their
+// status from the directory and what HAProxy serves, and write them after
+// every check the loop would make, so that nothing invalid reaches the
+// directory. Routes only translate HTTP to these calls.
+import type { Logger } from 'pino';
+import {
+  backendFromBody,
+  frontendFromBody,
+  frontendsUsing,
+  manifestGeneration,
+  objectId,
+  objectStatus,
+  resubscribe,
+  setProblems,
+  toApiBackend,
+  toApiFrontend,
+  type BodyResult,
+  type ObjectStatus,
+} from '../core/api-objects.js';
+import { formatIssue, type Issue } from '../core/issues.js';
+import { selectServable } from '../core/last-good.js';
+import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
+import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
+import type { CheckResult } from '../haproxy/check.js';
+import type { ApplyRecord } from '../reconcile/reconciler.js';
+import { ApiError, problemsError } from './errors.js';
+import { canonicalFile, documentsIn, findObject, type ManifestStore, type ManifestView } from './manifest-store.js';
+
+/** The part of the reconciler the API reads. */
+export interface LoopView {
+  appliedManifests(): readonly LoadedManifest[];
+  ledger(): readonly ApplyRecord[];
+  onApply(listener: (r: ApplyRecord) => void): () => void;
+  checkCandidate(
+    read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
+    check: (configText: string) => Promise<CheckResult>,
+  ): Promise<string | undefined>;
+}
+
+export interface ObjectServiceDeps {
+  store: ManifestStore;
+  loop: LoopView;
+  /** Registry instances of a service version (dynamic backends' members). */
+  registrations(name: string, version: string): readonly Registration[];
+  /** haproxy -c on a candidate config (its own scratch file: the loop checks concurrently). */
+  check(configText: string): Promise<CheckResult>;
+  /** Asks the loop to reconcile now. */
+  requestApply(trigger: string): void;
+  log: Logger;
+}
+
+export interface Preconditions {
+  ifMatch?: string | undefined;
+  ifNoneMatch?: string | undefined;
+}
+
+export interface WriteResult {
+  /** The object after the write; undefined after a delete. */
+  object?: Manifest;
+  created: boolean;
+  file: string;
+}
+
+/** One object with everything the API shows about it. */
+export interface ObjectEntry {
+  manifest: Manifest;
+  status: ObjectStatus;
+}
+
+const etagList = (header: string): string[] =>
+  header.split(',').map((t) =>
+    t
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1'),
+  );
+
+/** If-Match / If-None-Match against the object's generation (its ETag). */
+function checkPreconditions(pre: Preconditions, current: Manifest | undefined, id: string): void {
+  const generation = current === undefined ? undefined : manifestGeneration(current);
+  if (pre.ifMatch !== undefined) {
+    const tags = etagList(pre.ifMatch);
+    const ok = generation !== undefined && (tags.includes('*') || tags.includes(generation));
+    if (!ok)
+      throw new ApiError(
+        'precondition_failed',
+        generation === undefined
+          ? `If-Match: ${id} does not exist`
+          : `If-Match: ${id} has changed (its ETag is now "${generation}"); read it again and retry`,
+        [],
+        { etag: generation ?? null },
+      );
+  }
+  if (pre.ifNoneMatch !== undefined && generation !== undefined) {
+    const tags = etagList(pre.ifNoneMatch);
+    if (tags.includes('*') || tags.includes(generation))
+      throw new ApiError('precondition_failed', `If-None-Match: ${id} already exists`, [], { etag: generation });
+  }
+}
+
+export class ObjectService {
+  constructor(private readonly deps: ObjectServiceDeps) {}
+
+  /** Every object of a kind, declared or still served from its last good version, with its status. */
+  async list(kind: Kind): Promise<ObjectEntry[]> {
+    const view = await this.deps.store.read();
+    return this.entries(view).filter((e) => e.manifest.kind === kind);
+  }
+
+  async get(kind: Kind, name: string): Promise<ObjectEntry> {
+    const view = await this.deps.store.read();
+    const entry = this.entries(view).find((e) => e.manifest.kind === kind && e.manifest.metadata.name === name);
+    if (entry === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
+    return entry;
+  }
+
+  /** The objects and the problems of the whole directory, for GET /status. */
+  async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
+    const view = await this.deps.store.read();
+    const servable = selectServable(view, this.deps.loop.appliedManifests());
+    return { objects: this.entries(view), issues: servable.issues.map(formatIssue) };
+  }
+
+  registrationsOf(m: BackendManifest): readonly Registration[] {
+    const { type, name, version } = m.spec;
+    return type === 'dynamic' && name !== undefined && version !== undefined
+      ? this.deps.registrations(name, version)
+      : [];
+  }
+
+  toApi(entry: ObjectEntry) {
+    const m = entry.manifest;
+    return m.kind === 'Frontend'
+      ? toApiFrontend(m, entry.status)
+      : toApiBackend(m, this.registrationsOf(m), entry.status);
+  }
+
+  private entries(view: ManifestView): ObjectEntry[] {
+    const applied = this.deps.loop.appliedManifests();
+    const servable = selectServable(view, applied);
+    const key = (kind: string, name: string) => `${kind}/${name}`;
+    const issuesBy = new Map<string, string[]>();
+    for (const i of servable.issues) {
+      if (i.kind === undefined || i.name === undefined) continue;
+      const k = key(i.kind, i.name);
+      issuesBy.set(k, [...(issuesBy.get(k) ?? []), formatIssue(i)]);
+    }
+    for (const s of servable.stale) {
+      const k = key(s.kind, s.name);
+      if (!issuesBy.has(k)) issuesBy.set(k, [`serving the last good version: ${s.reason}`]);
+    }
+    const appliedBy = new Map(applied.map((a) => [key(a.manifest.kind, a.manifest.metadata.name), a]));
+    const last = this.deps.loop.ledger().at(-1);
+    const lastApplyError = last?.result === 'rejected' || last?.result === 'failed' ? last.error : undefined;
+    const out: ObjectEntry[] = [];
+    const seen = new Set<string>();
+    const add = (desired: LoadedManifest | undefined, served: LoadedManifest | undefined) => {
+      const shown = desired ?? served;
+      if (shown === undefined) return;
+      const k = key(shown.manifest.kind, shown.manifest.metadata.name);
+      if (seen.has(k)) return; // a duplicate name: the first one stands for it, its issue says the rest
+      seen.add(k);
+      out.push({
+        manifest: shown.manifest,
+        status: objectStatus({
+          ...(desired && { desired: desired.manifest }),
+          ...(served && { applied: served.manifest }),
+          file: shown.source.file,
+          issues: issuesBy.get(k) ?? [],
+          ...(lastApplyError !== undefined && { lastApplyError }),
+        }),
+      });
+    };
+    for (const m of view.manifests) add(m, appliedBy.get(key(m.manifest.kind, m.manifest.metadata.name)));
+    // Objects whose manifest no longer parses but which HAProxy still serves.
+    for (const s of servable.stale) add(undefined, appliedBy.get(key(s.kind, s.name)));
+    return out.sort((a, b) =>
+      a.manifest.metadata.name < b.manifest.metadata.name
+        ? -1
+        : a.manifest.metadata.name > b.manifest.metadata.name
+          ? 1
+          : 0,
+    );
+  }
+
+  /** PUT: create or replace an object from a request body. */
+  put(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+    return this.deps.store.exclusive(async () => {
+      const view = await this.deps.store.read();
+      const existing = findObject(view, kind, name);
+      checkPreconditions(pre, existing?.manifest, objectId(kind, name));
+      const metadata = existing?.manifest.metadata;
+      const result: BodyResult<Manifest> =
+        kind === 'Frontend' ? frontendFromBody(name, body, metadata) : backendFromBody(name, body, metadata);
+      if (result.manifest === undefined) throw problemsError(result.problems, `invalid ${objectId(kind, name)}`);
+      return this.commit(view, kind, name, existing, result.manifest);
+    });
+  }
+
+  /** POST /backends/{name}: switch a dynamic backend to another registry name/version. */
+  resubscribe(name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+    return this.deps.store.exclusive(async () => {
+      const view = await this.deps.store.read();
+      const existing = findObject(view, 'Backend', name) as LocatedManifest<BackendManifest> | undefined;
+      if (existing === undefined) throw new ApiError('not_found', `backend/${name} does not exist`);
+      checkPreconditions(pre, existing.manifest, `backend/${name}`);
+      if (existing.manifest.spec.type !== 'dynamic')
+        throw new ApiError(
+          'not_dynamic',
+          `backend/${name} is static: POST switches the registry name/version of a dynamic backend; PUT the backend to change its members`,
+        );
+      const result = resubscribe(existing.manifest, body);
+      if (result.manifest === undefined)
+        throw problemsError(result.problems, `invalid subscription for backend/${name}`);
+      return this.commit(view, 'Backend', name, existing, result.manifest);
+    });
+  }
+
+  remove(kind: Kind, name: string, pre: Preconditions): Promise<WriteResult> {
+    return this.deps.store.exclusive(async () => {
+      const view = await this.deps.store.read();
+      const existing = findObject(view, kind, name);
+      if (existing === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
+      checkPreconditions(pre, existing.manifest, objectId(kind, name));
+      if (kind === 'Backend') {
+        const frontends = view.manifests
+          .filter((m): m is LocatedManifest<FrontendManifest> => m.manifest.kind === 'Frontend')
+          .map((m) => m.manifest);
+        const users = frontendsUsing(name, frontends);
+        if (users.length > 0)
+          throw new ApiError(
+            'in_use',
+            `backend/${name} is used by ${users.map((u) => `frontend/${u}`).join(', ')}; change or delete those first`,
+            [],
+            { frontends: users },
+          );
+      }
+      this.ownFile(view, existing, kind, name);
+      await this.deps.store.remove(existing.source.file);
+      this.deps.log.info({ object: objectId(kind, name), file: existing.source.file }, 'API deleted an object');
+      this.deps.requestApply('api');
+      return { created: false, file: existing.source.file };
+    });
+  }
+
+  /** A file the API may rewrite or delete for this object: one that holds nothing else. */
+  private ownFile(view: ManifestView, existing: LocatedManifest | undefined, kind: Kind, name: string): string {
+    const file = existing?.source.file ?? canonicalFile(kind, name);
+    const others = view.manifests.filter(
+      (m) => m.source.file === file && !(m.manifest.kind === kind && m.manifest.metadata.name === name),
+    );
+    if (documentsIn(view, file) > 1 || others.length > 0)
+      throw new ApiError(
+        'shared_file',
+        `${objectId(kind, name)} would be written to ${file}, which holds other objects too; edit that file, or move the object to a file of its own`,
+        [],
+        { file },
+      );
+    return file;
+  }
+
+  /** Cross-object checks and haproxy -c on the directory as it would be, then the write. */
+  private async commit(
+    view: ManifestView,
+    kind: Kind,
+    name: string,
+    existing: LocatedManifest | undefined,
+    manifest: Manifest,
+  ): Promise<WriteResult> {
+    const id = objectId(kind, name);
+    const file = this.ownFile(view, existing, kind, name);
+    const target: LocatedManifest = { manifest, source: { file, document: 1 }, lineOf: () => 1 };
+    const manifests = [
+      ...view.manifests.filter((m) => !(m.manifest.kind === kind && m.manifest.metadata.name === name)),
+      target,
+    ];
+    const own = checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name);
+    if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
+    const refused = await this.deps.loop.checkCandidate({ manifests, issues: view.issues }, this.deps.check);
+    if (refused !== undefined)
+      throw new ApiError('haproxy_rejected', `HAProxy refuses the config ${id} would make: ${refused}`);
+    if (existing !== undefined && manifestGeneration(existing.manifest) === manifestGeneration(manifest))
+      return { object: manifest, created: false, file }; // nothing to write
+    await this.deps.store.write(file, manifest);
+    this.deps.log.info(
+      { object: id, file },
+      existing === undefined ? 'API created an object' : 'API updated an object',
+    );
+    this.deps.requestApply('api');
+    return { object: manifest, created: existing === undefined, file };
+  }
+
+  /**
+   * Resolves once HAProxy serves the object at this generation (null: not at
+   * all, after a delete), or an apply that began after `since` failed, or the
+   * time is up.
+   */
+  waitApplied(
+    kind: Kind,
+    name: string,
+    generation: string | null,
+    since: number,
+    timeoutMs: number,
+  ): Promise<{ outcome: 'applied' | 'failed' | 'timeout'; apply?: ApplyRecord }> {
+    const { loop } = this.deps;
+    const servedGeneration = (): string | null => {
+      const m = loop
+        .appliedManifests()
+        .find((a) => a.manifest.kind === kind && a.manifest.metadata.name === name)?.manifest;
+      return m === undefined ? null : manifestGeneration(m);
+    };
+    if (servedGeneration() === generation) return Promise.resolve({ outcome: 'applied' });
+    return new Promise((resolve) => {
+      const done = (r: { outcome: 'applied' | 'failed' | 'timeout'; apply?: ApplyRecord }) => {
+        clearTimeout(timer);
+        stop();
+        resolve(r);
+      };
+      const stop = loop.onApply((record) => {
+        if (record.result === 'ok' && servedGeneration() === generation)
+          return done({ outcome: 'applied', apply: record });
+        const began = Date.parse(record.at) - record.durationMs;
+        if ((record.result === 'failed' || record.result === 'rejected') && began >= since)
+          done({ outcome: 'failed', apply: record });
+      });
+      const timer = setTimeout(() => done({ outcome: 'timeout' }), timeoutMs);
+    });
+  }
+}

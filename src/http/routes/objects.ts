@@ -1,0 +1,108 @@
+// /frontends and /backends: the original Thalassa Aqueduct's routes.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { manifestGeneration, objectId } from '../../core/api-objects.js';
+import type { Kind } from '../../core/model.js';
+import { ApiError } from '../errors.js';
+import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
+
+type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>;
+
+const MAX_WAIT_MS = 300_000;
+
+const preconditions = (req: FastifyRequest): Preconditions => {
+  const header = (h: string | string[] | undefined) => (Array.isArray(h) ? h.join(',') : h);
+  return { ifMatch: header(req.headers['if-match']), ifNoneMatch: header(req.headers['if-none-match']) };
+};
+
+/** ?wait=applied[&timeout=ms]: how long to wait for HAProxy, or undefined for no wait. */
+function waitOption(query: Record<string, string | undefined>, defaultMs: number): number | undefined {
+  const { wait, timeout } = query;
+  if (wait === undefined) return undefined;
+  if (wait !== 'applied')
+    throw new ApiError('invalid_value', `wait: must be "applied", got ${JSON.stringify(wait)}`, [
+      { code: 'invalid_value', field: 'wait', message: 'must be "applied"' },
+    ]);
+  if (timeout === undefined) return defaultMs;
+  const ms = Number(timeout);
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_WAIT_MS)
+    throw new ApiError('invalid_value', `timeout: must be an integer number of ms from 1 to ${MAX_WAIT_MS}`, [
+      { code: 'invalid_value', field: 'timeout', message: `must be an integer from 1 to ${MAX_WAIT_MS}` },
+    ]);
+  return ms;
+}
+
+export function registerObjectRoutes(
+  app: FastifyInstance,
+  service: ObjectService,
+  opts: { waitTimeoutMs: number },
+): void {
+  const getOne = async (kind: Kind, req: NameRequest, reply: FastifyReply) => {
+    const entry = await service.get(kind, req.params.name);
+    if (entry.status.generation !== null) void reply.header('ETag', `"${entry.status.generation}"`);
+    return service.toApi(entry);
+  };
+
+  /** Runs a write, then answers with the object (and waits for HAProxy when asked). */
+  const write = async (
+    kind: Kind,
+    req: NameRequest,
+    reply: FastifyReply,
+    run: (pre: Preconditions) => Promise<WriteResult>,
+  ) => {
+    const name = req.params.name;
+    const waitMs = waitOption(req.query, opts.waitTimeoutMs); // a bad query must fail before anything is written
+    const since = Date.now();
+    const result = await run(preconditions(req));
+    const generation = result.object === undefined ? null : manifestGeneration(result.object);
+    let apply: unknown;
+    if (waitMs !== undefined) {
+      const waited = await service.waitApplied(kind, name, generation, since, waitMs);
+      if (waited.outcome === 'failed')
+        throw new ApiError(
+          'apply_failed',
+          `the manifest was written (${result.file}) but HAProxy does not serve it: ${waited.apply?.error ?? 'the apply failed'}`,
+          [],
+          { apply: waited.apply, file: result.file },
+        );
+      if (waited.outcome === 'timeout')
+        throw new ApiError(
+          'apply_timeout',
+          `the manifest was written (${result.file}) but HAProxy did not serve it within ${waitMs} ms; GET ${req.url.split('?')[0] ?? ''} shows its status`,
+          [],
+          { file: result.file },
+        );
+      apply = waited.apply ?? null;
+    }
+    if (result.object === undefined)
+      return { id: objectId(kind, name), deleted: true, ...(apply !== undefined && { apply }) };
+    void reply.header('ETag', `"${generation}"`);
+    const entry = await service.get(kind, name);
+    return { ...service.toApi(entry), ...(apply !== undefined && { apply }) };
+  };
+
+  app.get('/frontends', async () => (await service.list('Frontend')).map((e) => service.toApi(e)));
+  app.get('/frontends/:name', (req: NameRequest, reply) => getOne('Frontend', req, reply));
+  app.put('/frontends/:name', (req: NameRequest, reply) =>
+    write('Frontend', req, reply, (pre) => service.put('Frontend', req.params.name, req.body, pre)),
+  );
+  app.delete('/frontends/:name', (req: NameRequest, reply) =>
+    write('Frontend', req, reply, (pre) => service.remove('Frontend', req.params.name, pre)),
+  );
+
+  app.get('/backends', async () => (await service.list('Backend')).map((e) => service.toApi(e)));
+  app.get('/backends/:name', (req: NameRequest, reply) => getOne('Backend', req, reply));
+  app.put('/backends/:name', (req: NameRequest, reply) =>
+    write('Backend', req, reply, (pre) => service.put('Backend', req.params.name, req.body, pre)),
+  );
+  app.post('/backends/:name', (req: NameRequest, reply) =>
+    write('Backend', req, reply, (pre) => service.resubscribe(req.params.name, req.body, pre)),
+  );
+  app.delete('/backends/:name', (req: NameRequest, reply) =>
+    write('Backend', req, reply, (pre) => service.remove('Backend', req.params.name, pre)),
+  );
+  app.get('/backends/:name/members', async (req: NameRequest) => {
+    const entry = await service.get('Backend', req.params.name);
+    const api = service.toApi(entry);
+    return 'members' in api ? api.members : [];
+  });
+}
