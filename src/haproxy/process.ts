@@ -178,7 +178,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
   }
 }
 
-async function processAlive(pid: number): Promise<boolean> {
+/** Whether a process with this pid exists (signal 0 probes without touching it). */
+export async function processAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
     return true;

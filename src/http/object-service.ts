@@ -204,14 +204,15 @@ export class ObjectService {
       const existing = findObject(view, 'Backend', name) as LocatedManifest<BackendManifest> | undefined;
       if (existing === undefined) throw new ApiError('not_found', `backend/${name} does not exist`);
       checkPreconditions(pre, existing.manifest, `backend/${name}`);
+      // The body is checked before the backend's state: a malformed request is a 400 whatever it targets.
+      const result = resubscribe(existing.manifest, body);
+      if (result.manifest === undefined)
+        throw problemsError(result.problems, `invalid subscription for backend/${name}`);
       if (existing.manifest.spec.type !== 'dynamic')
         throw new ApiError(
           'not_dynamic',
           `backend/${name} is static: POST switches the registry name/version of a dynamic backend; PUT the backend to change its members`,
         );
-      const result = resubscribe(existing.manifest, body);
-      if (result.manifest === undefined)
-        throw problemsError(result.problems, `invalid subscription for backend/${name}`);
       return this.commit(view, 'Backend', name, existing, result.manifest);
     });
   }

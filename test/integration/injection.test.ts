@@ -6,44 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadManifestSet } from '../../src/core/manifests.js';
 import { checkConfigText } from '../../src/haproxy/check.js';
-import { everyFieldSet, yamlFile, type Json, type JsonObject } from '../helpers/fixtures.js';
+import { everyFieldSet, yamlFile, type JsonObject } from '../helpers/fixtures.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';
 import { renderFiles } from '../helpers/render.js';
-
-type Path = (string | number)[];
-
-function stringLeaves(value: Json, path: Path = []): Path[] {
-  if (typeof value === 'string') return [path];
-  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, [...path, i]));
-  if (value !== null && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => stringLeaves(v, [...path, k]));
-  return [];
-}
-
-function setAt(root: JsonObject, path: Path, value: string): void {
-  let node: Json = root;
-  for (const seg of path.slice(0, -1)) node = (node as Record<string, Json>)[seg as string] as Json;
-  (node as Record<string, Json>)[path[path.length - 1] as string] = value;
-}
-
-const dotted = (path: Path) =>
-  path
-    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
-    .join('')
-    .slice(1)
-    .replace(/\.\[/g, '[');
-
-const LINE_BREAKERS = {
-  newline: '\nlisten injected\n  bind 127.0.0.1:6666',
-  'carriage return': '\rlisten injected',
-  NUL: 'a\u0000b',
-};
-const IN_LINE = { hash: 'a # comment', 'double quote': 'a"b', 'single quote': "a'b" };
-
-// A well-formed value for each field, so the payload is the only thing wrong.
-function withPayload(original: string, payload: string): string {
-  return `${original}${payload}`;
-}
+import { dotted, IN_LINE, LINE_BREAKERS, stringLeaves, withPayloadAt } from '../helpers/payloads.js';
 
 describe('injection', () => {
   const set = everyFieldSet();
@@ -89,12 +55,8 @@ describe('injection', () => {
     it(`refuses a ${label} in every string field, natives included`, () => {
       for (const field of fields) {
         const docs = structuredClone(set);
-        const doc = docs[field.docIndex] as JsonObject;
-        const original = field.path.reduce<Json>(
-          (n, s) => (n as Record<string, Json>)[s as string] as Json,
-          doc,
-        ) as string;
-        setAt(doc, field.path, withPayload(original, payload));
+        const { doc } = withPayloadAt(docs[field.docIndex] as JsonObject, field.path, payload);
+        docs[field.docIndex] = doc;
         const result = loadManifestSet([yamlFile('all.yaml', ...docs)]);
         const own = result.issues.filter((i) => i.document === field.docIndex + 1);
         assert.ok(
@@ -113,12 +75,8 @@ describe('injection', () => {
     for (const [label, payload] of Object.entries(IN_LINE)) {
       for (const field of fields) {
         const docs = structuredClone(set);
-        const doc = docs[field.docIndex] as JsonObject;
-        const original = field.path.reduce<Json>(
-          (n, s) => (n as Record<string, Json>)[s as string] as Json,
-          doc,
-        ) as string;
-        setAt(doc, field.path, withPayload(original, payload));
+        const { doc, value } = withPayloadAt(docs[field.docIndex] as JsonObject, field.path, payload);
+        docs[field.docIndex] = doc;
         const rendered = renderFiles([yamlFile('all.yaml', ...docs)]);
         const refused = rendered.set.issues.some((i) => i.path === dotted(field.path));
         if (refused) continue;
@@ -127,7 +85,7 @@ describe('injection', () => {
         if (field.path[field.path.length - 2] === 'natives') continue; // raw lines by design
         // The only field that takes these is a rule value: it must stay inside single quotes.
         assert.deepEqual(field.path.slice(-1), ['value'], `${field.name} accepted a ${label}`);
-        const aclLine = rendered.config.split('\n').find((l) => l.includes(withPayload(original, payload)));
+        const aclLine = rendered.config.split('\n').find((l) => l.includes(value));
         assert.ok(aclLine !== undefined);
         assert.match(aclLine.trim(), new RegExp(`^acl \\S+ \\S+ -- '[^']*'$`));
         assert.equal(rendered.config.split('\n').length, baseline.config.split('\n').length);

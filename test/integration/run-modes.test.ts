@@ -15,21 +15,11 @@ import { socketAlive } from '../../src/haproxy/socket-client.js';
 import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, yamlFile, type JsonObject } from '../helpers/fixtures.js';
-import { getJson, HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
+import { HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
 import { DEFAULT_TEMPLATE } from '../helpers/render.js';
 import { backendOf, scenario } from '../helpers/scenario.js';
-
-const serverOf = async (port: number, host = 'www.example.org') =>
-  String((await getJson(port, '/', host)).body['server']);
-
-async function processAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { serverOf } from '../helpers/wait.js';
+import { processAlive } from '../../src/haproxy/process.js';
 
 describe('HAProxy process modes', () => {
   it('external: reloads an HAProxy started elsewhere through its master socket and leaves it running', async () => {

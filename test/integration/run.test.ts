@@ -13,26 +13,7 @@ import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/
 import { getJson, freePort } from '../helpers/haproxy.js';
 import { backendOf, scenario, type Scenario } from '../helpers/scenario.js';
 import { frontend } from '../helpers/fixtures.js';
-
-const serverOf = async (port: number, host = 'www.example.org') =>
-  String((await getJson(port, '/', host)).body['server']);
-
-/** Polls until fn() resolves to a value accepted by ok, or fails after timeoutMs. */
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { eventually, serverOf } from '../helpers/wait.js';
 
 describe('aqueduct run (managed HAProxy)', () => {
   let s: Scenario;
