@@ -12,11 +12,12 @@ mkdir -p .run
 node examples/echo-server.mjs live 9001 9002 &
 node examples/echo-server.mjs staged 9003 9004 &
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-echo "Aqueduct: manifests in .run/manifests, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
+echo "Aqueduct: manifests in .run/manifests, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
 node bin/aqueduct.js run \
   --manifests .run/manifests \
   --haproxyMode managed \
   --haproxyCfgPath .run/haproxy.cfg \
   --haproxySocketPath .run/haproxy.sock \
   --haproxyMasterSocket .run/haproxy-master.sock \
-  --stateDir .run/state
+  --stateDir .run/state \
+  --host 127.0.0.1 --port 10000
