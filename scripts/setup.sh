@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what Aqueduct and its tests need on a Debian machine: haproxy from
-# apt when it is missing, then the locked npm packages and a build.
+# Installs what Aqueduct and its tests need on a Debian machine: haproxy (and
+# redis-server, for the tests' real Thalassa registry) from apt when missing,
+# then the locked npm packages and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""

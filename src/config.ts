@@ -17,6 +17,10 @@ export interface RunConfig {
   thalassaHost: string;
   thalassaPort: number;
   thalassaApiPort: number;
+  registry: 'thalassa' | 'socketio' | 'none';
+  registryPollInterval: number;
+  registryGrace: number;
+  noSelfRegistration: boolean;
   haproxySocketPath: string;
   haproxyPidPath: string;
   haproxyCfgPath: string;
@@ -94,6 +98,10 @@ export function resolveRunConfig(
     thalassaHost: str('thalassaHost') as string,
     thalassaPort: num('thalassaPort'),
     thalassaApiPort: num('thalassaApiPort'),
+    registry: str('registry') as RunConfig['registry'],
+    registryPollInterval: Math.max(num('registryPollInterval'), 100),
+    registryGrace: num('registryGrace'),
+    noSelfRegistration: v['noSelfRegistration'] === true,
     haproxySocketPath: path.resolve(str('haproxySocketPath') as string),
     haproxyPidPath: path.resolve(str('haproxyPidPath') as string),
     haproxyCfgPath: cfgPath,

@@ -24,6 +24,10 @@ import { ManifestStore } from './http/manifest-store.js';
 import { ObjectService } from './http/object-service.js';
 import { PACKAGE_VERSION } from './package-paths.js';
 import type { FastifyInstance } from 'fastify';
+import { memberMapFor } from './core/registry.js';
+import { createRegistrySource, registryApiUrl } from './sources/registry/create-registry.js';
+import type { RegistrySource } from './sources/registry/registry-source.js';
+import { startSelfRegistration } from './sources/registry/self-registration.js';
 
 export interface Aqueduct {
   config: RunConfig;
@@ -31,6 +35,7 @@ export interface Aqueduct {
   queue: WorkQueue;
   haproxy: HaproxyController;
   api: FastifyInstance;
+  registry: RegistrySource;
   stop(): Promise<void>;
 }
 
@@ -99,12 +104,15 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     sudo: config.sudo,
     log,
   });
+  // Registry changes only mark work: the loop reads the snapshot when it runs.
+  let onRegistryChange = (): void => undefined;
+  const registry = createRegistrySource(config, () => onRegistryChange(), log);
   const runtime = runtimeApi(config.haproxySocketPath);
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
   const reconciler = new Reconciler(
     {
       readManifests: () => readManifestDir(config.manifests),
-      members: () => ({}),
+      members: (backends) => memberMapFor(backends, (name, version) => registry.registrations(name, version)),
       check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'candidate.cfg')),
       haproxy,
       runtime,
@@ -135,7 +143,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   const service = new ObjectService({
     store,
     loop: reconciler,
-    registrations: () => [],
+    registrations: (name, version) => registry.registrations(name, version),
     check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-candidate.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
     log,
@@ -147,6 +155,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         appliedConfig: () => reconciler.appliedConfig(),
         ready: () => reconciler.status().ready,
         lastApply: () => reconciler.ledger().at(-1),
+        extra: () => ({ registry: registry.status() }),
       },
       log,
     },
@@ -189,6 +198,20 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   );
   const resync =
     config.resyncInterval > 0 ? setInterval(() => queue.add('resync', 0), config.resyncInterval) : undefined;
+  onRegistryChange = () => queue.add('registry');
+  registry.start();
+  const self =
+    config.registry !== 'none' && !config.noSelfRegistration
+      ? startSelfRegistration({
+          apiUrl: registryApiUrl(config),
+          version: PACKAGE_VERSION,
+          host: config.host,
+          port: config.port,
+          ...(config.label !== undefined && { label: config.label }),
+          intervalMs: 10_000,
+          log,
+        })
+      : undefined;
   queue.add('startup', 0);
   log.info({ manifests: config.manifests, mode: config.haproxyMode, cfg: config.haproxyCfgPath }, 'aqueduct running');
 
@@ -199,12 +222,15 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     queue,
     haproxy,
     api,
+    registry,
     stop: () =>
       (stopped ??= (async () => {
         log.info('shutting down');
         if (resync !== undefined) clearInterval(resync);
         if (settle !== undefined) clearTimeout(settle);
         await api.close();
+        await self?.stop();
+        await registry.stop();
         await watcher.close();
         const current = queue.idle();
         queue.stop();

@@ -100,6 +100,38 @@ export const RUN_OPTIONS = [
     group: 'registry',
   },
   {
+    flag: 'registry',
+    type: 'string',
+    default: 'thalassa',
+    choices: ['thalassa', 'socketio', 'none'],
+    description:
+      "where dynamic backends' members come from: thalassa (the original's axon event socket on --thalassaPort), socketio (a registry publishing over socket.io, such as `aqueduct registry`, on --thalassaApiPort), none",
+    group: 'registry',
+  },
+  {
+    flag: 'registryPollInterval',
+    type: 'integer',
+    default: 10000,
+    description: 'ms between full reads of the registry list (events only make changes arrive sooner)',
+    group: 'registry',
+  },
+  {
+    flag: 'registryGrace',
+    type: 'integer',
+    default: 60000,
+    description:
+      'ms an instance missing from the registry list is kept (a registry restarted empty must not empty backends); explicit offline events remove at once',
+    group: 'registry',
+  },
+  {
+    flag: 'noSelfRegistration',
+    type: 'boolean',
+    default: false,
+    description:
+      'do not register this Aqueduct in the registry as thalassa-aqueduct@<version> (the original always did)',
+    group: 'registry',
+  },
+  {
     flag: 'haproxySocketPath',
     type: 'string',
     default: '/tmp/haproxy.status.sock',

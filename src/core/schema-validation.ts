@@ -5,14 +5,16 @@ import commonSchema from '../../schemas/common.schema.json' with { type: 'json' 
 import frontendSchema from '../../schemas/frontend.schema.json' with { type: 'json' };
 import backendSchema from '../../schemas/backend.schema.json' with { type: 'json' };
 import membersSchema from '../../schemas/members.schema.json' with { type: 'json' };
+import registrationSchema from '../../schemas/registration.schema.json' with { type: 'json' };
 import type { Issue, IssueCode } from './issues.js';
-import type { BackendManifest, FrontendManifest, MemberMap } from './model.js';
+import type { BackendManifest, FrontendManifest, MemberMap, Registration } from './model.js';
 
 export const SCHEMAS = {
   common: commonSchema,
   frontend: frontendSchema,
   backend: backendSchema,
   members: membersSchema,
+  registration: registrationSchema,
 } as const;
 
 function makeAjv(): Ajv2020 {
@@ -35,6 +37,7 @@ const validators = {
   Frontend: ajv.compile<FrontendManifest>(frontendSchema),
   Backend: ajv.compile<BackendManifest>(backendSchema),
   members: ajv.compile<MemberMap>(membersSchema),
+  registration: ajv.compile<Registration>(registrationSchema),
   frontendSpec: ajv.getSchema('urn:aqueduct:schemas:frontend#/$defs/spec') as ValidateFunction,
   backendSpec: ajv.getSchema('urn:aqueduct:schemas:backend#/$defs/spec') as ValidateFunction,
 };
@@ -76,6 +79,11 @@ export function validateBackend(raw: unknown): Validated<BackendManifest> {
 /** Validates a member map (backend name → instances), e.g. a --members file or a registry snapshot. */
 export function validateMemberMap(raw: unknown): Validated<MemberMap> {
   return run<MemberMap>(validators.members, raw, 'invalid-members');
+}
+
+/** A registry message's registration: checked like any input before it can become a server line. */
+export function validateRegistration(raw: unknown): Validated<Registration> {
+  return run(validators.registration, raw, 'invalid-members');
 }
 
 export function validateFrontendSpec(raw: unknown): Validated<FrontendManifest['spec']> {

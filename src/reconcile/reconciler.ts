@@ -10,7 +10,7 @@ import { formatIssue, type Issue } from '../core/issues.js';
 import { selectServable, type ServableSet, type StaleObject } from '../core/last-good.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
 import { ParseCache } from '../core/parse-cache.js';
-import type { LoadedManifest, MemberMap } from '../core/model.js';
+import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
 import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
 import { renderConfig, type RenderOptions } from '../core/render.js';
 import type { CheckResult } from '../haproxy/check.js';
@@ -49,8 +49,8 @@ export interface ApplyRecord {
 
 export interface ReconcilerDeps {
   readManifests(): Promise<ManifestFile[]>;
-  /** Members of dynamic backends right now (registry snapshot). */
-  members(): MemberMap;
+  /** Members of these backends' dynamic ones right now (registry snapshot). */
+  members(backends: readonly BackendManifest[]): MemberMap;
   check(configText: string): Promise<CheckResult>;
   haproxy: HaproxyController;
   runtime: RuntimeApi;
@@ -168,7 +168,7 @@ export class Reconciler {
     const state = buildDesiredState(
       servable.frontends.map((f) => f.manifest),
       servable.backends.map((b) => b.manifest),
-      this.deps.members(),
+      this.deps.members(servable.backends.map((b) => b.manifest)),
     );
     return { manifests, state };
   }

@@ -85,7 +85,14 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     ],
     {
       cwd: dir,
-      env: { ...process.env, AQUEDUCT_HOST: '127.0.0.1', AQUEDUCT_PORT: String(apiPort), ...opts.env },
+      // No registry unless a test asks for one: nothing may depend on a Thalassa on the default ports.
+      env: {
+        ...process.env,
+        AQUEDUCT_HOST: '127.0.0.1',
+        AQUEDUCT_PORT: String(apiPort),
+        AQUEDUCT_REGISTRY: 'none',
+        ...opts.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

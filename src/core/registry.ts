@@ -1,0 +1,131 @@
+// What Aqueduct knows of the registry: a snapshot of registrations, changed
+// by events (hints) and by full lists (the truth). Pure: the sources feed it
+// parsed messages and the time; it says whether membership changed.
+//
+// Membership is what HAProxy sees: the set of (name, version, host, port).
+// A check-in re-publishes "online" with a new lastKnown every few seconds;
+// that is not a change and must cause no work.
+import { formatIssue } from './issues.js';
+import type { BackendManifest, MemberMap, Registration } from './model.js';
+import { validateRegistration } from './schema-validation.js';
+
+export const registrationId = (r: Pick<Registration, 'name' | 'version' | 'host' | 'port'>): string =>
+  `/${r.name}/${r.version}/${r.host}/${r.port}`;
+
+/** A registration from a registry message, or why it was refused. */
+export function parseRegistration(raw: unknown): { registration?: Registration; problem?: string } {
+  const v = validateRegistration(raw);
+  if (v.value === undefined) return { problem: v.issues.map(formatIssue).join('; ') };
+  const r = v.value;
+  const registration: Registration = {
+    name: r.name,
+    version: r.version,
+    host: r.host,
+    port: r.port,
+    lastKnown: r.lastKnown,
+    meta: r.meta,
+    id: registrationId(r),
+  };
+  return { registration };
+}
+
+export interface SnapshotOptions {
+  /** How long an instance missing from full lists is kept, ms: a registry restarted empty must not empty backends. */
+  graceMs: number;
+}
+
+export class RegistrySnapshot {
+  private readonly byId = new Map<string, Registration>();
+  /** When each known instance was first missing from a full list. */
+  private readonly missingSince = new Map<string, number>();
+
+  constructor(private readonly opts: SnapshotOptions) {}
+
+  /** An instance is online (registered or checked in). True when membership changed. */
+  online(r: Registration): boolean {
+    this.missingSince.delete(r.id);
+    const had = this.byId.has(r.id);
+    this.byId.set(r.id, r);
+    return !had;
+  }
+
+  /** An explicit offline (deregistered, or expired by the registry's TTL). True when membership changed. */
+  offline(id: string): boolean {
+    this.missingSince.delete(id);
+    return this.byId.delete(id);
+  }
+
+  /**
+   * A full list from the registry. Listed instances are online; an instance
+   * missing from the list leaves only once it has been missing for the grace
+   * period. True when membership changed.
+   */
+  list(registrations: readonly Registration[], now: number): boolean {
+    let changed = false;
+    const listed = new Set<string>();
+    for (const r of registrations) {
+      listed.add(r.id);
+      if (this.online(r)) changed = true;
+    }
+    for (const id of [...this.byId.keys()]) {
+      if (listed.has(id)) continue;
+      const since = this.missingSince.get(id) ?? now;
+      this.missingSince.set(id, since);
+      if (now - since >= this.opts.graceMs) {
+        this.offline(id);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Instances missing from the last list but kept within the grace period. */
+  graced(): number {
+    return this.missingSince.size;
+  }
+
+  all(): Registration[] {
+    return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Every instance registered under this exact name and version, in a stable order. */
+  registrations(name: string, version: string): Registration[] {
+    return this.all().filter((r) => r.name === name && r.version === version);
+  }
+}
+
+/** Members of every dynamic backend from a lookup of registrations. */
+export function memberMapFor(
+  backends: readonly BackendManifest[],
+  registrations: (name: string, version: string) => readonly Registration[],
+): MemberMap {
+  const out: Record<string, { host: string; port: number }[]> = {};
+  for (const b of backends) {
+    const { type, name, version } = b.spec;
+    if (type !== 'dynamic' || name === undefined || version === undefined) continue;
+    out[b.metadata.name] = registrations(name, version).map((r) => ({ host: r.host, port: r.port }));
+  }
+  return out;
+}
+
+/** A Thalassa event after decoding: `[regId, 'online', registrationJson]` or `[regId, 'offline']`. */
+export type RegistryEvent = { kind: 'online'; registration: Registration } | { kind: 'offline'; id: string };
+
+/** Reads an event from its message parts; a malformed one is a problem, never an exception. */
+export function parseEvent(parts: readonly unknown[]): { event?: RegistryEvent; problem?: string } {
+  const [id, kind, payload] = parts;
+  if (typeof id !== 'string') return { problem: 'the first part (registration id) is not a string' };
+  if (kind === 'offline') return { event: { kind: 'offline', id } };
+  if (kind !== 'online') return { problem: `unknown event ${JSON.stringify(kind)}` };
+  let raw: unknown = payload;
+  if (typeof payload === 'string') {
+    try {
+      raw = JSON.parse(payload);
+    } catch {
+      return { problem: 'the online registration is not JSON' };
+    }
+  }
+  const { registration, problem } = parseRegistration(raw);
+  if (registration === undefined) return { problem: `online ${id}: ${problem ?? 'invalid'}` };
+  return { event: { kind: 'online', registration } };
+}

@@ -1,0 +1,29 @@
+// Picks the registry source from the run options.
+import type { Logger } from 'pino';
+import type { RunConfig } from '../../config.js';
+import { axonTransport } from './axon-transport.js';
+import { noRegistry, SnapshotRegistrySource, type RegistrySource } from './registry-source.js';
+import { socketIoTransport } from './socketio-transport.js';
+
+export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalassaApiPort'>): string => {
+  const host = config.thalassaHost.includes(':') ? `[${config.thalassaHost}]` : config.thalassaHost;
+  return `http://${host}:${config.thalassaApiPort}`;
+};
+
+export function createRegistrySource(config: RunConfig, onChange: () => void, log: Logger): RegistrySource {
+  if (config.registry === 'none') return noRegistry;
+  const apiUrl = registryApiUrl(config);
+  const transport =
+    config.registry === 'thalassa'
+      ? axonTransport(config.thalassaHost, config.thalassaPort)
+      : socketIoTransport(apiUrl);
+  return new SnapshotRegistrySource({
+    kind: config.registry,
+    apiUrl,
+    pollIntervalMs: config.registryPollInterval,
+    graceMs: config.registryGrace,
+    transport,
+    onChange,
+    log,
+  });
+}

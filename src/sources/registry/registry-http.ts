@@ -1,0 +1,38 @@
+// HTTP calls to a Thalassa-compatible registry. node:http with a new
+// connection per request rather than fetch: the real Thalassa (hapi 1.x)
+// stalls on a reused keep-alive connection, and fetch pools them.
+import http from 'node:http';
+
+export interface RegistryResponse {
+  status: number;
+  body: string;
+}
+
+export function registryRequest(
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  body?: string,
+  timeoutMs = 5000,
+): Promise<RegistryResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        headers:
+          body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

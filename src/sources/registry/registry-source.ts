@@ -1,0 +1,173 @@
+// The registry as the loop sees it: a snapshot of registrations kept in step
+// with a Thalassa-compatible registry. The full list over HTTP is the truth
+// (on start, on every reconnect, and every poll interval); events are hints
+// that make the list change sooner. Transports (Thalassa's axon socket,
+// socket.io) only deliver events and say when they are connected.
+import type { Logger } from 'pino';
+import type { Registration } from '../../core/model.js';
+import { registryRequest } from './registry-http.js';
+import { parseEvent, parseRegistration, RegistrySnapshot, type RegistryEvent } from '../../core/registry.js';
+
+export interface RegistryStatus {
+  kind: string;
+  /** The event transport is connected. */
+  connected: boolean;
+  /** The last full list was read at (ISO time), if ever. */
+  lastSync: string | null;
+  lastError: string | null;
+  instances: number;
+  /** Instances missing from the last list but kept within the grace period. */
+  graced: number;
+}
+
+/** What the loop and the API read from a registry, whichever it is. */
+export interface RegistrySource {
+  start(): void;
+  stop(): Promise<void>;
+  registrations(name: string, version: string): readonly Registration[];
+  status(): RegistryStatus;
+}
+
+/** An event transport: connects, delivers message parts, says when it (dis)connects. */
+export interface EventTransport {
+  connect(handlers: { message(parts: unknown[]): void; connected(): void; disconnected(reason: string): void }): void;
+  close(): Promise<void>;
+}
+
+export interface SnapshotSourceOptions {
+  kind: string;
+  /** Base URL of the registry's HTTP API, e.g. http://127.0.0.1:9000 */
+  apiUrl: string;
+  pollIntervalMs: number;
+  graceMs: number;
+  transport: EventTransport;
+  /** Called when membership changed. */
+  onChange(): void;
+  log: Logger;
+}
+
+/** No registry: dynamic backends have no members. */
+export const noRegistry: RegistrySource = {
+  start: () => undefined,
+  stop: async () => undefined,
+  registrations: () => [],
+  status: () => ({ kind: 'none', connected: false, lastSync: null, lastError: null, instances: 0, graced: 0 }),
+};
+
+export class SnapshotRegistrySource implements RegistrySource {
+  private readonly snapshot: RegistrySnapshot;
+  private connected = false;
+  private lastSync: string | null = null;
+  private lastError: string | null = null;
+  private poll: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private listing: Promise<void> | undefined;
+  private reportedDown = false;
+
+  constructor(private readonly opts: SnapshotSourceOptions) {
+    this.snapshot = new RegistrySnapshot({ graceMs: opts.graceMs });
+  }
+
+  start(): void {
+    const { log, kind } = this.opts;
+    this.opts.transport.connect({
+      message: (parts) => this.onMessage(parts),
+      connected: () => {
+        this.connected = true;
+        this.reportedDown = false;
+        log.info({ registry: kind, api: this.opts.apiUrl }, 'registry events connected');
+        void this.refresh(); // events sent while we were away are lost: the list has them
+      },
+      disconnected: (reason) => {
+        const was = this.connected;
+        this.connected = false;
+        this.lastError = reason;
+        // Once per outage, not once per retry: a down registry must not flood the log.
+        if (was || !this.reportedDown)
+          log.warn(
+            { registry: kind, reason, instances: this.snapshot.all().length },
+            'registry unreachable; keeping the last known members and retrying',
+          );
+        this.reportedDown = true;
+      },
+    });
+    void this.refresh();
+    this.poll = setInterval(() => void this.refresh(), this.opts.pollIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll !== undefined) clearInterval(this.poll);
+    await this.opts.transport.close();
+    await this.listing;
+  }
+
+  registrations(name: string, version: string): readonly Registration[] {
+    return this.snapshot.registrations(name, version);
+  }
+
+  status(): RegistryStatus {
+    return {
+      kind: this.opts.kind,
+      connected: this.connected,
+      lastSync: this.lastSync,
+      lastError: this.lastError,
+      instances: this.snapshot.all().length,
+      graced: this.snapshot.graced(),
+    };
+  }
+
+  /** Reads the full list; one at a time (a slow registry must not pile up requests). */
+  refresh(): Promise<void> {
+    this.listing ??= this.readList().finally(() => {
+      this.listing = undefined;
+    });
+    return this.listing;
+  }
+
+  private async readList(): Promise<void> {
+    if (this.stopped) return;
+    const { log, kind } = this.opts;
+    let raw: unknown;
+    try {
+      const res = await registryRequest('GET', `${this.opts.apiUrl}/registrations`);
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      raw = JSON.parse(res.body);
+    } catch (err) {
+      this.lastError = `listing registrations: ${(err as Error).message}`;
+      return; // keep what we have: an unreachable registry never empties a backend
+    }
+    if (!Array.isArray(raw)) {
+      this.lastError = 'listing registrations: the answer is not an array';
+      log.warn({ registry: kind }, this.lastError);
+      return;
+    }
+    const registrations: Registration[] = [];
+    for (const item of raw) {
+      const { registration, problem } = parseRegistration(item);
+      if (registration !== undefined) registrations.push(registration);
+      else log.warn({ registry: kind, problem }, 'ignoring an invalid registration');
+    }
+    if (this.stopped) return;
+    this.lastSync = new Date().toISOString();
+    if (this.snapshot.list(registrations, Date.now())) this.changed('list');
+  }
+
+  private onMessage(parts: unknown[]): void {
+    const { event, problem } = parseEvent(parts);
+    if (event === undefined) {
+      this.opts.log.warn({ registry: this.opts.kind, problem }, 'ignoring an invalid registry message');
+      return;
+    }
+    if (this.apply(event)) this.changed(event.kind);
+  }
+
+  private apply(event: RegistryEvent): boolean {
+    return event.kind === 'online' ? this.snapshot.online(event.registration) : this.snapshot.offline(event.id);
+  }
+
+  private changed(why: string): void {
+    this.opts.log.debug({ registry: this.opts.kind, why }, 'registry membership changed');
+    this.opts.onChange();
+  }
+}
