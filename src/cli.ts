@@ -6,6 +6,7 @@ import { parseInteger, resolveRunConfig, type ValueSource } from './config.js';
 import { AqueductError } from './core/issues.js';
 import { createLogger } from './log.js';
 import { startAqueduct } from './main.js';
+import { startRegistryServer } from './registry-server/server.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
 import { DEFAULT_TEMPLATE_FILE, PACKAGE_VERSION } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
@@ -72,6 +73,43 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       },
     );
 
+  program
+    .command('registry')
+    .description(
+      "run a small service registry with Thalassa's HTTP API that publishes events over socket.io (for --registry socketio)",
+    )
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('AQUEDUCT_REGISTRY_HOST'))
+    .addOption(
+      new Option('--port <n>', "port of the HTTP API and socket.io (Thalassa's API port)")
+        .default(9000)
+        .env('AQUEDUCT_REGISTRY_PORT')
+        .argParser((raw: string) => integerArg('--port', raw, 1, 65535)),
+    )
+    .addOption(
+      new Option('--ttl <seconds>', 'time to live of a registration that names no secondsToExpire')
+        .default(10)
+        .argParser((raw: string) => integerArg('--ttl', raw, 1, 86_400)),
+    )
+    .addOption(new Option('--persist <file>', 'keep registrations in this JSON file across restarts'))
+    .option('--debug', 'debug logging')
+    .action(async (opts: { host: string; port: number; ttl: number; persist?: string; debug?: boolean }) => {
+      const log = createLogger({ debug: opts.debug === true });
+      const server = await startRegistryServer({
+        host: opts.host,
+        port: opts.port,
+        defaultTtlSeconds: opts.ttl,
+        reapIntervalMs: 500,
+        ...(opts.persist !== undefined && { persistFile: opts.persist }),
+        log,
+      });
+      await new Promise<void>((resolve) => {
+        const onSignal = () => void server.stop().then(resolve);
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      });
+      setExit(0);
+    });
+
   const run = program
     .command('run')
     .description(
@@ -94,6 +132,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   return program;
+}
+
+function integerArg(flag: string, raw: string, min: number, max: number): number {
+  try {
+    return parseInteger(flag.replace(/^--/, ''), raw, min, max);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** A commander option from its spec: flag, env var, default, choices, integer parsing. */

@@ -1,0 +1,78 @@
+// The embedded registry's store: Thalassa's semantics (a registration is
+// `{name, version, host, port, lastKnown, meta, id}`, re-registering is a
+// check-in, each lives until its time to live runs out) without Redis.
+// Pure: the server passes the time in and publishes what this returns.
+import type { Registration } from './model.js';
+import { parseRegistration } from './registry.js';
+
+export interface StoredRegistration {
+  registration: Registration;
+  /** ms since the epoch after which it is gone. */
+  expiresAt: number;
+}
+
+export class RegistrationStore {
+  private readonly byId = new Map<string, StoredRegistration>();
+
+  constructor(private readonly defaultTtlSeconds: number) {}
+
+  /**
+   * Registers or checks in an instance; the body is its meta, and its
+   * `secondsToExpire` (as in Thalassa) sets the time to live.
+   */
+  register(
+    fields: { name: string; version: string; host: string; port: number },
+    body: Record<string, unknown>,
+    now: number,
+  ): { registration?: Registration; problem?: string } {
+    const ttl =
+      typeof body['secondsToExpire'] === 'number' && body['secondsToExpire'] > 0
+        ? body['secondsToExpire']
+        : this.defaultTtlSeconds;
+    const parsed = parseRegistration({ ...fields, lastKnown: now, meta: { ...body, hostname: fields.host } });
+    if (parsed.registration === undefined) return parsed;
+    this.byId.set(parsed.registration.id, { registration: parsed.registration, expiresAt: now + ttl * 1000 });
+    return parsed;
+  }
+
+  deregister(id: string): boolean {
+    return this.byId.delete(id);
+  }
+
+  /** Removes what expired; returns their ids (each to be published offline). */
+  reap(now: number): string[] {
+    const gone: string[] = [];
+    for (const [id, s] of this.byId) {
+      if (s.expiresAt <= now) {
+        this.byId.delete(id);
+        gone.push(id);
+      }
+    }
+    return gone;
+  }
+
+  list(name?: string, version?: string): Registration[] {
+    return [...this.byId.values()]
+      .map((s) => s.registration)
+      .filter((r) => (name === undefined || r.name === name) && (version === undefined || r.version === version))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Everything, for persisting. */
+  dump(): StoredRegistration[] {
+    return [...this.byId.values()];
+  }
+
+  /** Loads a dump; entries that no longer validate are skipped. Returns how many were loaded. */
+  load(entries: readonly unknown[]): number {
+    let loaded = 0;
+    for (const e of entries) {
+      const entry = e as Partial<StoredRegistration> | null;
+      const parsed = parseRegistration(entry?.registration);
+      if (parsed.registration === undefined || typeof entry?.expiresAt !== 'number') continue;
+      this.byId.set(parsed.registration.id, { registration: parsed.registration, expiresAt: entry.expiresAt });
+      loaded++;
+    }
+    return loaded;
+  }
+}
