@@ -6,8 +6,8 @@
 // frames; meta 1 is a UTF-8 string, 2 JSON; anything else stays bytes.
 
 const HEADER = 4;
-/** Refuse frames larger than this: a garbage length must not make us buffer for ever. */
-export const MAX_FRAME = 16 * 1024 * 1024;
+/** Refuse frames larger than this (a registration is ~300 bytes): a garbage length must not make us buffer megabytes. */
+export const MAX_FRAME = 8 * 1024 * 1024;
 
 export class AxonDecoder {
   private buffer: Buffer = Buffer.alloc(0);
