@@ -2,9 +2,23 @@
 // A tiny HTTP server for the examples and tests: answers every request with
 // its own name, the request's Host and path, so one can see where HAProxy
 // routed it. Usage: node echo-server.mjs <name> <port> [<port> ...]
+// With REGISTER=<registry url>,<service>,<version> in the environment it also
+// registers each port in a Thalassa-compatible registry and checks in every
+// 5 s, as a real service would.
 import http from 'node:http';
 
 const [name = 'echo', ...ports] = process.argv.slice(2);
+const [registry, service, version] = (process.env.REGISTER ?? '').split(',');
+
+function checkIn(port) {
+  const url = `${registry}/registrations/${service}/${version}/127.0.0.1/${port}`;
+  const body = JSON.stringify({ secondsToExpire: 15, server: name });
+  const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+  req.on('response', (res) => res.resume());
+  req.on('error', () => undefined); // the registry may not be up yet: the next check-in retries
+  req.end(body);
+}
+
 for (const port of ports.length > 0 ? ports : ['9001']) {
   http
     .createServer((req, res) => {
@@ -12,5 +26,11 @@ for (const port of ports.length > 0 ? ports : ['9001']) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     })
-    .listen(Number(port), '127.0.0.1', () => process.stdout.write(`${name} listening on 127.0.0.1:${port}\n`));
+    .listen(Number(port), '127.0.0.1', () => {
+      process.stdout.write(`${name} listening on 127.0.0.1:${port}\n`);
+      if (registry && service && version) {
+        checkIn(port);
+        setInterval(() => checkIn(port), 5000);
+      }
+    });
 }

@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 [ -f dist/src/cli.js ] || npm run build
 mkdir -p .run
 [ -d .run/manifests ] || cp -r examples/manifests .run/manifests
-node examples/echo-server.mjs live 9001 9002 &
-node examples/echo-server.mjs staged 9003 9004 &
+# The embedded registry (no Redis needed); the member servers register in it as
+# myapp@1.0.0 (live) and myapp@1.1.0 (staged), for dynamic backends.
+node bin/aqueduct.js registry --port 9000 &
+REGISTER=http://127.0.0.1:9000,myapp,1.0.0 node examples/echo-server.mjs live 9001 9002 &
+REGISTER=http://127.0.0.1:9000,myapp,1.1.0 node examples/echo-server.mjs staged 9003 9004 &
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 echo "Aqueduct: manifests in .run/manifests, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
 node bin/aqueduct.js run \
@@ -20,4 +23,5 @@ node bin/aqueduct.js run \
   --haproxySocketPath .run/haproxy.sock \
   --haproxyMasterSocket .run/haproxy-master.sock \
   --stateDir .run/state \
-  --host 127.0.0.1 --port 10000
+  --host 127.0.0.1 --port 10000 \
+  --registry socketio --thalassaApiPort 9000
