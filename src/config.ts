@@ -14,6 +14,7 @@ export interface RunConfig {
   readOnly: boolean;
   apiBodyLimit: number;
   applyWaitTimeout: number;
+  statsInterval: number;
   thalassaHost: string;
   thalassaPort: number;
   thalassaApiPort: number;
@@ -95,6 +96,7 @@ export function resolveRunConfig(
     readOnly: v['readOnly'] === true,
     apiBodyLimit: num('apiBodyLimit'),
     applyWaitTimeout: num('applyWaitTimeout'),
+    statsInterval: Math.max(num('statsInterval'), 100),
     thalassaHost: str('thalassaHost') as string,
     thalassaPort: num('thalassaPort'),
     thalassaApiPort: num('thalassaApiPort'),

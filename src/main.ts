@@ -9,7 +9,7 @@ import { AqueductError, formatIssue } from './core/issues.js';
 import { checkRenderOptions, type RenderOptions } from './core/render.js';
 import { checkConfigTextAt, featuresOf, haproxyVersion } from './haproxy/check.js';
 import { createController, type HaproxyController } from './haproxy/process.js';
-import { runtimeApi } from './haproxy/runtime-api.js';
+import { countingRuntime, runtimeApi } from './haproxy/runtime-api.js';
 import { RuntimeApplier } from './haproxy/runtime-applier.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { systemClock } from './reconcile/clock.js';
@@ -24,6 +24,12 @@ import { ManifestStore } from './http/manifest-store.js';
 import { ObjectService } from './http/object-service.js';
 import { PACKAGE_VERSION } from './package-paths.js';
 import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { showProc } from './haproxy/master-socket.js';
+import { sendCommand } from './haproxy/socket-client.js';
+import { StatsPoller } from './haproxy/stats-poller.js';
+import { ActivityFeed } from './observe/activity.js';
+import { Metrics, type MetricsSources } from './observe/metrics.js';
 import { memberMapFor } from './core/registry.js';
 import { createRegistrySource, registryApiUrl } from './sources/registry/create-registry.js';
 import type { RegistrySource } from './sources/registry/registry-source.js';
@@ -38,6 +44,9 @@ export interface Aqueduct {
   registry: RegistrySource;
   stop(): Promise<void>;
 }
+
+/** Bytes a stream client may have waiting before it is dropped as too slow. */
+const STREAM_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
@@ -104,10 +113,35 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     sudo: config.sudo,
     log,
   });
+  const activity = new ActivityFeed();
+  // The gauges read their sources at scrape time; `sources` is filled in once the parts exist.
+  const sources: MetricsSources = {
+    manifests: async () => [],
+    members: () => ({}),
+    registryConnected: () => undefined,
+    oldWorkers: async () => undefined,
+  };
+  const metrics = new Metrics({
+    manifests: () => sources.manifests(),
+    members: () => sources.members(),
+    registryConnected: () => sources.registryConnected(),
+    oldWorkers: () => sources.oldWorkers(),
+  });
   // Registry changes only mark work: the loop reads the snapshot when it runs.
   let onRegistryChange = (): void => undefined;
-  const registry = createRegistrySource(config, () => onRegistryChange(), log);
-  const runtime = runtimeApi(config.haproxySocketPath);
+  const registry = createRegistrySource(config, () => onRegistryChange(), log, {
+    event: (type, { id, changed }) => {
+      metrics.registryEvent(type);
+      if (type === 'invalid') metrics.validationFailure('registry');
+      if (changed && (type === 'online' || type === 'offline')) activity.publish(`registry-${type}`, { id });
+    },
+    connection: (connected, reason) =>
+      activity.publish(
+        connected ? 'registry-connected' : 'registry-disconnected',
+        reason === undefined ? {} : { reason },
+      ),
+  });
+  const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
   const reconciler = new Reconciler(
     {
@@ -135,7 +169,30 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       log.warn({ persistence: config.persistence }, '--readOnly: the persistence file is not imported');
     else await importPersistenceFile(config.persistence, store, log);
   }
-  const queue = new WorkQueue((triggers) => reconciler.reconcile(triggers), {
+  reconciler.onApply((r) => {
+    metrics.applied(r);
+    if (r.result === 'ok' && r.plan !== 'noop') activity.publish('config-changed', { apply: r.id, plan: r.plan });
+    if (r.result === 'ok' && r.plan === 'reload') activity.publish('reloaded', { apply: r.id, workerPid: r.workerPid });
+    if (r.result === 'failed' || r.result === 'rejected')
+      activity.publish('apply-failed', { apply: r.id, result: r.result, error: r.error });
+  });
+  const reconcileMeasured = async (triggers: string[]) => {
+    const started = performance.now();
+    const before = reconciler.ledger().at(-1)?.id;
+    try {
+      const result = await reconciler.reconcile(triggers);
+      const last = reconciler.ledger().at(-1);
+      metrics.reconciled(
+        last !== undefined && last.id !== before ? last.result : 'noop',
+        (performance.now() - started) / 1000,
+      );
+      return result;
+    } catch (err) {
+      metrics.reconciled('error', (performance.now() - started) / 1000);
+      throw err;
+    }
+  };
+  const queue = new WorkQueue(reconcileMeasured, {
     debounceMs: 20,
     onError: (err, attempt) =>
       log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
@@ -148,9 +205,25 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     requestApply: (trigger) => queue.add(trigger, 0),
     log,
   });
-  const api = buildApp(
+  const poller = new StatsPoller(
+    () => sendCommand(config.haproxySocketPath, 'show stat', 10_000),
+    config.statsInterval,
+    log,
+  );
+  sources.manifests = async () =>
+    (await service.overview()).objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state }));
+  sources.members = () => reconciler.appliedMembers();
+  sources.registryConnected = () => (config.registry === 'none' ? undefined : registry.status().connected);
+  sources.oldWorkers = async () =>
+    config.haproxyMode === 'pidfile'
+      ? undefined
+      : (await showProc(config.haproxyMasterSocket, 2000).catch(() => undefined))?.oldWorkers.length;
+  const api = await buildApp(
     {
       service,
+      ledger: () => reconciler.ledger(),
+      observe: { poller, activity, metrics, maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES },
+      onRejected: () => metrics.validationFailure('api'),
       system: {
         appliedConfig: () => reconciler.appliedConfig(),
         ready: () => reconciler.status().ready,
@@ -228,6 +301,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         log.info('shutting down');
         if (resync !== undefined) clearInterval(resync);
         if (settle !== undefined) clearTimeout(settle);
+        poller.stop();
         await api.close();
         await self?.stop();
         await registry.stop();

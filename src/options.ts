@@ -252,6 +252,14 @@ export const RUN_OPTIONS = [
     group: 'haproxy',
   },
   {
+    flag: 'statsInterval',
+    type: 'integer',
+    default: 2000,
+    description:
+      "ms between polls of HAProxy's stats for GET /stats and the /stream WebSocket (only while someone listens)",
+    group: 'api',
+  },
+  {
     flag: 'statsBind',
     type: 'string',
     description: "serve HAProxy's stats page on this address:port (no extra port unless set)",

@@ -60,3 +60,20 @@ export function commandsFor(op: RuntimeOp): { command: string; ok?: RegExp }[] {
       return [{ command: `set server ${id} state drain` }];
   }
 }
+
+/** The same API, telling `count` whether each command succeeded (for metrics). */
+export function countingRuntime(api: RuntimeApi, count: (ok: boolean) => void): RuntimeApi {
+  return {
+    ...api,
+    command: async (cmd, okAnswers) => {
+      try {
+        const answer = await api.command(cmd, okAnswers);
+        count(true);
+        return answer;
+      } catch (err) {
+        count(false);
+        throw err;
+      }
+    },
+  };
+}

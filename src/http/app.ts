@@ -1,13 +1,19 @@
 // The REST API as a fastify app: built here without listening, so tests can
 // also drive it with inject(); main.ts listens. Cross-cutting parts live
 // here: body parsing, auth, read-only mode and the error mapping.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { authorized, type AuthPolicy } from './auth.js';
 import { ApiError } from './errors.js';
 import type { ObjectService } from './object-service.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerSystemRoutes, type SystemView } from './routes/system.js';
+import { registerObserveRoutes } from './routes/observe.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import type { StatsPoller } from '../haproxy/stats-poller.js';
+import type { ActivityFeed } from '../observe/activity.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { ApplyRecord } from '../reconcile/reconciler.js';
 
 export interface ApiOptions {
   readOnly: boolean;
@@ -22,8 +28,26 @@ export interface ApiOptions {
 export interface ApiDeps {
   service: ObjectService;
   system: SystemView;
+  /** The apply ledger, oldest first. */
+  ledger: () => readonly ApplyRecord[];
+  /** Stats, activity and metrics; without them only /applies of the observe routes is served. */
+  observe?: { poller: StatsPoller; activity: ActivityFeed; metrics: Metrics; maxBufferedBytes: number };
+  /** Told the code of every request refused as invalid input (for metrics). */
+  onRejected?: (code: string) => void;
   log: Logger;
 }
+
+const INVALID_INPUT = new Set([
+  'invalid_json',
+  'invalid_body',
+  'unknown_field',
+  'missing_field',
+  'invalid_value',
+  'unknown_backend',
+  'invalid_object',
+  'haproxy_rejected',
+  'payload_too_large',
+]);
 
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
 /** Probes answer without a token: a kubelet has none. */
@@ -46,11 +70,11 @@ function asApiError(err: FastifyError | ApiError): ApiError {
   return new ApiError('internal', `internal error: ${err.message}`);
 }
 
-export function buildApp(deps: ApiDeps, opts: ApiOptions): FastifyInstance {
+export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's generics at their defaults.
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
   });
 
@@ -91,6 +115,7 @@ export function buildApp(deps: ApiDeps, opts: ApiOptions): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = asApiError(err);
+    if (INVALID_INPUT.has(api.code)) deps.onRejected?.(api.code);
     if (api.code === 'internal') req.log.error({ err: err.message, url: req.url }, 'API request failed');
     void reply.code(api.statusCode).type('application/json').send(api.body());
   });
@@ -101,5 +126,10 @@ export function buildApp(deps: ApiDeps, opts: ApiOptions): FastifyInstance {
 
   registerObjectRoutes(app, deps.service, opts);
   registerSystemRoutes(app, deps.service, deps.system, opts.version);
+  registerObserveRoutes(app, deps.ledger, deps.observe?.metrics);
+  if (deps.observe !== undefined)
+    await registerStreamRoutes(app, deps.observe.poller, deps.observe.activity, {
+      maxBufferedBytes: deps.observe.maxBufferedBytes,
+    });
   return app;
 }

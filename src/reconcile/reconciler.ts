@@ -187,6 +187,11 @@ export class Reconciler {
     };
   }
 
+  /** Servers per backend in the served config. */
+  appliedMembers(): Record<string, number> {
+    return Object.fromEntries((this.applied?.state.backends ?? []).map((b) => [b.name, b.servers.length]));
+  }
+
   appliedConfig(): string | undefined {
     return this.applied?.config;
   }

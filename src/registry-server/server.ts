@@ -2,7 +2,7 @@
 // (same routes and shapes) that publishes online/offline over socket.io.
 // For quick starts and tests: no Redis. In memory, optionally persisted to a
 // JSON file so a restart keeps what was registered.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
 import { RegistrationStore } from '../core/registration-store.js';
@@ -51,7 +51,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
 
   const app = Fastify({
     loggerInstance: log.child({ component: 'registry' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const io = new SocketIoServer(app.server, { serveClient: false });
   const publishOffline = (id: string) => {

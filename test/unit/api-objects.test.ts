@@ -16,6 +16,9 @@ import {
 import { importLegacyPersistence } from '../../src/core/legacy-persistence.js';
 import type { BackendManifest } from '../../src/core/model.js';
 import { buildApp } from '../../src/http/app.js';
+import { StatsPoller } from '../../src/haproxy/stats-poller.js';
+import { ActivityFeed } from '../../src/observe/activity.js';
+import { Metrics } from '../../src/observe/metrics.js';
 import { authorized, bearerToken, tokenMatches } from '../../src/http/auth.js';
 import type { ObjectService } from '../../src/http/object-service.js';
 import { openApiDocument, ROUTES } from '../../src/http/openapi.js';
@@ -177,11 +180,24 @@ describe('OpenAPI document', () => {
   });
 
   it('lists exactly the routes the server registers', async () => {
-    const app = buildApp(
+    const log = pino({ level: 'silent' });
+    const app = await buildApp(
       {
         service: {} as ObjectService, // routes are only registered here, never called
         system: { appliedConfig: () => undefined, ready: () => false, lastApply: () => undefined },
-        log: pino({ level: 'silent' }),
+        ledger: () => [],
+        observe: {
+          poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),
+          activity: new ActivityFeed(),
+          metrics: new Metrics({
+            manifests: async () => [],
+            members: () => ({}),
+            registryConnected: () => undefined,
+            oldWorkers: async () => undefined,
+          }),
+          maxBufferedBytes: 1024,
+        },
+        log,
       },
       { readOnly: false, auth: {}, bodyLimit: 1024, waitTimeoutMs: 1000, version: '1.0.0' },
     );
@@ -189,9 +205,11 @@ describe('OpenAPI document', () => {
     for (const r of ROUTES)
       assert.ok(app.hasRoute({ method: r.method, url: r.url.replace(/\{(\w+)\}/g, ':$1') }), `${r.method} ${r.url}`);
     const sources = await Promise.all(
-      ['objects.ts', 'system.ts'].map((f) => readFile(path.join(ROOT, 'src/http/routes', f), 'utf8')),
+      ['objects.ts', 'system.ts', 'observe.ts', 'stream.ts'].map((f) =>
+        readFile(path.join(ROOT, 'src/http/routes', f), 'utf8'),
+      ),
     );
-    const registered = sources.join('\n').match(/\bapp\.(get|put|post|delete)\(/g) ?? [];
+    const registered = sources.join('\n').match(/\bapp\.(get|put|post|delete)(<[^(]*>)?\(/g) ?? [];
     assert.equal(registered.length, ROUTES.length, 'every registered route is documented');
     await app.close();
   });

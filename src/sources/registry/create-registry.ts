@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { RunConfig } from '../../config.js';
 import { axonTransport } from './axon-transport.js';
-import { noRegistry, SnapshotRegistrySource, type RegistrySource } from './registry-source.js';
+import { noRegistry, SnapshotRegistrySource, type RegistryObserver, type RegistrySource } from './registry-source.js';
 import { socketIoTransport } from './socketio-transport.js';
 
 export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalassaApiPort'>): string => {
@@ -10,7 +10,12 @@ export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalass
   return `http://${host}:${config.thalassaApiPort}`;
 };
 
-export function createRegistrySource(config: RunConfig, onChange: () => void, log: Logger): RegistrySource {
+export function createRegistrySource(
+  config: RunConfig,
+  onChange: () => void,
+  log: Logger,
+  observer?: RegistryObserver,
+): RegistrySource {
   if (config.registry === 'none') return noRegistry;
   const apiUrl = registryApiUrl(config);
   const transport =
@@ -24,6 +29,7 @@ export function createRegistrySource(config: RunConfig, onChange: () => void, lo
     graceMs: config.registryGrace,
     transport,
     onChange,
+    ...(observer !== undefined && { observer }),
     log,
   });
 }

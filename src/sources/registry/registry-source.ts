@@ -34,6 +34,12 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
+/** Who hears about registry events (metrics, the activity feed). */
+export interface RegistryObserver {
+  event(type: 'online' | 'offline' | 'list' | 'invalid', detail: { id?: string; changed: boolean }): void;
+  connection(connected: boolean, reason?: string): void;
+}
+
 export interface SnapshotSourceOptions {
   kind: string;
   /** Base URL of the registry's HTTP API, e.g. http://127.0.0.1:9000 */
@@ -43,6 +49,7 @@ export interface SnapshotSourceOptions {
   transport: EventTransport;
   /** Called when membership changed. */
   onChange(): void;
+  observer?: RegistryObserver;
   log: Logger;
 }
 
@@ -75,6 +82,7 @@ export class SnapshotRegistrySource implements RegistrySource {
       connected: () => {
         this.connected = true;
         this.reportedDown = false;
+        this.opts.observer?.connection(true);
         log.info({ registry: kind, api: this.opts.apiUrl }, 'registry events connected');
         void this.refresh(); // events sent while we were away are lost: the list has them
       },
@@ -82,6 +90,7 @@ export class SnapshotRegistrySource implements RegistrySource {
         const was = this.connected;
         this.connected = false;
         this.lastError = reason;
+        if (was) this.opts.observer?.connection(false, reason);
         // Once per outage, not once per retry: a down registry must not flood the log.
         if (was || !this.reportedDown)
           log.warn(
@@ -146,20 +155,29 @@ export class SnapshotRegistrySource implements RegistrySource {
     for (const item of raw) {
       const { registration, problem } = parseRegistration(item);
       if (registration !== undefined) registrations.push(registration);
-      else log.warn({ registry: kind, problem }, 'ignoring an invalid registration');
+      else {
+        log.warn({ registry: kind, problem }, 'ignoring an invalid registration');
+        this.opts.observer?.event('invalid', { changed: false });
+      }
     }
     if (this.stopped) return;
     this.lastSync = new Date().toISOString();
-    if (this.snapshot.list(registrations, Date.now())) this.changed('list');
+    const changed = this.snapshot.list(registrations, Date.now());
+    this.opts.observer?.event('list', { changed });
+    if (changed) this.changed('list');
   }
 
   private onMessage(parts: unknown[]): void {
     const { event, problem } = parseEvent(parts);
     if (event === undefined) {
       this.opts.log.warn({ registry: this.opts.kind, problem }, 'ignoring an invalid registry message');
+      this.opts.observer?.event('invalid', { changed: false });
       return;
     }
-    if (this.apply(event)) this.changed(event.kind);
+    const changed = this.apply(event);
+    const id = event.kind === 'online' ? event.registration.id : event.id;
+    this.opts.observer?.event(event.kind, { id, changed });
+    if (changed) this.changed(event.kind);
   }
 
   private apply(event: RegistryEvent): boolean {

@@ -1,0 +1,69 @@
+// Polls HAProxy's `show stat` while someone listens, and hands every listener
+// the same difference between two polls: many clients cost one poll.
+import type { Logger } from 'pino';
+import { diffStats, statsFromCsv, type Stat, type StatsDelta } from '../core/stats.js';
+
+export type StatsListener = (delta: StatsDelta) => void;
+
+export class StatsPoller {
+  private latest = new Map<string, Stat>();
+  private polledAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<StatsListener>();
+  private polling: Promise<void> | undefined;
+
+  constructor(
+    private readonly showStat: () => Promise<string>,
+    readonly intervalMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The stats now: polled unless the last poll is younger than the interval. */
+  async snapshot(): Promise<Stat[]> {
+    if (Date.now() - this.polledAt >= this.intervalMs) await this.poll();
+    return [...this.latest.values()];
+  }
+
+  /** Listens to deltas; polling runs while at least one listener does. */
+  subscribe(listener: StatsListener): () => void {
+    this.listeners.add(listener);
+    this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.timer !== undefined) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
+
+  stop(): void {
+    this.listeners.clear();
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One poll at a time: a slow HAProxy must not pile up requests. */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    let csv: string;
+    try {
+      csv = await this.showStat();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'show stat failed; keeping the last stats');
+      return;
+    }
+    const next = statsFromCsv(csv);
+    const delta = diffStats(this.latest, next);
+    this.latest = new Map(next.map((s) => [s.id, s]));
+    this.polledAt = Date.now();
+    if (delta.changed.length === 0 && delta.removed.length === 0) return;
+    for (const l of this.listeners) l(delta);
+  }
+}

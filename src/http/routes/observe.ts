@@ -1,0 +1,37 @@
+// The apply ledger (GET /applies, /applies/{id}) and Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../../observe/metrics.js';
+import type { ApplyRecord } from '../../reconcile/reconciler.js';
+import { ApiError } from '../errors.js';
+
+const MAX_LIMIT = 200;
+
+export function registerObserveRoutes(
+  app: FastifyInstance,
+  ledger: () => readonly ApplyRecord[],
+  metrics: Metrics | undefined,
+): void {
+  /** Newest first; ?limit=N (default 50, at most the ledger's 200). */
+  app.get<{ Querystring: { limit?: string } }>('/applies', async (req) => {
+    const raw = req.query.limit;
+    const limit = raw === undefined ? 50 : Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new ApiError('invalid_value', `limit: must be an integer from 1 to ${MAX_LIMIT}`, [
+        { code: 'invalid_value', field: 'limit', message: `must be an integer from 1 to ${MAX_LIMIT}` },
+      ]);
+    return [...ledger()].reverse().slice(0, limit);
+  });
+
+  app.get<{ Params: { id: string } }>('/applies/:id', async (req) => {
+    const record = ledger().find((r) => String(r.id) === req.params.id);
+    if (record === undefined)
+      throw new ApiError('not_found', `apply ${req.params.id} is not in the ledger (it keeps the last ${MAX_LIMIT})`);
+    return record;
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    if (metrics === undefined) throw new ApiError('not_found', 'metrics are not enabled');
+    const { contentType, body } = await metrics.text();
+    return reply.type(contentType).send(body);
+  });
+}

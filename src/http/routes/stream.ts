@@ -1,0 +1,59 @@
+// GET /stats (snapshot) and the WebSocket stream at /stream (with
+// @fastify/websocket, on ws): a snapshot first, then only what changed, and
+// the activity feed in the same channel. A client that cannot keep up is
+// dropped once its send buffer passes the limit: nobody waits for it.
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { StatsPoller } from '../../haproxy/stats-poller.js';
+import type { ActivityFeed } from '../../observe/activity.js';
+
+export interface StreamOptions {
+  /** Bytes a client may have waiting before it is dropped. */
+  maxBufferedBytes: number;
+}
+
+/** Close code for a client dropped for being too slow (1013: try again later). */
+export const SLOW_CLIENT_CLOSE = 1013;
+
+export async function registerStreamRoutes(
+  app: FastifyInstance,
+  poller: StatsPoller,
+  activity: ActivityFeed,
+  opts: StreamOptions,
+): Promise<void> {
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.get('/stats', async () => poller.snapshot());
+
+  app.get('/stream', { websocket: true }, (socket: WebSocket) => {
+    let closed = false;
+    // Deltas before the snapshot is out are already in it: a client sees the snapshot first, then changes.
+    let ready = false;
+    const send = (message: unknown) => {
+      if (closed) return;
+      if (socket.bufferedAmount > opts.maxBufferedBytes) {
+        closed = true;
+        socket.close(
+          SLOW_CLIENT_CLOSE,
+          'too slow: the stream does not wait for slow clients; reconnect for a new snapshot',
+        );
+        return;
+      }
+      socket.send(JSON.stringify(message));
+    };
+    const stopStats = poller.subscribe((delta) => {
+      if (ready) send({ type: 'stats', at: new Date().toISOString(), changed: delta.changed, removed: delta.removed });
+    });
+    const stopActivity = activity.subscribe((a) => send({ type: 'activity', ...a }));
+    socket.on('close', () => {
+      closed = true;
+      stopStats();
+      stopActivity();
+    });
+    void poller.snapshot().then((stats) => {
+      send({ type: 'snapshot', at: new Date().toISOString(), stats, activity: activity.history() });
+      ready = true;
+    });
+  });
+}

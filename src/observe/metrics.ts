@@ -1,0 +1,169 @@
+// Prometheus metrics about Aqueduct itself, with prom-client on a registry of
+// our own (nothing global, so tests and embedders can run several). Counters
+// are fed by the wiring in main.ts; gauges of current state are read at
+// scrape time from the parts that own that state.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApplyRecord } from '../reconcile/reconciler.js';
+
+export const PLANS = ['noop', 'runtime', 'reload'] as const;
+export const APPLY_RESULTS = ['ok', 'failed', 'rejected', 'deferred'] as const;
+export const RECONCILE_RESULTS = ['noop', ...APPLY_RESULTS, 'error'] as const;
+export const REGISTRY_EVENTS = ['online', 'offline', 'list', 'invalid'] as const;
+export const KINDS = ['Frontend', 'Backend'] as const;
+export const STATES = ['applied', 'pending', 'invalid'] as const;
+
+/** What the gauges read when Prometheus scrapes. */
+export interface MetricsSources {
+  manifests(): Promise<{ kind: string; state: string }[]>;
+  /** Members per backend as HAProxy serves them. */
+  members(): Record<string, number>;
+  registryConnected(): boolean | undefined;
+  /** HAProxy's old workers (still draining after reloads), when a master socket tells. */
+  oldWorkers(): Promise<number | undefined>;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly reconciles: Counter<'result'>;
+  private readonly reconcileSeconds: Histogram;
+  private readonly applies: Counter<'plan' | 'result'>;
+  private readonly reloads: Counter<'result'>;
+  private readonly runtimeCommands: Counter<'result'>;
+  private readonly validationFailures: Counter<'source'>;
+  private readonly registryEvents: Counter<'type'>;
+  private readonly lastApply: Gauge;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'aqueduct_' });
+    this.reconciles = new Counter({
+      name: 'aqueduct_reconciles_total',
+      help: 'Reconcile runs by result (noop: nothing to do; else the apply result; error: it threw and is retried)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.reconcileSeconds = new Histogram({
+      name: 'aqueduct_reconcile_duration_seconds',
+      help: 'Duration of reconcile runs, including the apply',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.applies = new Counter({
+      name: 'aqueduct_applies_total',
+      help: 'Ledger entries by plan and result',
+      labelNames: ['plan', 'result'],
+      registers,
+    });
+    this.reloads = new Counter({
+      name: 'aqueduct_haproxy_reloads_total',
+      help: 'HAProxy reloads by result',
+      labelNames: ['result'],
+      registers,
+    });
+    this.runtimeCommands = new Counter({
+      name: 'aqueduct_runtime_commands_total',
+      help: 'Runtime API commands sent to HAProxy by result',
+      labelNames: ['result'],
+      registers,
+    });
+    this.validationFailures = new Counter({
+      name: 'aqueduct_validation_failures_total',
+      help: 'Refused inputs: API writes answered 4xx, HAProxy refusing a candidate config, invalid registry messages',
+      labelNames: ['source'],
+      registers,
+    });
+    this.registryEvents = new Counter({
+      name: 'aqueduct_registry_events_total',
+      help: 'Registry events received by type (list: a full list read)',
+      labelNames: ['type'],
+      registers,
+    });
+    this.lastApply = new Gauge({
+      name: 'aqueduct_last_successful_apply_timestamp_seconds',
+      help: 'When HAProxy last took a change (runtime or reload), Unix time',
+      registers,
+    });
+    new Gauge({
+      name: 'aqueduct_manifests',
+      help: 'Declared objects by kind and state (applied, pending, invalid)',
+      labelNames: ['kind', 'state'],
+      registers,
+      async collect() {
+        const counts = new Map<string, number>();
+        for (const k of KINDS) for (const s of STATES) counts.set(`${k}/${s}`, 0);
+        for (const m of await sources.manifests())
+          counts.set(`${m.kind}/${m.state}`, (counts.get(`${m.kind}/${m.state}`) ?? 0) + 1);
+        this.reset();
+        for (const [key, n] of counts) {
+          const [kind = '', state = ''] = key.split('/');
+          this.set({ kind, state }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_backend_members',
+      help: 'Servers per backend in the config HAProxy serves',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [backend, n] of Object.entries(sources.members())) this.set({ backend }, n);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_registry_connected',
+      help: "1 while the registry's event stream is connected, 0 when not (absent without a registry)",
+      registers,
+      collect() {
+        const c = sources.registryConnected();
+        this.reset();
+        if (c !== undefined) this.set(c ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_haproxy_old_workers',
+      help: 'HAProxy workers left from earlier reloads, still finishing their connections',
+      registers,
+      async collect() {
+        const n = await sources.oldWorkers();
+        this.reset();
+        if (n !== undefined) this.set(n);
+      },
+    });
+    // Every label value exists from the start at 0, so rates and alerts work before the first event.
+    for (const r of RECONCILE_RESULTS) this.reconciles.inc({ result: r }, 0);
+    for (const p of PLANS) for (const r of APPLY_RESULTS) this.applies.inc({ plan: p, result: r }, 0);
+    for (const r of ['ok', 'failed']) this.reloads.inc({ result: r }, 0);
+    for (const r of ['ok', 'error']) this.runtimeCommands.inc({ result: r }, 0);
+    for (const s of ['api', 'haproxy', 'registry']) this.validationFailures.inc({ source: s }, 0);
+    for (const t of REGISTRY_EVENTS) this.registryEvents.inc({ type: t }, 0);
+  }
+
+  reconciled(result: (typeof RECONCILE_RESULTS)[number], seconds: number): void {
+    this.reconciles.inc({ result });
+    this.reconcileSeconds.observe(seconds);
+  }
+
+  applied(r: ApplyRecord): void {
+    this.applies.inc({ plan: r.plan, result: r.result });
+    if (r.plan === 'reload' && (r.result === 'ok' || r.result === 'failed')) this.reloads.inc({ result: r.result });
+    if (r.result === 'rejected') this.validationFailures.inc({ source: 'haproxy' });
+    if (r.result === 'ok' && r.plan !== 'noop') this.lastApply.set(Date.parse(r.at) / 1000);
+  }
+
+  runtimeCommand(ok: boolean): void {
+    this.runtimeCommands.inc({ result: ok ? 'ok' : 'error' });
+  }
+
+  validationFailure(source: 'api' | 'registry'): void {
+    this.validationFailures.inc({ source });
+  }
+
+  registryEvent(type: (typeof REGISTRY_EVENTS)[number]): void {
+    this.registryEvents.inc({ type });
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
