@@ -36,14 +36,16 @@ const int = (v: string | undefined): number => {
 };
 const intOrNull = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
+/** Proxies of HAProxy's own (and the template's stats page), not the user's. */
+const INTERNAL_PROXIES = new Set(['stats', 'GLOBAL', 'MASTER']);
+
 /** One stat object per frontend, backend and server of a `show stat` answer (HAProxy's internal proxies left out). */
 export function statsFromCsv(csv: string): Stat[] {
   const out: Stat[] = [];
   for (const row of parseStatCsv(csv)) {
     const px = row['pxname'] ?? '';
     const sv = row['svname'] ?? '';
-    // stats / GLOBAL / HTTPCLIENT and the like are HAProxy's own, not the user's.
-    if (px === '' || px === 'stats' || px.toUpperCase() === px) continue;
+    if (px === '' || INTERNAL_PROXIES.has(px) || px.startsWith('<')) continue;
     const type: StatType = sv === 'FRONTEND' ? 'frontend' : sv === 'BACKEND' ? 'backend' : 'backendMember';
     const base: Stat = {
       id:

@@ -16,6 +16,30 @@ export interface StreamOptions {
 /** Close code for a client dropped for being too slow (1013: try again later). */
 export const SLOW_CLIENT_CLOSE = 1013;
 
+/** The part of a WebSocket the bounded sender uses. */
+export interface SendableSocket {
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code: number, reason: string): void;
+}
+
+/**
+ * Sends unless the client already has more than maxBufferedBytes waiting, in
+ * which case it is closed: one slow client must not hold memory, nor the
+ * others. Returns false once the socket was dropped.
+ */
+export function sendBounded(socket: SendableSocket, message: unknown, maxBufferedBytes: number): boolean {
+  if (socket.bufferedAmount > maxBufferedBytes) {
+    socket.close(
+      SLOW_CLIENT_CLOSE,
+      'too slow: the stream does not wait for slow clients; reconnect for a new snapshot',
+    );
+    return false;
+  }
+  socket.send(JSON.stringify(message));
+  return true;
+}
+
 export async function registerStreamRoutes(
   app: FastifyInstance,
   poller: StatsPoller,
