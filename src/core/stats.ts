@@ -2,7 +2,6 @@
 // streamed (ids `stat/frontend/<name>`, `stat/backend/<name>`,
 // `stat/backend/<name>/<server>`), and the difference between two polls, so
 // the stream sends only what changed. Pure.
-import { parseStatCsv } from './haproxy-output.js';
 
 export type StatType = 'frontend' | 'backend' | 'backendMember';
 
@@ -31,8 +30,9 @@ export interface Stat {
 }
 
 const int = (v: string | undefined): number => {
+  if (v === undefined || v === '') return 0;
   const n = Number(v);
-  return v === undefined || v === '' || !Number.isFinite(n) ? 0 : n;
+  return Number.isFinite(n) ? n : 0;
 };
 const intOrNull = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
@@ -41,12 +41,29 @@ const INTERNAL_PROXIES = new Set(['stats', 'GLOBAL', 'MASTER']);
 
 /** One stat object per frontend, backend and server of a `show stat` answer (HAProxy's internal proxies left out). */
 export function statsFromCsv(csv: string): Stat[] {
+  // Read by column index rather than building a record per row: 10,000 servers are 4 MB every poll.
+  const lines = csv.split('\n');
+  const header = lines.find((l) => l.startsWith('# '));
+  if (header === undefined) return [];
+  const index = new Map(
+    header
+      .slice(2)
+      .split(',')
+      .map((c, i) => [c, i]),
+  );
   const out: Stat[] = [];
-  for (const row of parseStatCsv(csv)) {
-    const px = row['pxname'] ?? '';
-    const sv = row['svname'] ?? '';
+  for (const line of lines) {
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(',');
+    const col = (name: string): string | undefined => {
+      const i = index.get(name);
+      return i === undefined ? undefined : f[i];
+    };
+    const px = col('pxname') ?? '';
+    const sv = col('svname') ?? '';
     if (px === '' || INTERNAL_PROXIES.has(px) || px.startsWith('<')) continue;
     const type: StatType = sv === 'FRONTEND' ? 'frontend' : sv === 'BACKEND' ? 'backend' : 'backendMember';
+    const reqRate = col('req_rate');
     const base: Stat = {
       id:
         type === 'frontend'
@@ -57,31 +74,31 @@ export function statsFromCsv(csv: string): Stat[] {
       _type: 'stat',
       type,
       key: type === 'backendMember' ? sv : px,
-      status: row['status'] ?? '',
+      status: col('status') ?? '',
       connections: {
-        current: int(row['scur']),
-        max: int(row['smax']),
-        limit: intOrNull(row['slim']),
-        total: int(row['stot']),
+        current: int(col('scur')),
+        max: int(col('smax')),
+        limit: intOrNull(col('slim')),
+        total: int(col('stot')),
       },
-      rate: row['req_rate'] !== undefined && row['req_rate'] !== '' ? int(row['req_rate']) : int(row['rate']),
-      bytes: { in: int(row['bin']), out: int(row['bout']) },
-      errors: { request: int(row['ereq']), connection: int(row['econ']), response: int(row['eresp']) },
+      rate: reqRate !== undefined && reqRate !== '' ? int(reqRate) : int(col('rate')),
+      bytes: { in: int(col('bin')), out: int(col('bout')) },
+      errors: { request: int(col('ereq')), connection: int(col('econ')), response: int(col('eresp')) },
       responses: {
-        '2xx': int(row['hrsp_2xx']),
-        '3xx': int(row['hrsp_3xx']),
-        '4xx': int(row['hrsp_4xx']),
-        '5xx': int(row['hrsp_5xx']),
+        '2xx': int(col('hrsp_2xx')),
+        '3xx': int(col('hrsp_3xx')),
+        '4xx': int(col('hrsp_4xx')),
+        '5xx': int(col('hrsp_5xx')),
       },
     };
-    if (type !== 'frontend') base.lastChangeSeconds = int(row['lastchg']);
+    if (type !== 'frontend') base.lastChangeSeconds = int(col('lastchg'));
     if (type === 'backendMember') {
       base.backend = px;
-      base.weight = int(row['weight']);
+      base.weight = int(col('weight'));
       base.check = {
-        status: row['check_status'] ?? '',
-        code: intOrNull(row['check_code']),
-        durationMs: intOrNull(row['check_duration']),
+        status: col('check_status') ?? '',
+        code: intOrNull(col('check_code')),
+        durationMs: intOrNull(col('check_duration')),
       };
     }
     out.push(base);
@@ -90,7 +107,7 @@ export function statsFromCsv(csv: string): Stat[] {
 }
 
 /** What a client must be told: the fields that tick on their own (time since change, check duration) do not count. */
-function comparable(s: Stat): string {
+export function statSignature(s: Stat): string {
   const { lastChangeSeconds: _l, check, ...rest } = s;
   return JSON.stringify({ ...rest, check: check && { status: check.status, code: check.code } });
 }
@@ -100,14 +117,22 @@ export interface StatsDelta {
   removed: string[];
 }
 
-export function diffStats(previous: ReadonlyMap<string, Stat>, next: readonly Stat[]): StatsDelta {
+/**
+ * What changed between two polls. `previous` maps ids to the signatures of
+ * the last poll; the returned `signatures` are this poll's, for the next
+ * call (each stat is serialised once per poll, not twice).
+ */
+export function diffStats(
+  previous: ReadonlyMap<string, string>,
+  next: readonly Stat[],
+): StatsDelta & { signatures: Map<string, string> } {
   const changed: Stat[] = [];
-  const seen = new Set<string>();
+  const signatures = new Map<string, string>();
   for (const s of next) {
-    seen.add(s.id);
-    const before = previous.get(s.id);
-    if (before === undefined || comparable(before) !== comparable(s)) changed.push(s);
+    const sig = statSignature(s);
+    signatures.set(s.id, sig);
+    if (previous.get(s.id) !== sig) changed.push(s);
   }
-  const removed = [...previous.keys()].filter((id) => !seen.has(id));
-  return { changed, removed };
+  const removed = [...previous.keys()].filter((id) => !signatures.has(id));
+  return { changed, removed, signatures };
 }

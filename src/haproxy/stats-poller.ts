@@ -6,7 +6,8 @@ import { diffStats, statsFromCsv, type Stat, type StatsDelta } from '../core/sta
 export type StatsListener = (delta: StatsDelta) => void;
 
 export class StatsPoller {
-  private latest = new Map<string, Stat>();
+  private latest: Stat[] = [];
+  private signatures = new Map<string, string>();
   private polledAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<StatsListener>();
@@ -21,7 +22,7 @@ export class StatsPoller {
   /** The stats now: polled unless the last poll is younger than the interval. */
   async snapshot(): Promise<Stat[]> {
     if (Date.now() - this.polledAt >= this.intervalMs) await this.poll();
-    return [...this.latest.values()];
+    return this.latest;
   }
 
   /** Listens to deltas; polling runs while at least one listener does. */
@@ -60,10 +61,11 @@ export class StatsPoller {
       return;
     }
     const next = statsFromCsv(csv);
-    const delta = diffStats(this.latest, next);
-    this.latest = new Map(next.map((s) => [s.id, s]));
+    const { changed, removed, signatures } = diffStats(this.signatures, next);
+    this.latest = next;
+    this.signatures = signatures;
     this.polledAt = Date.now();
-    if (delta.changed.length === 0 && delta.removed.length === 0) return;
-    for (const l of this.listeners) l(delta);
+    if (changed.length === 0 && removed.length === 0) return;
+    for (const l of this.listeners) l({ changed, removed });
   }
 }
