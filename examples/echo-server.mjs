@@ -4,14 +4,17 @@
 // routed it. Usage: node echo-server.mjs <name> <port> [<port> ...]
 // With REGISTER=<registry url>,<service>,<version> in the environment it also
 // registers each port in a Thalassa-compatible registry and checks in every
-// 5 s, as a real service would.
+// 5 s, as a real service would. LISTEN_HOST (default 127.0.0.1) is the
+// address to listen on, ADVERTISE_HOST (default 127.0.0.1) the one registered.
 import http from 'node:http';
 
 const [name = 'echo', ...ports] = process.argv.slice(2);
 const [registry, service, version] = (process.env.REGISTER ?? '').split(',');
+const listenHost = process.env.LISTEN_HOST ?? '127.0.0.1';
+const advertiseHost = process.env.ADVERTISE_HOST ?? '127.0.0.1';
 
 function checkIn(port) {
-  const url = `${registry}/registrations/${service}/${version}/127.0.0.1/${port}`;
+  const url = `${registry}/registrations/${service}/${version}/${advertiseHost}/${port}`;
   const body = JSON.stringify({ secondsToExpire: 15, server: name });
   const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
   req.on('response', (res) => res.resume());
@@ -26,8 +29,8 @@ for (const port of ports.length > 0 ? ports : ['9001']) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     })
-    .listen(Number(port), '127.0.0.1', () => {
-      process.stdout.write(`${name} listening on 127.0.0.1:${port}\n`);
+    .listen(Number(port), listenHost, () => {
+      process.stdout.write(`${name} listening on ${listenHost}:${port}\n`);
       if (registry && service && version) {
         checkIn(port);
         setInterval(() => checkIn(port), 5000);
