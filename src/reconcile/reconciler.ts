@@ -345,6 +345,15 @@ export class Reconciler {
     started: number,
   ): Promise<WorkResult | undefined> {
     const { clock, haproxy, log } = this.deps;
+    const reloadRecord = (extra: Pick<ApplyRecord, 'result'> & Partial<ApplyRecord>) =>
+      this.record({
+        triggers,
+        plan: 'reload',
+        reasons: plan.reasons,
+        commands: 0,
+        durationMs: clock.now() - started,
+        ...extra,
+      });
     await this.installs; // a background install must not land after this reload's file
     this.pendingInstall = undefined;
     const previous = (await readTextIfExists(this.opts.cfgPath)) ?? this.applied?.config;
@@ -356,15 +365,7 @@ export class Reconciler {
       // Put the last good file back, so a restart of HAProxy serves what was working.
       if (previous !== undefined) await writeFileAtomic(this.opts.cfgPath, previous);
       this.failed = { hash: sha256(candidate), retryAt: clock.now() + FAILED_RETRY_MS };
-      this.record({
-        triggers,
-        plan: 'reload',
-        reasons: plan.reasons,
-        commands: 0,
-        durationMs: clock.now() - started,
-        result: 'failed',
-        error: outcome.message,
-      });
+      reloadRecord({ result: 'failed', error: outcome.message });
       return { retryAfterMs: FAILED_RETRY_MS };
     }
     const generation = await this.generations.record(candidate);
@@ -372,12 +373,7 @@ export class Reconciler {
     this.failed = undefined;
     this.forceReload = undefined;
     await this.persist(this.applied);
-    this.record({
-      triggers,
-      plan: 'reload',
-      reasons: plan.reasons,
-      commands: 0,
-      durationMs: clock.now() - started,
+    reloadRecord({
       result: 'ok',
       ...(outcome.workerPid === undefined ? {} : { workerPid: outcome.workerPid }),
       generation,

@@ -10,6 +10,8 @@ export interface Scenario {
   port: number;
   echoes: Map<string, EchoServer>;
   frontend(extra?: JsonObject): JsonObject;
+  /** The README's set: frontend myapp (with extra fields), backend live on these echo servers, backend staged on staged-1. */
+  myapp(frontendExtra?: JsonObject, live?: string[]): JsonObject[];
   write(manifests: string, file: string, ...docs: JsonObject[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -20,16 +22,22 @@ export async function scenario(): Promise<Scenario> {
   for (const name of ['live-1', 'live-2', 'staged-1', 'extra-1', 'extra-2', 'extra-3'])
     echoes.set(name, await startEchoServer(name));
   const port = await freePort();
-  return {
+  const frontendOf = (extra: JsonObject = {}) =>
+    frontend('myapp', {
+      bind: `127.0.0.1:${port}`,
+      backend: 'live',
+      rules: [{ type: 'header', header: 'host', operation: 'hdr_dom', value: 'staged.myapp.com', backend: 'staged' }],
+      ...extra,
+    });
+  const self: Scenario = {
     port,
     echoes,
-    frontend: (extra = {}) =>
-      frontend('myapp', {
-        bind: `127.0.0.1:${port}`,
-        backend: 'live',
-        rules: [{ type: 'header', header: 'host', operation: 'hdr_dom', value: 'staged.myapp.com', backend: 'staged' }],
-        ...extra,
-      }),
+    frontend: frontendOf,
+    myapp: (frontendExtra = {}, live = ['live-1']) => [
+      frontendOf(frontendExtra),
+      backendOf(self, 'live', live),
+      backendOf(self, 'staged', ['staged-1']),
+    ],
     write: async (manifests, file, ...docs) => {
       // Atomic, as editors and git do: write aside, then rename.
       const tmp = path.join(manifests, `.${file}.tmp`);
@@ -41,6 +49,7 @@ export async function scenario(): Promise<Scenario> {
       await Promise.all([...echoes.values()].map((e) => e.close()));
     },
   };
+  return self;
 }
 
 export function backendOf(s: Scenario, name: string, members: string[], extra: JsonObject = {}): JsonObject {

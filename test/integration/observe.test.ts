@@ -13,6 +13,7 @@ import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { statsFromCsv } from '../../src/core/stats.js';
 import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient, type ApiCall } from '../helpers/api.js';
+import { serveMyapp } from '../helpers/edge.js';
 import type { JsonObject } from '../helpers/fixtures.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
@@ -79,14 +80,11 @@ describe('stats stream, metrics and the apply ledger', () => {
     aq = await startAqueductProcess({ args: ['--minReloadInterval', '100', '--statsInterval', String(POLL_MS)] });
     api = apiClient(aq.api);
     await aq.waitFor((l) => l.msg === 'REST API listening', 15_000, 0);
-    const health = { uri: '/', interval: 200 };
-    assert.equal(
-      (await api('PUT', '/backends/live', { type: 'static', health, members: [member('live-1'), member('live-2')] }))
-        .status,
-      200,
-    );
-    const fe = await api('PUT', '/frontends/myapp?wait=applied', { bind: `127.0.0.1:${s.port}`, backend: 'live' });
-    assert.equal(fe.status, 200, fe.text);
+    await serveMyapp(api, s, {
+      type: 'static',
+      health: { uri: '/', interval: 200 },
+      members: [member('live-1'), member('live-2')],
+    });
   });
 
   after(async () => {

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
-import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { apiClient, obj, type ApiCall } from '../helpers/api.js';
+import { isApply, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
+import { obj, type ApiCall } from '../helpers/api.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir, type JsonObject } from '../helpers/fixtures.js';
 import { freePort, waitForPort } from '../helpers/haproxy.js';
@@ -64,34 +64,18 @@ describe('dynamic backends from the embedded registry over socket.io', () => {
     );
     assert.equal(r.status, 200, r.body);
   };
-  const haproxyPorts = async () =>
-    (await sendCommand(aq.statsSocket, 'show servers state'))
-      .split('\n')
-      .filter((l) => l.split(' ')[1] === 'live')
-      .map((l) => Number(l.split(' ')[18]))
-      .sort();
+  const haproxyPorts = () => haproxyServerPorts(aq.statsSocket);
 
   before(async () => {
     s = await scenario();
     registry = embeddedRegistry(await freePort());
     await registry.start();
-    aq = await startAqueductProcess({
-      args: ['--minReloadInterval', '100'],
-      env: {
-        AQUEDUCT_REGISTRY: 'socketio',
-        AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port,
-        AQUEDUCT_REGISTRY_POLL_INTERVAL: '500',
-        AQUEDUCT_REGISTRY_GRACE: '4000',
-      },
-    });
-    api = apiClient(aq.api);
-    await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
-    assert.equal(
-      (await api('PUT', '/backends/live', { type: 'dynamic', name: 'myapp', version: '1.0.0' })).status,
-      200,
-    );
-    const fe = await api('PUT', '/frontends/myapp?wait=applied', { bind: `127.0.0.1:${s.port}`, backend: 'live' });
-    assert.equal(fe.status, 200, fe.text);
+    ({ aq, api } = await startWithRegistry(s, {
+      AQUEDUCT_REGISTRY: 'socketio',
+      AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port,
+      AQUEDUCT_REGISTRY_POLL_INTERVAL: '500',
+      AQUEDUCT_REGISTRY_GRACE: '4000',
+    }));
   });
 
   after(async () => {

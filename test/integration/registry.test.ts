@@ -4,10 +4,10 @@
 // version switch moves traffic, and a Thalassa outage removes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
-import { isApply, startAqueductProcess, type LogLine, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { apiClient, obj, type ApiCall } from '../helpers/api.js';
+import { isApply, type LogLine, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
+import { obj, type ApiCall } from '../helpers/api.js';
 import type { JsonObject } from '../helpers/fixtures.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { startRedis, thalassaServer, type Redis, type Thalassa } from '../helpers/thalassa.js';
@@ -24,21 +24,16 @@ describe('dynamic backends from a real Thalassa', () => {
   const port = (name: string) => s.echoes.get(name)?.port as number;
   const memberPorts = async (backend = 'live') =>
     ((obj(await api('GET', `/backends/${backend}`))['members'] as JsonObject[]) ?? []).map((m) => m['port']).sort();
-  const haproxyPorts = async (backend = 'live') =>
-    (await sendCommand(aq.statsSocket, 'show servers state'))
-      .split('\n')
-      .filter((l) => l.split(' ')[1] === backend)
-      .map((l) => Number(l.split(' ')[18]))
-      .sort();
+  const haproxyPorts = () => haproxyServerPorts(aq.statsSocket);
 
   before(async () => {
     s = await scenario();
     redis = await startRedis();
     thalassa = await thalassaServer(redis);
     await thalassa.start();
-    aq = await startAqueductProcess({
-      args: ['--minReloadInterval', '100', '--label', 'test-edge'],
-      env: {
+    ({ aq, api } = await startWithRegistry(
+      s,
+      {
         AQUEDUCT_REGISTRY: 'thalassa',
         AQUEDUCT_THALASSA_HOST: '127.0.0.1',
         AQUEDUCT_THALASSA_PORT: String(thalassa.port),
@@ -46,16 +41,8 @@ describe('dynamic backends from a real Thalassa', () => {
         AQUEDUCT_REGISTRY_POLL_INTERVAL: '1000',
         AQUEDUCT_REGISTRY_GRACE: '3000',
       },
-    });
-    api = apiClient(aq.api);
-    await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
-    // The original README's scenario: backend live on myapp@1.0.0, frontend myapp.
-    assert.equal(
-      (await api('PUT', '/backends/live', { type: 'dynamic', name: 'myapp', version: '1.0.0' })).status,
-      200,
-    );
-    const fe = await api('PUT', '/frontends/myapp?wait=applied', { bind: `127.0.0.1:${s.port}`, backend: 'live' });
-    assert.equal(fe.status, 200, fe.text);
+      ['--label', 'test-edge'],
+    ));
   });
 
   after(async () => {

@@ -62,13 +62,7 @@ describe('HAProxy process modes', () => {
       assert.ok(first.workerPid !== undefined);
       assert.equal(aq.logs.find((l) => l.msg === 'aqueduct running')?.['mode'], 'external');
       const mark = await aq.quiet();
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend({ backend: 'staged' }),
-        backendOf(s, 'live', ['live-1']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp({ backend: 'staged' }));
       const second = await aq.waitFor(isApply('reload'), 10_000, mark);
       assert.notEqual(second.workerPid, first.workerPid);
       assert.equal(await serverOf(s.port), 'staged-1');
@@ -92,34 +86,16 @@ describe('HAProxy process modes', () => {
     });
     const pids = async () => (await readFile(pidPath, 'utf8')).trim().split(/\s+/).map(Number);
     try {
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend(),
-        backendOf(s, 'live', ['live-1']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp());
       await aq.waitFor(isApply('reload'), 15_000, 0);
       const [first] = await pids();
       assert.equal(await serverOf(s.port), 'live-1');
       let mark = await aq.quiet();
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend(),
-        backendOf(s, 'live', ['live-2']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp({}, ['live-2']));
       await aq.waitFor(isApply('runtime'), 10_000, mark);
       assert.deepEqual(await pids(), [first as number]);
       mark = await aq.quiet();
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend({ backend: 'staged' }),
-        backendOf(s, 'live', ['live-2']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp({ backend: 'staged' }, ['live-2']));
       const reload = await aq.waitFor(isApply('reload'), 10_000, mark);
       const [second] = await pids();
       assert.notEqual(second, first);
@@ -143,13 +119,7 @@ describe('HAProxy process modes', () => {
     const s = await scenario();
     const aq = await startAqueductProcess();
     try {
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend(),
-        backendOf(s, 'live', ['live-1']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp());
       await aq.waitFor(isApply('reload'), 15_000, 0);
       const { masterPid } = await showProcRetrying(aq.masterSocket);
       const mark = await aq.quiet();
@@ -178,24 +148,12 @@ describe('HAProxy process modes', () => {
     const dir = await tempDir('aqueduct-kill-');
     let aq = await startAqueductProcess({ dir, args: ['--minReloadInterval', '50'] });
     try {
-      await s.write(
-        aq.manifests,
-        'm.yaml',
-        s.frontend(),
-        backendOf(s, 'live', ['live-1']),
-        backendOf(s, 'staged', ['staged-1']),
-      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp());
       await aq.waitFor(isApply('reload'), 15_000, 0);
       for (let round = 0; round < 6; round++) {
         const members = round % 2 === 0 ? ['live-1', 'extra-1'] : ['live-2'];
         const extra: JsonObject = round % 3 === 0 ? { natives: [`http-request set-header X-Round ${round}`] } : {};
-        await s.write(
-          aq.manifests,
-          'm.yaml',
-          s.frontend(extra),
-          backendOf(s, 'live', members),
-          backendOf(s, 'staged', ['staged-1']),
-        );
+        await s.write(aq.manifests, 'm.yaml', ...s.myapp(extra, members));
         await new Promise((r) => setTimeout(r, (round * 37) % 120));
         await aq.stop('SIGKILL');
         const check = await checkConfigFile(HAPROXY_BIN, aq.cfgPath);

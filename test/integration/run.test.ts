@@ -24,13 +24,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     aq = await startAqueductProcess({
       args: ['--minReloadInterval', '200', '--resyncInterval', '500', '--drainTimeout', '2000'],
     });
-    await s.write(
-      aq.manifests,
-      'myapp.yaml',
-      s.frontend(),
-      backendOf(s, 'live', ['live-1', 'live-2']),
-      backendOf(s, 'staged', ['staged-1']),
-    );
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'live-2']));
     await aq.waitFor(isApply('reload'), 15_000, 0);
   });
 
@@ -46,13 +40,7 @@ describe('aqueduct run (managed HAProxy)', () => {
 
   it('changes routing within a second of an edit', async () => {
     const t0 = Date.now();
-    await s.write(
-      aq.manifests,
-      'myapp.yaml',
-      s.frontend({ backend: 'staged' }),
-      backendOf(s, 'live', ['live-1', 'live-2']),
-      backendOf(s, 'staged', ['staged-1']),
-    );
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({ backend: 'staged' }, ['live-1', 'live-2']));
     await eventually(
       () => serverOf(s.port),
       (v) => v === 'staged-1',
@@ -60,13 +48,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     );
     assert.ok(Date.now() - t0 < 1000);
     await aq.quiet();
-    await s.write(
-      aq.manifests,
-      'myapp.yaml',
-      s.frontend(),
-      backendOf(s, 'live', ['live-1', 'live-2']),
-      backendOf(s, 'staged', ['staged-1']),
-    );
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'live-2']));
     await eventually(
       () => serverOf(s.port),
       (v) => v.startsWith('live-'),
@@ -79,13 +61,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     const mark = await aq.quiet(600);
     const pidBefore = (await showProc(aq.masterSocket)).workers[0];
     const t3 = Date.now();
-    await s.write(
-      aq.manifests,
-      'myapp.yaml',
-      s.frontend(),
-      backendOf(s, 'live', ['live-1', 'extra-1']),
-      backendOf(s, 'staged', ['staged-1']),
-    );
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'extra-1']));
     const applied = await aq.waitFor(isApply('runtime'), 5000, mark);
     assert.deepEqual(applied.reasons, ['servers: 1 add, 1 remove']);
     const seen = new Set<string>();
@@ -154,13 +130,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
     assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
     const restored = aq.logs.length;
-    await s.write(
-      aq.manifests,
-      'myapp.yaml',
-      s.frontend(),
-      backendOf(s, 'live', ['live-1', 'extra-1']),
-      backendOf(s, 'staged', ['staged-1']),
-    );
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'extra-1']));
     await aq.waitFor((l) => l.msg === 'all manifests are valid', 5000, mark);
     await aq.waitFor(isApply(undefined, 'ok'), 5000, restored);
   });
@@ -221,18 +191,14 @@ describe('aqueduct run (managed HAProxy)', () => {
       await s.write(
         aq.manifests,
         'myapp.yaml',
-        s.frontend({ natives: [`http-request set-header X-Gen ${i}`] }),
-        backendOf(s, 'live', ['live-1', 'extra-1']),
-        backendOf(s, 'staged', ['staged-1']),
+        ...s.myapp({ natives: [`http-request set-header X-Gen ${i}`] }, ['live-1', 'extra-1']),
       );
       await new Promise((r) => setTimeout(r, 40));
     }
     await s.write(
       aq.manifests,
       'myapp.yaml',
-      s.frontend({ natives: ['http-request set-header X-Gen final'] }),
-      backendOf(s, 'live', ['live-1', 'extra-1', 'extra-3']),
-      backendOf(s, 'staged', ['staged-1']),
+      ...s.myapp({ natives: ['http-request set-header X-Gen final'] }, ['live-1', 'extra-1', 'extra-3']),
     );
     await eventually(
       async () => (await getJson(s.port, '/', 'x')).status,

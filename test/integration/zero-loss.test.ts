@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
 import { getJson } from '../helpers/haproxy.js';
 import { startLoad } from '../helpers/load.js';
-import { backendOf, scenario } from '../helpers/scenario.js';
+import { scenario } from '../helpers/scenario.js';
 
 const RELOADS = 55;
 
@@ -18,9 +18,7 @@ describe('zero lost requests', () => {
         s.write(
           aq.manifests,
           'm.yaml',
-          s.frontend({ natives: [`http-response set-header X-Generation ${gen}`] }),
-          backendOf(s, 'live', ['live-1', 'live-2']),
-          backendOf(s, 'staged', ['staged-1']),
+          ...s.myapp({ natives: [`http-response set-header X-Generation ${gen}`] }, ['live-1', 'live-2']),
         );
       await write(0);
       await aq.waitFor(isApply('reload'), 15_000, 0);

@@ -1,0 +1,37 @@
+// The common start of the loop tests: the README's myapp frontend on a
+// backend `live`, served through the API, and what HAProxy has in a backend.
+import assert from 'node:assert/strict';
+import { sendCommand } from '../../src/haproxy/socket-client.js';
+import { startAqueductProcess, type RunningAqueduct } from './aqueduct.js';
+import { apiClient, type ApiCall } from './api.js';
+import type { Scenario } from './scenario.js';
+
+/** PUTs backend `live` (as given) and frontend `myapp` on the scenario's port, and waits until HAProxy serves them. */
+export async function serveMyapp(api: ApiCall, s: Scenario, live: object): Promise<void> {
+  const backend = await api('PUT', '/backends/live', live);
+  assert.equal(backend.status, 200, backend.text);
+  const fe = await api('PUT', '/frontends/myapp?wait=applied', { bind: `127.0.0.1:${s.port}`, backend: 'live' });
+  assert.equal(fe.status, 200, fe.text);
+}
+
+/** An Aqueduct following a registry (env names it), once its event stream is connected, serving myapp on myapp@1.0.0. */
+export async function startWithRegistry(
+  s: Scenario,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<{ aq: RunningAqueduct; api: ApiCall }> {
+  const aq = await startAqueductProcess({ args: ['--minReloadInterval', '100', ...args], env });
+  const api = apiClient(aq.api);
+  await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
+  await serveMyapp(api, s, { type: 'dynamic', name: 'myapp', version: '1.0.0' });
+  return { aq, api };
+}
+
+/** Ports of the servers HAProxy has in a backend now (`show servers state`), sorted. */
+export async function haproxyServerPorts(statsSocket: string, backend = 'live'): Promise<number[]> {
+  return (await sendCommand(statsSocket, 'show servers state'))
+    .split('\n')
+    .filter((l) => l.split(' ')[1] === backend)
+    .map((l) => Number(l.split(' ')[18]))
+    .sort((a, b) => a - b);
+}
