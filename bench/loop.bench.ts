@@ -160,6 +160,8 @@ async function memberEvents(): Promise<void> {
     await aq.quiet(500);
     const converged = now() - t0;
     const after = aq.logs.slice(mark);
+    for (const r of after.filter(isApply('reload')))
+      out(`  reload: ${JSON.stringify(r['reasons'])} (triggers ${JSON.stringify(r['triggers'])})`);
     out(
       `10,000 member events across ${backends} backends: converged in ${fmt(converged)}; reloads ${after.filter(isApply('reload')).length}; runtime applies ${after.filter(isApply('runtime')).length}, ${after.filter(isApply('runtime')).reduce((n, l) => n + Number(l['commands'] ?? 0), 0)} runtime commands`,
     );
