@@ -60,6 +60,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
   private backoff: number;
   private restartTimer: NodeJS.Timeout | undefined;
   private lastOutput: string[] = [];
+  /** Lines HAProxy has printed since we started it: marks where a reload's output begins. */
+  private outputLines = 0;
 
   constructor(
     readonly mode: 'managed' | 'external',
@@ -89,7 +91,18 @@ export class MasterWorkerHaproxy implements HaproxyController {
   }
 
   async reload(): Promise<ReloadOutcome> {
-    if (await this.running()) return reloadViaMaster(this.opts.masterSocket);
+    if (await this.running()) {
+      const mark = this.outputLines;
+      const outcome = await reloadViaMaster(this.opts.masterSocket);
+      if (outcome.ok || this.child === undefined) return outcome;
+      // HAProxy 2.6's master answers a failed reload without saying why; our child's stderr does.
+      await sleep(100);
+      const printed = this.lastOutput.slice(Math.max(0, this.lastOutput.length - (this.outputLines - mark)));
+      const alerts = printed
+        .filter((l) => l.includes('[ALERT]'))
+        .map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, ''));
+      return alerts.length === 0 ? outcome : { ...outcome, message: `${outcome.message}: ${alerts.join(' | ')}` };
+    }
     if (this.mode === 'external') {
       return { ok: false, message: `no HAProxy answers on the master socket ${this.opts.masterSocket}` };
     }
@@ -109,6 +122,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
     this.child = child;
     const record = (line: string) => {
       this.lastOutput.push(line);
+      this.outputLines++;
       if (this.lastOutput.length > 50) this.lastOutput.shift();
       log.info({ source: 'haproxy' }, line);
     };

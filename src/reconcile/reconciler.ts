@@ -83,6 +83,7 @@ interface PersistedApplied {
 }
 
 const LEDGER_SIZE = 200;
+const MAX_REASONS = 20;
 
 /** The file that declared an object, for HAProxy's complaints about its section. */
 const sourceLookup =
@@ -197,7 +198,17 @@ export class Reconciler {
   }
 
   private record(r: Omit<ApplyRecord, 'id' | 'at'>): ApplyRecord {
-    const full: ApplyRecord = { id: this.nextId++, at: new Date(this.deps.clock.now()).toISOString(), ...r };
+    // A first apply of 1,000 backends has 1,000 reasons: keep the ledger and the log line readable.
+    const reasons =
+      r.reasons.length <= MAX_REASONS
+        ? r.reasons
+        : [...r.reasons.slice(0, MAX_REASONS - 1), `and ${r.reasons.length - MAX_REASONS + 1} more`];
+    const full: ApplyRecord = {
+      id: this.nextId++,
+      at: new Date(this.deps.clock.now()).toISOString(),
+      ...r,
+      reasons,
+    };
     this.records.push(full);
     if (this.records.length > LEDGER_SIZE) this.records.shift();
     const log = this.deps.log;

@@ -553,6 +553,8 @@ describe('REST API', () => {
       assert.equal(body['code'], 'apply_failed');
       assert.equal((body['apply'] as JsonObject)['result'], 'failed');
       assert.match(String(body['message']), /written/);
+      // HAProxy's own words, not only that it failed.
+      assert.match(String((body['apply'] as JsonObject)['error']), /bind/i);
     } finally {
       blocker.close();
       await api('DELETE', '/frontends/busy');
