@@ -25,11 +25,10 @@ import { ObjectService } from './http/object-service.js';
 import { PACKAGE_VERSION } from './package-paths.js';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import { showProc } from './haproxy/master-socket.js';
 import { sendCommand } from './haproxy/socket-client.js';
 import { StatsPoller } from './haproxy/stats-poller.js';
 import { ActivityFeed } from './observe/activity.js';
-import { Metrics, type MetricsSources } from './observe/metrics.js';
+import { Metrics } from './observe/metrics.js';
 import { memberMapFor } from './core/registry.js';
 import { createRegistrySource, registryApiUrl } from './sources/registry/create-registry.js';
 import type { RegistrySource } from './sources/registry/registry-source.js';
@@ -114,18 +113,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     log,
   });
   const activity = new ActivityFeed();
-  // The gauges read their sources at scrape time; `sources` is filled in once the parts exist.
-  const sources: MetricsSources = {
-    manifests: async () => [],
-    members: () => ({}),
-    registryConnected: () => undefined,
-    oldWorkers: async () => undefined,
-  };
+  // The gauges read these at scrape time, when every part below exists.
   const metrics = new Metrics({
-    manifests: () => sources.manifests(),
-    members: () => sources.members(),
-    registryConnected: () => sources.registryConnected(),
-    oldWorkers: () => sources.oldWorkers(),
+    manifests: async () =>
+      (await service.overview()).objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state })),
+    members: () => reconciler.appliedMembers(),
+    registryConnected: () => (config.registry === 'none' ? undefined : registry.status().connected),
+    oldWorkers: () => haproxy.oldWorkers(),
   });
   // Registry changes only mark work: the loop reads the snapshot when it runs.
   let onRegistryChange = (): void => undefined;
@@ -210,14 +204,6 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     config.statsInterval,
     log,
   );
-  sources.manifests = async () =>
-    (await service.overview()).objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state }));
-  sources.members = () => reconciler.appliedMembers();
-  sources.registryConnected = () => (config.registry === 'none' ? undefined : registry.status().connected);
-  sources.oldWorkers = async () =>
-    config.haproxyMode === 'pidfile'
-      ? undefined
-      : (await showProc(config.haproxyMasterSocket, 2000).catch(() => undefined))?.oldWorkers.length;
   const api = await buildApp(
     {
       service,

@@ -2,6 +2,7 @@
 // shapes: objects with id, _type and key beside the spec fields, and request
 // bodies turned back into manifests. Pure: the HTTP layer passes values in.
 import { createHash } from 'node:crypto';
+import { compareStrings } from './desired-state.js';
 import type { Issue } from './issues.js';
 import {
   API_VERSION,
@@ -76,7 +77,7 @@ function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareStrings(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -2,6 +2,7 @@
 // `{name, version, host, port, lastKnown, meta, id}`, re-registering is a
 // check-in, each lives until its time to live runs out) without Redis.
 // Pure: the server passes the time in and publishes what this returns.
+import { compareStrings } from './desired-state.js';
 import type { Registration } from './model.js';
 import { parseRegistration } from './registry.js';
 
@@ -55,7 +56,7 @@ export class RegistrationStore {
     return [...this.byId.values()]
       .map((s) => s.registration)
       .filter((r) => (name === undefined || r.name === name) && (version === undefined || r.version === version))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      .sort((a, b) => compareStrings(a.id, b.id));
   }
 
   /** Everything, for persisting. */

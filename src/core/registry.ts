@@ -5,6 +5,7 @@
 // Membership is what HAProxy sees: the set of (name, version, host, port).
 // A check-in re-publishes "online" with a new lastKnown every few seconds;
 // that is not a change and must cause no work.
+import { compareStrings } from './desired-state.js';
 import { formatIssue } from './issues.js';
 import type { BackendManifest, MemberMap, Registration } from './model.js';
 import { validateRegistration } from './schema-validation.js';
@@ -85,13 +86,19 @@ export class RegistrySnapshot {
   }
 
   all(): Registration[] {
-    return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.byId.values()].sort((a, b) => compareStrings(a.id, b.id));
   }
 
   /** Every instance registered under this exact name and version, in a stable order. */
   registrations(name: string, version: string): Registration[] {
     return this.all().filter((r) => r.name === name && r.version === version);
   }
+}
+
+/** The registry name and version a backend follows; undefined for a static one. */
+export function subscriptionOf(b: BackendManifest): { name: string; version: string } | undefined {
+  const { type, name, version } = b.spec;
+  return type === 'dynamic' && name !== undefined && version !== undefined ? { name, version } : undefined;
 }
 
 /** Members of every dynamic backend from a lookup of registrations. */
@@ -101,9 +108,9 @@ export function memberMapFor(
 ): MemberMap {
   const out: Record<string, { host: string; port: number }[]> = {};
   for (const b of backends) {
-    const { type, name, version } = b.spec;
-    if (type !== 'dynamic' || name === undefined || version === undefined) continue;
-    out[b.metadata.name] = registrations(name, version).map((r) => ({ host: r.host, port: r.port }));
+    const sub = subscriptionOf(b);
+    if (sub === undefined) continue;
+    out[b.metadata.name] = registrations(sub.name, sub.version).map((r) => ({ host: r.host, port: r.port }));
   }
   return out;
 }

@@ -26,8 +26,8 @@ export interface HaproxyController {
   reload(): Promise<ReloadOutcome>;
   /** Pid of the current worker (or daemon), when known. */
   workerPid(): Promise<number | undefined>;
-  /** Workers still finishing connections from before a reload. */
-  oldWorkers(): Promise<number>;
+  /** Workers still finishing connections from before a reload; undefined when unknown or not tracked. */
+  oldWorkers(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -85,9 +85,9 @@ export class MasterWorkerHaproxy implements HaproxyController {
     return info?.workers[0];
   }
 
-  async oldWorkers(): Promise<number> {
-    const info = await showProcRetrying(this.opts.masterSocket, 10).catch(() => undefined);
-    return info?.oldWorkers.length ?? 0;
+  async oldWorkers(): Promise<number | undefined> {
+    // One short try: a metrics scrape must not wait on an HAProxy that does not answer.
+    return (await showProc(this.opts.masterSocket, 2000).catch(() => undefined))?.oldWorkers.length;
   }
 
   async reload(): Promise<ReloadOutcome> {
@@ -231,8 +231,8 @@ export class PidfileHaproxy implements HaproxyController {
     return (await this.alivePids())[0];
   }
 
-  async oldWorkers(): Promise<number> {
-    return 0; // old daemons are not tracked in this mode
+  async oldWorkers(): Promise<undefined> {
+    return undefined; // old daemons are not tracked in this mode
   }
 
   async reload(): Promise<ReloadOutcome> {

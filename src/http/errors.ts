@@ -62,6 +62,25 @@ export class ApiError extends Error {
   }
 }
 
+/** A bad value of one field (a query parameter, say): invalid_value naming it. */
+export function fieldError(field: string, message: string): ApiError {
+  return new ApiError('invalid_value', `${field}: ${message}`, [{ code: 'invalid_value', field, message }]);
+}
+
+/** An integer query parameter within [min, max]; `fallback` when absent. */
+export function integerQuery(
+  field: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw fieldError(field, `must be an integer from ${min} to ${max}`);
+  return n;
+}
+
 /** Picks the code of a body's problems: the first one's, so "unknown field" wins when it comes first. */
 export function problemsError(problems: readonly FieldProblem[], what: string): ApiError {
   const first = problems[0];

@@ -5,6 +5,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { objectId } from '../core/api-objects.js';
 import type { Issue } from '../core/issues.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
 import type { Kind, Manifest } from '../core/model.js';
@@ -38,10 +39,12 @@ export function documentsIn(view: ManifestView, file: string): number {
 
 /** The manifest as the API writes it: the same YAML a person would write, defaults included. */
 export function manifestYaml(manifest: Manifest): string {
-  const id = `${manifest.kind.toLowerCase()}/${manifest.metadata.name}`;
-  return `# ${id}: written through the Aqueduct REST API; editing it by hand is fine too.\n${stringify(manifest, {
-    lineWidth: 0,
-  })}`;
+  return `# ${objectId(manifest.kind, manifest.metadata.name)}: written through the Aqueduct REST API; editing it by hand is fine too.\n${stringify(
+    manifest,
+    {
+      lineWidth: 0,
+    },
+  )}`;
 }
 
 export class ManifestStore {

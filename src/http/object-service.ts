@@ -18,7 +18,9 @@ import {
   type ObjectStatus,
 } from '../core/api-objects.js';
 import { formatIssue, type Issue } from '../core/issues.js';
-import { selectServable } from '../core/last-good.js';
+import { compareStrings } from '../core/desired-state.js';
+import { objectKey, selectServable } from '../core/last-good.js';
+import { subscriptionOf } from '../core/registry.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
 import type { CheckResult } from '../haproxy/check.js';
@@ -103,29 +105,20 @@ export class ObjectService {
 
   /** Every object of a kind, declared or still served from its last good version, with its status. */
   async list(kind: Kind): Promise<ObjectEntry[]> {
-    const view = await this.deps.store.read();
-    return this.entries(view).filter((e) => e.manifest.kind === kind);
+    return (await this.overview()).objects.filter((e) => e.manifest.kind === kind);
   }
 
   async get(kind: Kind, name: string): Promise<ObjectEntry> {
-    const view = await this.deps.store.read();
-    const entry = this.entries(view).find((e) => e.manifest.kind === kind && e.manifest.metadata.name === name);
+    const entry = (await this.overview()).objects.find(
+      (e) => e.manifest.kind === kind && e.manifest.metadata.name === name,
+    );
     if (entry === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
     return entry;
   }
 
-  /** The objects and the problems of the whole directory, for GET /status. */
-  async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
-    const view = await this.deps.store.read();
-    const servable = selectServable(view, this.deps.loop.appliedManifests());
-    return { objects: this.entries(view), issues: servable.issues.map(formatIssue) };
-  }
-
   registrationsOf(m: BackendManifest): readonly Registration[] {
-    const { type, name, version } = m.spec;
-    return type === 'dynamic' && name !== undefined && version !== undefined
-      ? this.deps.registrations(name, version)
-      : [];
+    const sub = subscriptionOf(m);
+    return sub === undefined ? [] : this.deps.registrations(sub.name, sub.version);
   }
 
   toApi(entry: ObjectEntry) {
@@ -135,21 +128,23 @@ export class ObjectService {
       : toApiBackend(m, this.registrationsOf(m), entry.status);
   }
 
-  private entries(view: ManifestView): ObjectEntry[] {
+  /** Every object with its status, and every problem of the directory (for GET /status). */
+  async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
+    const view = await this.deps.store.read();
     const applied = this.deps.loop.appliedManifests();
     const servable = selectServable(view, applied);
-    const key = (kind: string, name: string) => `${kind}/${name}`;
+    const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
-    for (const i of servable.issues) {
-      if (i.kind === undefined || i.name === undefined) continue;
-      const k = key(i.kind, i.name);
-      issuesBy.set(k, [...(issuesBy.get(k) ?? []), formatIssue(i)]);
-    }
+    servable.issues.forEach((i, n) => {
+      if (i.kind === undefined || i.name === undefined) return;
+      const k = objectKey(i.kind, i.name);
+      issuesBy.set(k, [...(issuesBy.get(k) ?? []), issues[n] as string]);
+    });
     for (const s of servable.stale) {
-      const k = key(s.kind, s.name);
+      const k = objectKey(s.kind, s.name);
       if (!issuesBy.has(k)) issuesBy.set(k, [`serving the last good version: ${s.reason}`]);
     }
-    const appliedBy = new Map(applied.map((a) => [key(a.manifest.kind, a.manifest.metadata.name), a]));
+    const appliedBy = new Map(applied.map((a) => [objectKey(a.manifest.kind, a.manifest.metadata.name), a]));
     const last = this.deps.loop.ledger().at(-1);
     const lastApplyError = last?.result === 'rejected' || last?.result === 'failed' ? last.error : undefined;
     const out: ObjectEntry[] = [];
@@ -157,7 +152,7 @@ export class ObjectService {
     const add = (desired: LoadedManifest | undefined, served: LoadedManifest | undefined) => {
       const shown = desired ?? served;
       if (shown === undefined) return;
-      const k = key(shown.manifest.kind, shown.manifest.metadata.name);
+      const k = objectKey(shown.manifest.kind, shown.manifest.metadata.name);
       if (seen.has(k)) return; // a duplicate name: the first one stands for it, its issue says the rest
       seen.add(k);
       out.push({
@@ -171,16 +166,11 @@ export class ObjectService {
         }),
       });
     };
-    for (const m of view.manifests) add(m, appliedBy.get(key(m.manifest.kind, m.manifest.metadata.name)));
+    for (const m of view.manifests) add(m, appliedBy.get(objectKey(m.manifest.kind, m.manifest.metadata.name)));
     // Objects whose manifest no longer parses but which HAProxy still serves.
-    for (const s of servable.stale) add(undefined, appliedBy.get(key(s.kind, s.name)));
-    return out.sort((a, b) =>
-      a.manifest.metadata.name < b.manifest.metadata.name
-        ? -1
-        : a.manifest.metadata.name > b.manifest.metadata.name
-          ? 1
-          : 0,
-    );
+    for (const s of servable.stale) add(undefined, appliedBy.get(objectKey(s.kind, s.name)));
+    out.sort((a, b) => compareStrings(a.manifest.metadata.name, b.manifest.metadata.name));
+    return { objects: out, issues };
   }
 
   /** PUT: create or replace an object from a request body. */

@@ -84,13 +84,13 @@ interface PersistedApplied {
 
 const LEDGER_SIZE = 200;
 const MAX_REASONS = 20;
+const FAILED_RETRY_MS = 30_000;
 
 /** The file that declared an object, for HAProxy's complaints about its section. */
 const sourceLookup =
   (manifests: readonly LoadedManifest[]) =>
   (kind: 'Frontend' | 'Backend', name: string): string | undefined =>
     manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.source.file;
-const FAILED_RETRY_MS = 30_000;
 
 export class Reconciler {
   private applied: Applied | undefined;

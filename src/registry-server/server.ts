@@ -6,6 +6,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
 import { RegistrationStore } from '../core/registration-store.js';
+import { registrationId } from '../core/registry.js';
+import { httpUrl } from '../sources/registry/registry-http.js';
 import { readJson, writeJsonAtomic } from '../haproxy/config-file.js';
 
 export interface RegistryServerOptions {
@@ -76,7 +78,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   });
   app.delete<{ Params: RegParams }>('/registrations/:name/:version/:host/:port', async (req) => {
     const { name, version, host, port } = req.params;
-    const id = `/${name}/${version}/${host}/${port}`;
+    const id = registrationId({ name, version, host, port: Number(port) });
     if (store.deregister(id)) {
       publishOffline(id);
       save();
@@ -91,7 +93,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   }, opts.reapIntervalMs);
 
   await app.listen({ host: opts.host, port: opts.port });
-  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+  const url = httpUrl(opts.host, opts.port);
   log.info({ url }, 'registry listening (Thalassa HTTP API, events over socket.io)');
   return {
     app,

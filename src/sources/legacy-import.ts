@@ -3,6 +3,7 @@
 // already is left alone (the directory wins), so restarts import nothing twice.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { objectId } from '../core/api-objects.js';
 import { importLegacyPersistence } from '../core/legacy-persistence.js';
 import { AqueductError } from '../core/issues.js';
 import { canonicalFile, findObject, type ManifestStore } from '../http/manifest-store.js';
@@ -29,7 +30,7 @@ export async function importPersistenceFile(file: string, store: ManifestStore, 
   const view = await store.read();
   let imported = 0;
   for (const m of manifests) {
-    const id = `${m.kind.toLowerCase()}/${m.metadata.name}`;
+    const id = objectId(m.kind, m.metadata.name);
     const existing = findObject(view, m.kind, m.metadata.name);
     if (existing !== undefined) {
       log.info(

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { manifestGeneration, objectId } from '../../core/api-objects.js';
 import type { Kind } from '../../core/model.js';
-import { ApiError } from '../errors.js';
+import { ApiError, fieldError, integerQuery } from '../errors.js';
 import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
 
 type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>;
@@ -18,17 +18,8 @@ const preconditions = (req: FastifyRequest): Preconditions => {
 function waitOption(query: Record<string, string | undefined>, defaultMs: number): number | undefined {
   const { wait, timeout } = query;
   if (wait === undefined) return undefined;
-  if (wait !== 'applied')
-    throw new ApiError('invalid_value', `wait: must be "applied", got ${JSON.stringify(wait)}`, [
-      { code: 'invalid_value', field: 'wait', message: 'must be "applied"' },
-    ]);
-  if (timeout === undefined) return defaultMs;
-  const ms = Number(timeout);
-  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_WAIT_MS)
-    throw new ApiError('invalid_value', `timeout: must be an integer number of ms from 1 to ${MAX_WAIT_MS}`, [
-      { code: 'invalid_value', field: 'timeout', message: `must be an integer from 1 to ${MAX_WAIT_MS}` },
-    ]);
-  return ms;
+  if (wait !== 'applied') throw fieldError('wait', `must be "applied", got ${JSON.stringify(wait)}`);
+  return integerQuery('timeout', timeout, 1, MAX_WAIT_MS, defaultMs);
 }
 
 export function registerObjectRoutes(

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../observe/metrics.js';
 import type { ApplyRecord } from '../../reconcile/reconciler.js';
-import { ApiError } from '../errors.js';
+import { ApiError, integerQuery } from '../errors.js';
 
 const MAX_LIMIT = 200;
 
@@ -13,12 +13,7 @@ export function registerObserveRoutes(
 ): void {
   /** Newest first; ?limit=N (default 50, at most the ledger's 200). */
   app.get<{ Querystring: { limit?: string } }>('/applies', async (req) => {
-    const raw = req.query.limit;
-    const limit = raw === undefined ? 50 : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-      throw new ApiError('invalid_value', `limit: must be an integer from 1 to ${MAX_LIMIT}`, [
-        { code: 'invalid_value', field: 'limit', message: `must be an integer from 1 to ${MAX_LIMIT}` },
-      ]);
+    const limit = integerQuery('limit', req.query.limit, 1, MAX_LIMIT, 50);
     return [...ledger()].reverse().slice(0, limit);
   });
 

@@ -2,13 +2,12 @@
 import type { Logger } from 'pino';
 import type { RunConfig } from '../../config.js';
 import { axonTransport } from './axon-transport.js';
+import { httpUrl } from './registry-http.js';
 import { noRegistry, SnapshotRegistrySource, type RegistryObserver, type RegistrySource } from './registry-source.js';
 import { socketIoTransport } from './socketio-transport.js';
 
-export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalassaApiPort'>): string => {
-  const host = config.thalassaHost.includes(':') ? `[${config.thalassaHost}]` : config.thalassaHost;
-  return `http://${host}:${config.thalassaApiPort}`;
-};
+export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalassaApiPort'>): string =>
+  httpUrl(config.thalassaHost, config.thalassaApiPort);
 
 export function createRegistrySource(
   config: RunConfig,

@@ -3,6 +3,10 @@
 // stalls on a reused keep-alive connection, and fetch pools them.
 import http from 'node:http';
 
+/** http://host:port, with an IPv6 host in brackets. */
+export const httpUrl = (host: string, port: number): string =>
+  `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 export interface RegistryResponse {
   status: number;
   body: string;

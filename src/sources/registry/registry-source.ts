@@ -92,7 +92,7 @@ export class SnapshotRegistrySource implements RegistrySource {
         this.lastError = reason;
         if (was) this.opts.observer?.connection(false, reason);
         // Once per outage, not once per retry: a down registry must not flood the log.
-        if (was || !this.reportedDown)
+        if (!this.reportedDown)
           log.warn(
             { registry: kind, reason, instances: this.snapshot.all().length },
             'registry unreachable; keeping the last known members and retrying',
