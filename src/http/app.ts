@@ -37,18 +37,6 @@ export interface ApiDeps {
   log: Logger;
 }
 
-const INVALID_INPUT = new Set([
-  'invalid_json',
-  'invalid_body',
-  'unknown_field',
-  'missing_field',
-  'invalid_value',
-  'unknown_backend',
-  'invalid_object',
-  'haproxy_rejected',
-  'payload_too_large',
-]);
-
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
 /** Probes answer without a token: a kubelet has none. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
@@ -115,7 +103,8 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = asApiError(err);
-    if (INVALID_INPUT.has(api.code)) deps.onRejected?.(api.code);
+    // 400 and 413 are the refused inputs (every 400 code names a bad field, body or config).
+    if (api.statusCode === 400 || api.statusCode === 413) deps.onRejected?.(api.code);
     if (api.code === 'internal') req.log.error({ err: err.message, url: req.url }, 'API request failed');
     void reply.code(api.statusCode).type('application/json').send(api.body());
   });
