@@ -104,12 +104,28 @@ export function planChanges(applied: string | undefined, candidate: string): Pla
     else ops.push(...serverChanges);
   });
   if (structural) return { kind: 'reload', reasons };
+  ops.splice(0, ops.length, ...makeBeforeBreak(ops));
   const counts = { add: 0, remove: 0, 'set-weight': 0, ready: 0 };
   for (const op of ops) counts[op.op]++;
   const summary = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
   return { kind: 'runtime', ops, reasons: summary.length > 0 ? [`servers: ${summary.join(', ')}`] : ['comments only'] };
+}
+
+const PHASE: Record<RuntimeOp['op'], number> = { add: 0, ready: 1, 'set-weight': 2, remove: 3 };
+
+/**
+ * The order that never leaves a backend without a server able to take a
+ * request: new servers are added and enabled first, weights raised before
+ * they are lowered, and only then are old servers drained. Stable otherwise.
+ */
+export function makeBeforeBreak(ops: readonly RuntimeOp[]): RuntimeOp[] {
+  const rank = (op: RuntimeOp): number => PHASE[op.op] * 2 + (op.op === 'set-weight' && op.weight === 0 ? 1 : 0);
+  return ops
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => rank(a.op) - rank(b.op) || a.i - b.i)
+    .map((x) => x.op);
 }
 
 /**

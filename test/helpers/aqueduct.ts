@@ -181,3 +181,17 @@ export const isApply =
     l.msg.startsWith('apply ') &&
     (plan === undefined || l.plan === plan) &&
     l.result === result;
+
+/** Resolves once the API answers /healthz: the process is up and listening. */
+export async function apiUp(aq: RunningAqueduct, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`${aq.api}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline || aq.child.exitCode !== null) throw new Error(`the API at ${aq.api} did not come up`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -60,11 +60,24 @@ describe('planChanges', () => {
     );
     assert.equal(plan.kind, 'runtime');
     assert.deepEqual(plan.kind === 'runtime' ? plan.ops : [], [
-      { op: 'remove', backend: 'b', server: 'a' },
-      { op: 'set-weight', backend: 'b', server: 'b', weight: 5 },
       { op: 'add', backend: 'b', server: 'c', address: '1.1.1.3:1', args: ['check'] },
+      { op: 'set-weight', backend: 'b', server: 'b', weight: 5 },
+      { op: 'remove', backend: 'b', server: 'a' },
     ]);
     assert.deepEqual(plan.reasons, ['servers: 1 add, 1 remove, 1 set-weight']);
+  });
+
+  it('adds and enables new servers before draining old ones, whatever the text order (make before break)', () => {
+    const plan = planChanges(
+      cfg(['a 1.1.1.1:1 check', 'b 1.1.1.2:1 check weight 4', 'c 1.1.1.3:1 check weight 1']),
+      cfg(['b 1.1.1.2:1 check weight 0', 'c 1.1.1.3:1 check weight 9', 'z 1.1.1.9:1 check']),
+    );
+    assert.deepEqual(plan.kind === 'runtime' ? plan.ops.map((o) => `${o.op} ${o.server}`) : [], [
+      'add z',
+      'set-weight c',
+      'set-weight b',
+      'remove a',
+    ]);
   });
 
   it('reloads for structural changes, option changes and static algorithms', () => {
