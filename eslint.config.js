@@ -47,8 +47,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: ['src/core/**/*.ts'],
+  pureCore(['src/core/*.ts'], '^\\.\\./(?!\\.\\./schemas/)'),
+  // One folder deeper, '../' is still inside core: only '../../' leaves it.
+  pureCore(['src/core/*/**/*.ts'], '^\\.\\./\\.\\./(?!\\.\\./\\.\\./schemas/)'),
+);
+
+/** The rules that keep src/core pure; `escape` matches an import leaving src/core from these files. */
+function pureCore(files, escape) {
+  return {
+    files,
     rules: {
       'no-restricted-imports': [
         'error',
@@ -61,9 +68,7 @@ export default tseslint.config(
             { name: 'prom-client', message: 'src/core is pure: metrics live at the edges.' },
             { name: 'chokidar', message: 'src/core is pure: watching lives at the edges.' },
           ],
-          patterns: [
-            { regex: '^\\.\\./(?!\\.\\./schemas/)', message: 'src/core may only import from src/core and schemas/.' },
-          ],
+          patterns: [{ regex: escape, message: 'src/core may only import from src/core and schemas/.' }],
         },
       ],
       'no-restricted-globals': [
@@ -74,5 +79,5 @@ export default tseslint.config(
         })),
       ],
     },
-  },
-);
+  };
+}

@@ -40,6 +40,8 @@ export interface RunConfig {
   resyncInterval: number;
   minReloadInterval: number;
   drainTimeout: number;
+  healthGateTimeout: number;
+  stopTimeout: number;
   hardStopAfter: string;
   mworkerMaxReloads: number;
   statsBind?: string;
@@ -121,6 +123,8 @@ export function resolveRunConfig(
     resyncInterval: num('resyncInterval'),
     minReloadInterval: num('minReloadInterval'),
     drainTimeout: num('drainTimeout'),
+    healthGateTimeout: num('healthGateTimeout'),
+    stopTimeout: num('stopTimeout'),
     hardStopAfter: str('hardStopAfter') as string,
     mworkerMaxReloads: num('mworkerMaxReloads'),
     ...optional('statsBind', str('statsBind')),

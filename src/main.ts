@@ -13,7 +13,10 @@ import { countingRuntime, runtimeApi } from './haproxy/runtime-api.js';
 import { RuntimeApplier } from './haproxy/runtime-applier.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { systemClock } from './reconcile/clock.js';
+import { Deploys } from './reconcile/deploys.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import type { RolloutPosition } from './core/deploy/rollout.js';
+import { readJson, writeJsonAtomic } from './haproxy/config-file.js';
 import { WorkQueue } from './reconcile/work-queue.js';
 import { readManifestDir } from './sources/manifest-dir.js';
 import { watchManifestDir, type Watcher } from './sources/manifest-watcher.js';
@@ -120,6 +123,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     members: () => reconciler.appliedMembers(),
     registryConnected: () => (config.registry === 'none' ? undefined : registry.status().connected),
     oldWorkers: () => haproxy.oldWorkers(),
+    rollouts: () =>
+      deploys.rollouts().map(([backend, p]) => ({
+        backend,
+        state: p.state,
+        share: p.share,
+      })),
+    healthGates: () => deploys.gatesOpen().map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
   });
   // Registry changes only mark work: the loop reads the snapshot when it runs.
   let onRegistryChange = (): void => undefined;
@@ -137,10 +147,24 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
+  const registrations = (name: string, version: string) => registry.registrations(name, version);
+  const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
+  const deploys = new Deploys({
+    runtime,
+    store: {
+      load: () => readJson<Record<string, RolloutPosition>>(rolloutsFile),
+      save: (positions) => writeJsonAtomic(rolloutsFile, positions),
+    },
+    registrations,
+    clock: systemClock,
+    log,
+    gateTimeoutMs: config.healthGateTimeout,
+  });
   const reconciler = new Reconciler(
     {
       readManifests: () => readManifestDir(config.manifests),
-      members: (backends) => memberMapFor(backends, (name, version) => registry.registrations(name, version)),
+      members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
+      deploys,
       check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'candidate.cfg')),
       haproxy,
       runtime,
@@ -169,6 +193,22 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     if (r.result === 'ok' && r.plan === 'reload') activity.publish('reloaded', { apply: r.id, workerPid: r.workerPid });
     if (r.result === 'failed' || r.result === 'rejected')
       activity.publish('apply-failed', { apply: r.id, result: r.result, error: r.error });
+  });
+  deploys.onEvent((e) => {
+    metrics.deployEvent(e.type, e.event);
+    const detail = { backend: e.backend, message: e.message };
+    if (e.type === 'rollout') activity.publish(`rollout-${e.event}`, { ...detail, position: e.position });
+    else activity.publish(`gate-${e.event}`, { ...detail, gate: e.gate });
+    // A finished rollout makes its version the backend's version in the manifest (where the API may write).
+    if (e.type === 'rollout' && e.event === 'complete' && !config.readOnly)
+      void service
+        .completeRollout(e.backend, e.position.to)
+        .catch((err: unknown) =>
+          log.warn(
+            { backend: e.backend, err: (err as Error).message },
+            'could not write the rolled-out version to the manifest',
+          ),
+        );
   });
   const reconcileMeasured = async (triggers: string[]) => {
     const started = performance.now();

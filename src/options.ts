@@ -238,6 +238,21 @@ export const RUN_OPTIONS = [
     group: 'loop',
   },
   {
+    flag: 'healthGateTimeout',
+    type: 'integer',
+    default: 30000,
+    description:
+      'ms a switch to new servers of a backend with a health check waits for one of them to pass a check; past it the old servers keep serving and the wait is reported',
+    group: 'loop',
+  },
+  {
+    flag: 'stopTimeout',
+    type: 'integer',
+    default: 30000,
+    description: 'ms requests in flight may take to finish when Aqueduct stops a managed HAProxy (SIGTERM, SIGINT)',
+    group: 'haproxy',
+  },
+  {
     flag: 'hardStopAfter',
     type: 'string',
     default: '5m',

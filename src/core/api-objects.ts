@@ -28,6 +28,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'in_use'
   | 'not_dynamic'
+  | 'no_rollout'
   | 'shared_file'
   | 'precondition_failed'
   | 'payload_too_large'
@@ -185,20 +186,65 @@ export function backendFromBody(name: string, body: unknown, metadata?: Metadata
   return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
 }
 
-/** POST /backends/{name}: `{version}` or `{name, version}` rewrites the registry subscription. */
+const SUBSCRIPTION_FIELDS = ['name', 'version', 'versions'];
+
+/** The heaviest version of a split (the first of equals): what `version` says when only `versions` was sent. */
+function heaviest(versions: unknown): string | undefined {
+  if (!Array.isArray(versions)) return undefined;
+  let best: { version: string; weight: number } | undefined;
+  for (const v of versions as unknown[]) {
+    if (!isPlainObject(v) || typeof v['version'] !== 'string' || typeof v['weight'] !== 'number') continue;
+    if (best === undefined || v['weight'] > best.weight) best = { version: v['version'], weight: v['weight'] };
+  }
+  return best?.version;
+}
+
+/**
+ * POST /backends/{name}: `{version}` or `{name, version}` switches the
+ * registry subscription (as the original); `{versions: [{version, weight}]}`
+ * splits traffic between versions. Either replaces a rollout in progress:
+ * an explicit switch is the operator taking over.
+ */
 export function resubscribe(existing: BackendManifest, body: unknown): BodyResult<BackendManifest> {
   if (!isPlainObject(body)) return { problems: notAnObject(body) };
   const problems: FieldProblem[] = [];
   for (const field of Object.keys(body)) {
-    if (field !== 'name' && field !== 'version')
-      problems.push({ code: 'unknown_field', field, message: 'unknown field (allowed fields: name, version)' });
+    if (!SUBSCRIPTION_FIELDS.includes(field))
+      problems.push({
+        code: 'unknown_field',
+        field,
+        message: `unknown field (allowed fields: ${SUBSCRIPTION_FIELDS.join(', ')})`,
+      });
   }
-  if (!('version' in body)) problems.push({ code: 'missing_field', field: 'version', message: 'is required' });
+  if (!('version' in body) && !('versions' in body))
+    problems.push({ code: 'missing_field', field: 'version', message: 'is required (or versions)' });
   if (problems.length > 0) return { problems };
-  const spec = { ...existing.spec, ...body };
+  const { rollout: _rollout, versions: _versions, ...kept } = existing.spec;
+  const version = 'version' in body ? body['version'] : (heaviest(body['versions']) ?? existing.spec.version);
+  const spec = { ...kept, ...body, version };
   const v = validateBackend({ ...existing, spec });
   problems.push(...problemsOf(v.issues, false));
   return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
+}
+
+/** POST /backends/{name}/rollout: the body is spec.rollout (defaults filled in). */
+export function withRollout(existing: BackendManifest, body: unknown): BodyResult<BackendManifest> {
+  if (!isPlainObject(body)) return { problems: notAnObject(body) };
+  const v = validateBackend({ ...existing, spec: { ...existing.spec, rollout: body } });
+  const problems = problemsOf(v.issues, false).map((p) =>
+    p.field.startsWith('rollout.') ? { ...p, field: p.field.slice('rollout.'.length) } : p,
+  );
+  return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
+}
+
+/** The backend without its rollout: DELETE /backends/{name}/rollout, and a completed rollout's new stable version. */
+export function withoutRollout(existing: BackendManifest, version?: string): BackendManifest {
+  const { rollout: _rollout, ...spec } = existing.spec;
+  if (version !== undefined) {
+    delete spec.versions;
+    spec.version = version;
+  }
+  return { ...existing, spec };
 }
 
 /** Cross-object issues of the target object, as API problems: a missing backend is its own code. */

@@ -49,7 +49,13 @@ export interface ServerState {
   adminState: number;
   operationalState: number;
   weight: number;
+  /** srv_check_result: 0 unknown (not checked yet), 1 neutral, 2 failed, 3 passed, 4 passed on condition. */
+  checkResult: number;
 }
+
+/** The server is up and its last health check passed. */
+export const checkPassed = (s: ServerState): boolean =>
+  s.operationalState === 2 && (s.checkResult === 3 || s.checkResult === 4);
 
 /** `show servers state [backend]`, format version 1, columns read from its header line. */
 export function parseServersState(output: string): ServerState[] {
@@ -71,6 +77,7 @@ export function parseServersState(output: string): ServerState[] {
       adminState: Number(get('srv_admin_state')),
       operationalState: Number(get('srv_op_state')),
       weight: Number(get('srv_uweight')),
+      checkResult: Number(get('srv_check_result')),
     });
   }
   return states;

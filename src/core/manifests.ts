@@ -147,9 +147,38 @@ function rejectDuplicates<M extends Manifest>(items: LocatedManifest<M>[], issue
   return kept;
 }
 
+/** versions and rollout: only for dynamic backends, versions listed once, steps ascending. */
+function checkDeploy(b: LocatedManifest<BackendManifest>, issues: Issue[]): boolean {
+  const { type, versions, rollout } = b.manifest.spec;
+  const problems: { at: PathSegments; message: string }[] = [];
+  if (type !== 'dynamic') {
+    if (versions !== undefined)
+      problems.push({ at: ['spec', 'versions'], message: 'only a dynamic backend has versions' });
+    if (rollout !== undefined)
+      problems.push({ at: ['spec', 'rollout'], message: 'only a dynamic backend can roll out' });
+  }
+  const seen = new Set<string>();
+  versions?.forEach((v, i) => {
+    if (seen.has(v.version))
+      problems.push({ at: ['spec', 'versions', i, 'version'], message: `version ${v.version} is listed twice` });
+    seen.add(v.version);
+  });
+  if (versions !== undefined && versions.every((v) => v.weight === 0))
+    problems.push({ at: ['spec', 'versions'], message: 'at least one version needs a weight above 0' });
+  rollout?.steps.forEach((step, i) => {
+    const prev = rollout.steps[i - 1];
+    if (prev !== undefined && step <= prev)
+      problems.push({ at: ['spec', 'rollout', 'steps', i], message: `steps must ascend: ${step} follows ${prev}` });
+  });
+  if (rollout !== undefined && rollout.to === b.manifest.spec.version)
+    problems.push({ at: ['spec', 'rollout', 'to'], message: `is already the backend's version (${rollout.to})` });
+  for (const p of problems) issues.push(objectIssue(b, p.at, { code: 'schema', message: p.message }));
+  return problems.length === 0;
+}
+
 function checkBackend(b: LocatedManifest<BackendManifest>, issues: Issue[]): boolean {
   const seen = new Map<string, number>();
-  let ok = true;
+  let ok = checkDeploy(b, issues);
   b.manifest.spec.members.forEach((m, i) => {
     const key = `${m.host.toLowerCase()}:${m.port}`;
     const first = seen.get(key);

@@ -45,10 +45,27 @@ export interface Member {
   weight?: number;
 }
 
+/** A version of a dynamic backend and its relative share of requests. */
+export interface VersionWeight {
+  version: string;
+  weight: number;
+}
+
+/** A progressive rollout from spec.version to `to` (defaults filled in). */
+export interface RolloutSpec {
+  to: string;
+  steps: number[];
+  stepSeconds: number;
+  maxErrorRate: number;
+  minRequests: number;
+}
+
 export interface BackendSpec {
   type: 'dynamic' | 'static';
   name?: string;
   version?: string;
+  versions?: VersionWeight[];
+  rollout?: RolloutSpec;
   balance: string;
   host: string | null;
   health?: Health;

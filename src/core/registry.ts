@@ -7,7 +7,9 @@
 // that is not a change and must cause no work.
 import { compareStrings } from './desired-state.js';
 import { formatIssue } from './issues.js';
-import type { BackendManifest, MemberMap, Registration } from './model.js';
+import type { RolloutPosition } from './deploy/rollout.js';
+import { splitMembers, trafficSplit } from './deploy/versions.js';
+import type { BackendManifest, Member, MemberMap, Registration } from './model.js';
 import { validateRegistration } from './schema-validation.js';
 
 export const registrationId = (r: Pick<Registration, 'name' | 'version' | 'host' | 'port'>): string =>
@@ -101,16 +103,21 @@ export function subscriptionOf(b: BackendManifest): { name: string; version: str
   return type === 'dynamic' && name !== undefined && version !== undefined ? { name, version } : undefined;
 }
 
-/** Members of every dynamic backend from a lookup of registrations. */
+/**
+ * Members of every dynamic backend from a lookup of registrations, across
+ * the versions it routes to (see trafficSplit), weighted by version share.
+ */
 export function memberMapFor(
   backends: readonly BackendManifest[],
   registrations: (name: string, version: string) => readonly Registration[],
+  rolloutOf: (backend: string) => RolloutPosition | undefined = () => undefined,
 ): MemberMap {
-  const out: Record<string, { host: string; port: number }[]> = {};
+  const out: Record<string, Member[]> = {};
   for (const b of backends) {
     const sub = subscriptionOf(b);
     if (sub === undefined) continue;
-    out[b.metadata.name] = registrations(sub.name, sub.version).map((r) => ({ host: r.host, port: r.port }));
+    const split = trafficSplit(b.spec, rolloutOf(b.metadata.name));
+    out[b.metadata.name] = splitMembers(split, (version) => registrations(sub.name, version));
   }
   return out;
 }

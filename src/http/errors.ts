@@ -16,6 +16,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   read_only: 405,
   in_use: 409,
   not_dynamic: 409,
+  no_rollout: 404,
   shared_file: 409,
   precondition_failed: 412,
   payload_too_large: 413,

@@ -12,6 +12,8 @@ import {
   objectStatus,
   resubscribe,
   setProblems,
+  withRollout,
+  withoutRollout,
   toApiBackend,
   toApiFrontend,
   type BodyResult,
@@ -25,6 +27,8 @@ import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord } from '../reconcile/reconciler.js';
+import type { GateStatus } from '../core/deploy/health-gate.js';
+import type { RolloutPosition } from '../core/deploy/rollout.js';
 import { ApiError, problemsError } from './errors.js';
 import { canonicalFile, documentsIn, findObject, type ManifestStore, type ManifestView } from './manifest-store.js';
 
@@ -37,6 +41,8 @@ export interface LoopView {
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
   ): Promise<string | undefined>;
+  /** The backend's rollout position and health gate, when it has them. */
+  deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus };
 }
 
 export interface ObjectServiceDeps {
@@ -116,16 +122,24 @@ export class ObjectService {
     return entry;
   }
 
-  registrationsOf(m: BackendManifest): readonly Registration[] {
-    const sub = subscriptionOf(m);
-    return sub === undefined ? [] : this.deps.registrations(sub.name, sub.version);
-  }
-
   toApi(entry: ObjectEntry) {
     const m = entry.manifest;
-    return m.kind === 'Frontend'
-      ? toApiFrontend(m, entry.status)
-      : toApiBackend(m, this.registrationsOf(m), entry.status);
+    if (m.kind === 'Frontend') return toApiFrontend(m, entry.status);
+    const deploy = this.deps.loop.deployStatus(m.metadata.name);
+    return toApiBackend(m, this.registrationsOf(m), { ...entry.status, ...deploy });
+  }
+
+  deployStatus(backend: string) {
+    return this.deps.loop.deployStatus(backend);
+  }
+
+  /** Registry instances of every version the backend may route to: version, versions and a rollout's target. */
+  registrationsOf(m: BackendManifest): readonly Registration[] {
+    const sub = subscriptionOf(m);
+    if (sub === undefined) return [];
+    const versions = new Set([sub.version, ...(m.spec.versions ?? []).map((v) => v.version)]);
+    if (m.spec.rollout !== undefined) versions.add(m.spec.rollout.to);
+    return [...versions].flatMap((v) => this.deps.registrations(sub.name, v));
   }
 
   /** Every object with its status, and every problem of the directory (for GET /status). */
@@ -187,21 +201,50 @@ export class ObjectService {
     });
   }
 
-  /** POST /backends/{name}: switch a dynamic backend to another registry name/version. */
+  /** POST /backends/{name}: switch a dynamic backend to another registry name/version, or split it between versions. */
   resubscribe(name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+    return this.rewriteDynamic(name, pre, 'invalid subscription', (m) => resubscribe(m, body));
+  }
+
+  /** POST /backends/{name}/rollout: start (or replace) a progressive rollout. */
+  startRollout(name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+    return this.rewriteDynamic(name, pre, 'invalid rollout', (m) => withRollout(m, body));
+  }
+
+  /** DELETE /backends/{name}/rollout: abort; the backend's version takes all traffic again. */
+  abortRollout(name: string, pre: Preconditions): Promise<WriteResult> {
+    return this.rewriteDynamic(name, pre, 'invalid rollout', (m) => {
+      if (m.spec.rollout === undefined) throw new ApiError('no_rollout', `backend/${name} has no rollout`);
+      return { manifest: withoutRollout(m), problems: [] };
+    });
+  }
+
+  /** A completed rollout makes its version the backend's version; nothing when the manifest moved on meanwhile. */
+  async completeRollout(name: string, to: string): Promise<void> {
+    await this.rewriteDynamic(name, {}, 'invalid rollout', (m) =>
+      m.spec.rollout?.to === to ? { manifest: withoutRollout(m, to), problems: [] } : { manifest: m, problems: [] },
+    );
+  }
+
+  /** Rewrites a dynamic backend's manifest through `change`, after the same checks as any write. */
+  private rewriteDynamic(
+    name: string,
+    pre: Preconditions,
+    what: string,
+    change: (m: BackendManifest) => BodyResult<BackendManifest>,
+  ): Promise<WriteResult> {
     return this.deps.store.exclusive(async () => {
       const view = await this.deps.store.read();
       const existing = findObject(view, 'Backend', name) as LocatedManifest<BackendManifest> | undefined;
       if (existing === undefined) throw new ApiError('not_found', `backend/${name} does not exist`);
       checkPreconditions(pre, existing.manifest, `backend/${name}`);
       // The body is checked before the backend's state: a malformed request is a 400 whatever it targets.
-      const result = resubscribe(existing.manifest, body);
-      if (result.manifest === undefined)
-        throw problemsError(result.problems, `invalid subscription for backend/${name}`);
+      const result = change(existing.manifest);
+      if (result.manifest === undefined) throw problemsError(result.problems, `${what} for backend/${name}`);
       if (existing.manifest.spec.type !== 'dynamic')
         throw new ApiError(
           'not_dynamic',
-          `backend/${name} is static: POST switches the registry name/version of a dynamic backend; PUT the backend to change its members`,
+          `backend/${name} is static: versions and rollouts are for a dynamic backend; PUT the backend to change its members`,
         );
       return this.commit(view, 'Backend', name, existing, result.manifest);
     });

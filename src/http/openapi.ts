@@ -58,7 +58,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'POST',
     url: '/backends/{name}',
-    summary: "Switch a dynamic backend's registry subscription",
+    summary:
+      "Switch a dynamic backend's registry subscription ({version}), or split its traffic between versions ({versions})",
     body: 'Subscription',
     response: 'Backend',
     write: true,
@@ -69,6 +70,31 @@ export const ROUTES: readonly RouteDoc[] = [
     url: '/backends/{name}',
     summary: 'Delete a backend no frontend uses',
     response: 'Deleted',
+    write: true,
+    errors: WRITE_ERRORS,
+  },
+  {
+    method: 'POST',
+    url: '/backends/{name}/rollout',
+    summary:
+      'Start a progressive rollout to another version, rolled back on its own when its error rate passes the bound',
+    body: 'backend.rollout',
+    response: 'Backend',
+    write: true,
+    errors: WRITE_ERRORS,
+  },
+  {
+    method: 'GET',
+    url: '/backends/{name}/rollout',
+    summary: "A backend's rollout: its spec and recorded position (step, figures, state)",
+    response: 'Rollout',
+    errors: [401, 404],
+  },
+  {
+    method: 'DELETE',
+    url: '/backends/{name}/rollout',
+    summary: 'Abort a rollout: the backend version takes all traffic again, the new one is drained',
+    response: 'Backend',
     write: true,
     errors: WRITE_ERRORS,
   },
@@ -247,9 +273,24 @@ export function openApiDocument(version: string): Json {
         MemberList: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
         Subscription: {
           type: 'object',
-          required: ['version'],
           additionalProperties: false,
-          properties: { name: ref('common.registryName'), version: ref('common.version') },
+          anyOf: [{ required: ['version'] }, { required: ['versions'] }],
+          properties: {
+            name: ref('common.registryName'),
+            version: ref('common.version'),
+            versions: { type: 'array', items: ref('backend.versionWeight') },
+          },
+        },
+        Rollout: {
+          type: 'object',
+          properties: {
+            spec: { anyOf: [ref('backend.rollout'), { type: 'null' }] },
+            position: {
+              type: ['object', 'null'],
+              description:
+                'state (progressing, aborted, complete), step, stepStartedAt, figures {requests, errors}, reason',
+            },
+          },
         },
         Registration: {
           type: 'object',

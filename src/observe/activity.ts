@@ -8,7 +8,9 @@ export interface Activity {
     | 'registry-disconnected'
     | 'config-changed'
     | 'reloaded'
-    | 'apply-failed';
+    | 'apply-failed'
+    | `rollout-${'started' | 'advanced' | 'aborted' | 'complete' | 'removed'}`
+    | `gate-${'waiting' | 'timed-out' | 'passed'}`;
   at: string;
   [detail: string]: unknown;
 }

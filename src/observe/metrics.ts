@@ -11,6 +11,8 @@ export const RECONCILE_RESULTS = ['noop', ...APPLY_RESULTS, 'error'] as const;
 export const REGISTRY_EVENTS = ['online', 'offline', 'list', 'invalid'] as const;
 export const KINDS = ['Frontend', 'Backend'] as const;
 export const STATES = ['applied', 'pending', 'invalid'] as const;
+export const ROLLOUT_EVENTS = ['started', 'advanced', 'aborted', 'complete', 'removed'] as const;
+export const GATE_EVENTS = ['waiting', 'timed-out', 'passed'] as const;
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricsSources {
@@ -20,6 +22,10 @@ export interface MetricsSources {
   registryConnected(): boolean | undefined;
   /** HAProxy's old workers (still draining after reloads), when a master socket tells. */
   oldWorkers(): Promise<number | undefined>;
+  /** Rollouts by backend: the new version's share now (percent) and state. */
+  rollouts(): { backend: string; share: number; state: string }[];
+  /** Backends whose switch waits for a new server to pass its health check, and whether past the timeout. */
+  healthGates(): { backend: string; timedOut: boolean }[];
 }
 
 export class Metrics {
@@ -32,6 +38,8 @@ export class Metrics {
   private readonly validationFailures: Counter<'source'>;
   private readonly registryEvents: Counter<'type'>;
   private readonly lastApply: Gauge;
+  private readonly rolloutEvents: Counter<'event'>;
+  private readonly gateEvents: Counter<'event'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -130,6 +138,38 @@ export class Metrics {
         if (n !== undefined) this.set(n);
       },
     });
+    this.rolloutEvents = new Counter({
+      name: 'aqueduct_rollout_events_total',
+      help: 'Rollout transitions: started, advanced (a step), aborted (rolled back on errors), complete, removed',
+      labelNames: ['event'],
+      registers,
+    });
+    this.gateEvents = new Counter({
+      name: 'aqueduct_health_gate_events_total',
+      help: 'Health-gated switches: waiting (old servers held), timed-out (no new server healthy in time), passed',
+      labelNames: ['event'],
+      registers,
+    });
+    new Gauge({
+      name: 'aqueduct_rollout_share_percent',
+      help: "The new version's share of requests in each backend's rollout now, with the rollout's state",
+      labelNames: ['backend', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.rollouts()) this.set({ backend: r.backend, state: r.state }, r.share);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_health_gate_waiting',
+      help: 'Backends whose switch to new servers waits for one to pass its health check (timed_out="true" past --healthGateTimeout)',
+      labelNames: ['backend', 'timed_out'],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of sources.healthGates()) this.set({ backend: g.backend, timed_out: String(g.timedOut) }, 1);
+      },
+    });
     // Every label value exists from the start at 0, so rates and alerts work before the first event.
     for (const r of RECONCILE_RESULTS) this.reconciles.inc({ result: r }, 0);
     for (const p of PLANS) for (const r of APPLY_RESULTS) this.applies.inc({ plan: p, result: r }, 0);
@@ -137,6 +177,12 @@ export class Metrics {
     for (const r of ['ok', 'error']) this.runtimeCommands.inc({ result: r }, 0);
     for (const s of ['api', 'haproxy', 'registry']) this.validationFailures.inc({ source: s }, 0);
     for (const t of REGISTRY_EVENTS) this.registryEvents.inc({ type: t }, 0);
+    for (const e of ROLLOUT_EVENTS) this.rolloutEvents.inc({ event: e }, 0);
+    for (const e of GATE_EVENTS) this.gateEvents.inc({ event: e }, 0);
+  }
+
+  deployEvent(type: 'rollout' | 'gate', event: string): void {
+    (type === 'rollout' ? this.rolloutEvents : this.gateEvents).inc({ event });
   }
 
   reconciled(result: (typeof RECONCILE_RESULTS)[number], seconds: number): void {

@@ -26,6 +26,7 @@ import type { HaproxyController } from '../haproxy/process.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
 import type { Clock } from './clock.js';
+import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
 
 export type ApplyResult = 'ok' | 'failed' | 'rejected' | 'deferred';
@@ -55,6 +56,8 @@ export interface ReconcilerDeps {
   haproxy: HaproxyController;
   runtime: RuntimeApi;
   applier: RuntimeApplier;
+  /** Rollout positions and health gates. */
+  deploys: Deploys;
   clock: Clock;
   log: Logger;
 }
@@ -85,6 +88,17 @@ interface PersistedApplied {
 const LEDGER_SIZE = 200;
 const MAX_REASONS = 20;
 const FAILED_RETRY_MS = 30_000;
+/** How often a rollout in progress or a switch waiting for a health check is looked at again. */
+const DEPLOY_TICK_MS = 1000;
+/** Triggers that find nothing to do without being worth a ledger entry. */
+const QUIET_TRIGGERS = new Set(['resync', 'watch-settle', 'tick']);
+
+const sameManifests = (a: readonly LoadedManifest[], b: readonly LoadedManifest[]): boolean =>
+  a.length === b.length && JSON.stringify(a.map((m) => m.manifest)) === JSON.stringify(b.map((m) => m.manifest));
+
+/** The plan with what moved in rollouts and gates in front of its reasons. */
+const withNotes = (plan: Plan, notes: readonly string[]): Plan =>
+  notes.length === 0 ? plan : { ...plan, reasons: [...notes, ...plan.reasons] };
 
 /** The file that declared an object, for HAProxy's complaints about its section. */
 const sourceLookup =
@@ -111,6 +125,18 @@ export class Reconciler {
     private readonly opts: ReconcilerOptions,
   ) {
     this.generations = new Generations(path.join(opts.stateDir, 'generations'), opts.keepGenerations);
+    deps.deploys.onEvent((e) => {
+      if (e.type === 'gate' && e.event === 'timed-out')
+        this.record({
+          triggers: ['tick'],
+          plan: 'runtime',
+          reasons: [e.message],
+          commands: 0,
+          durationMs: 0,
+          result: 'failed',
+          error: e.message,
+        });
+    });
   }
 
   private get appliedFile(): string {
@@ -119,6 +145,7 @@ export class Reconciler {
 
   /** Picks up what a previous run applied, when the installed file is still that config. */
   async resume(): Promise<void> {
+    await this.deps.deploys.load();
     const record = await readJson<PersistedApplied>(this.appliedFile);
     const installed = await readTextIfExists(this.opts.cfgPath);
     if (record !== undefined && installed !== undefined && sha256(installed) === record.hash) {
@@ -172,6 +199,12 @@ export class Reconciler {
       this.deps.members(servable.backends.map((b) => b.manifest)),
     );
     return { manifests, state };
+  }
+
+  deployStatus(backend: string) {
+    const rollout = this.deps.deploys.positionOf(backend);
+    const healthGate = this.deps.deploys.gateOf(backend);
+    return { ...(rollout && { rollout }), ...(healthGate && { healthGate }) };
   }
 
   ledger(): readonly ApplyRecord[] {
@@ -245,27 +278,50 @@ export class Reconciler {
     await writeJsonAtomic(this.appliedFile, data);
   }
 
-  /** One reconcile. Triggers say why it runs ("watch", "resync", "registry", ...). */
+  /**
+   * One reconcile. Triggers say why it runs ("watch", "resync", "registry",
+   * ...). While a rollout or a gated switch is under way it asks to be run
+   * again shortly, since those move with time and HAProxy's counters.
+   */
   async reconcile(triggers: string[]): Promise<WorkResult | undefined> {
-    const { clock, haproxy } = this.deps;
+    const result = await this.reconcileOnce(triggers);
+    if (!this.deps.deploys.active()) return result;
+    if (result?.retryAfterMs !== undefined && result.retryAfterMs <= DEPLOY_TICK_MS) return result;
+    return { retryAfterMs: DEPLOY_TICK_MS, trigger: 'tick' };
+  }
+
+  private async reconcileOnce(triggers: string[]): Promise<WorkResult | undefined> {
+    const { clock, haproxy, deploys, log } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
     const read = this.parsed.parse(await this.deps.readManifests());
     const servable = selectServable(read, this.applied?.manifests ?? []);
     this.reportIssues(servable.issues, servable.stale);
-    const { manifests, state } = this.desiredFrom(servable);
+    const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'reading the counters of a rollout failed; it stays at its step');
+      return [];
+    });
+    const { manifests, state: wanted } = this.desiredFrom(servable);
+    const gated = await deploys.gate(wanted, this.applied?.state);
+    const state = gated.state;
+    const deployNotes = [...rolloutNotes, ...gated.notes];
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const running = await haproxy.running();
 
-    let plan = planChanges(this.applied?.config, candidate);
+    let plan = withNotes(planChanges(this.applied?.config, candidate), deployNotes);
     if (!running)
       plan = { kind: 'reload', reasons: ['HAProxy is not running', ...(plan.kind === 'noop' ? [] : plan.reasons)] };
     if (this.forceReload !== undefined && plan.kind !== 'reload')
       plan = { kind: 'reload', reasons: [this.forceReload] };
 
     if (plan.kind === 'noop') {
+      // The same config from other manifests (a rollout removed, a label added): HAProxy serves them now.
+      if (this.applied !== undefined && !sameManifests(this.applied.manifests, manifests)) {
+        this.applied = { ...this.applied, manifests };
+        await this.persist(this.applied);
+      }
       // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
-      if (triggers.some((t) => t !== 'resync' && t !== 'watch-settle'))
+      if (triggers.some((t) => !QUIET_TRIGGERS.has(t)) || deployNotes.length > 0)
         this.record({
           triggers,
           plan: 'noop',

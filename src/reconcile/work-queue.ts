@@ -6,6 +6,8 @@
 export interface WorkResult {
   /** Run again after this many ms even if nothing else asks. */
   retryAfterMs?: number;
+  /** The trigger the rerun carries (default "retry"). */
+  trigger?: string;
 }
 
 export type Work = (triggers: string[]) => Promise<WorkResult | undefined>;
@@ -62,10 +64,12 @@ export class WorkQueue {
     const triggers = this.pending;
     this.pending = [];
     let retryAfter: number | undefined;
+    let retryTrigger = 'retry';
     try {
       const result = await this.work(triggers);
       this.failures = 0;
       retryAfter = result?.retryAfterMs;
+      retryTrigger = result?.trigger ?? 'retry';
     } catch (err) {
       this.failures++;
       this.opts.onError?.(err, this.failures);
@@ -76,8 +80,8 @@ export class WorkQueue {
       this.running = false;
     }
     if (retryAfter !== undefined && !this.stopped) {
-      if (!this.pending.includes('retry')) this.pending.push('retry');
-      this.schedule(retryAfter);
+      if (!this.pending.includes(retryTrigger)) this.pending.push(retryTrigger);
+      this.schedule(this.pending.some((t) => t !== retryTrigger && t !== 'retry') ? 0 : retryAfter);
     } else if (this.pending.length > 0) {
       this.schedule(0);
     } else {

@@ -19,15 +19,35 @@ export async function freePort(): Promise<number> {
 
 export interface EchoServer {
   port: number;
+  /** Changes how it answers from now on. */
+  behave(b: EchoBehaviour): void;
   close(): Promise<void>;
 }
 
+export interface EchoBehaviour {
+  /** Every n-th request (health checks aside) is answered 500. */
+  failEvery?: number;
+  /** Status of /health (200 unless set). */
+  healthStatus?: number;
+  /** Requests to /slow wait this long before the answer. */
+  slowMs?: number;
+}
+
 /** An HTTP server answering {server, host, path} as JSON, like examples/echo-server.mjs. */
-export async function startEchoServer(name: string, port = 0): Promise<EchoServer> {
+export async function startEchoServer(name: string, port = 0, initial: EchoBehaviour = {}): Promise<EchoServer> {
+  let behaviour = initial;
+  let served = 0;
   const server = http.createServer((req, res) => {
+    const health = req.url === '/health';
+    const failing = !health && behaviour.failEvery !== undefined && ++served % behaviour.failEvery === 0;
+    const status = health ? (behaviour.healthStatus ?? 200) : failing ? 500 : 200;
     const body = JSON.stringify({ server: name, host: req.headers.host ?? null, path: req.url });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const answer = () => {
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.url === '/slow') setTimeout(answer, behaviour.slowMs ?? 2500);
+    else answer();
   });
   server.keepAliveTimeout = 60_000;
   server.listen(port, '127.0.0.1');
@@ -35,6 +55,9 @@ export async function startEchoServer(name: string, port = 0): Promise<EchoServe
   const actual = (server.address() as net.AddressInfo).port;
   return {
     port: actual,
+    behave: (b) => {
+      behaviour = b;
+    },
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -1,22 +1,33 @@
 // A bounded HTTP load on loopback: keep-alive clients and new-connection
 // clients looping GET requests until stopped, counting every failure.
+import assert from 'node:assert/strict';
 import http from 'node:http';
 
 export interface LoadResult {
   ok: number;
   failed: number;
   errors: Map<string, number>;
+  /** Answers by the echo server that gave them (its name), whatever their status. */
+  servers: Map<string, number>;
 }
 
 export interface Load {
   stop(): Promise<LoadResult>;
+  /** The counts so far, while it runs. */
+  now(): LoadResult;
 }
 
-function once(agent: http.Agent | false, port: number): Promise<void> {
+function once(agent: http.Agent | false, port: number, servers: Map<string, number>): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'load.test' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode ?? 0}`))));
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        const server = /"server":"([^"]*)"/.exec(body)?.[1];
+        if (server !== undefined) servers.set(server, (servers.get(server) ?? 0) + 1);
+        if (res.statusCode === 200) resolve();
+        else reject(new Error(`HTTP ${res.statusCode ?? 0}`));
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -26,14 +37,14 @@ function once(agent: http.Agent | false, port: number): Promise<void> {
 
 /** Starts `keepAlive` clients reusing connections and `fresh` clients opening one per request. */
 export function startLoad(port: number, opts: { keepAlive: number; fresh: number; maxRequests?: number }): Load {
-  const result: LoadResult = { ok: 0, failed: 0, errors: new Map() };
+  const result: LoadResult = { ok: 0, failed: 0, errors: new Map(), servers: new Map() };
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.keepAlive });
   let running = true;
   const max = opts.maxRequests ?? 2_000_000;
   const loop = async (a: http.Agent | false) => {
     while (running && result.ok + result.failed < max) {
       try {
-        await once(a, port);
+        await once(a, port, result.servers);
         result.ok++;
       } catch (err) {
         result.failed++;
@@ -47,6 +58,7 @@ export function startLoad(port: number, opts: { keepAlive: number; fresh: number
     ...Array.from({ length: opts.fresh }, () => loop(false)),
   ];
   return {
+    now: () => result,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -54,4 +66,15 @@ export function startLoad(port: number, opts: { keepAlive: number; fresh: number
       return result;
     },
   };
+}
+
+/** Asserts a load made enough requests and lost none; prints the figures. */
+export function assertNoLoss(result: LoadResult, what: string): void {
+  assert.ok(result.ok > 500, `only ${result.ok} requests were made`);
+  assert.equal(
+    result.failed,
+    0,
+    `${what}: failed ${JSON.stringify([...result.errors])} of ${result.ok + result.failed}`,
+  );
+  process.stdout.write(`# ${what}: ${result.ok} requests, ${result.failed} failed\n`);
 }

@@ -6,23 +6,13 @@ import { showProc } from '../../src/haproxy/master-socket.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient, type ApiCall } from '../helpers/api.js';
 import { haproxyServerPorts, serveMyapp } from '../helpers/edge.js';
-import { startLoad, type LoadResult } from '../helpers/load.js';
+import { assertNoLoss, startLoad } from '../helpers/load.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 
 const SWAPS = 20;
 
 const workerPid = async (aq: RunningAqueduct): Promise<number | undefined> =>
   (await showProc(aq.masterSocket)).workers[0];
-
-export function assertNoLoss(result: LoadResult, what: string): void {
-  assert.ok(result.ok > 500, `only ${result.ok} requests were made`);
-  assert.equal(
-    result.failed,
-    0,
-    `${what}: failed ${JSON.stringify([...result.errors])} of ${result.ok + result.failed}`,
-  );
-  process.stdout.write(`# ${what}: ${result.ok} requests, ${result.failed} failed\n`);
-}
 
 describe('make before break: static member swaps under load', () => {
   let s: Scenario;

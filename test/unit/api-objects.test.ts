@@ -194,6 +194,8 @@ describe('OpenAPI document', () => {
             members: () => ({}),
             registryConnected: () => undefined,
             oldWorkers: async () => undefined,
+            rollouts: () => [],
+            healthGates: () => [],
           }),
           maxBufferedBytes: 1024,
         },

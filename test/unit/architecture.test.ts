@@ -45,6 +45,24 @@ describe('architecture', () => {
     );
   });
 
+  it('keeps folders inside src/core pure too: a sibling in core is allowed, anything outside is not', async () => {
+    assert.deepEqual(
+      await lintAs('src/core/deploy/example.ts', "import { x } from '../model.js';\nexport const y = x;\n"),
+      [],
+    );
+    for (const code of [
+      "import { x } from '../../sources/manifest-dir.js';\nexport const y = x;\n",
+      "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+      'export const x = (): number => Date.now();\n',
+    ]) {
+      const messages = await lintAs('src/core/deploy/example.ts', code);
+      assert.ok(
+        messages.some((m) => m.startsWith('no-restricted-imports') || m.startsWith('no-restricted-globals')),
+        `${code} → ${messages.join('; ')}`,
+      );
+    }
+  });
+
   it('forbids any', async () => {
     const messages = await lintAs('src/sources/example.ts', 'export const x = (a: any): unknown => a;\n');
     assert.ok(messages.some((m) => m.startsWith('@typescript-eslint/no-explicit-any')));

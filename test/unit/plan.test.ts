@@ -157,6 +157,7 @@ describe('HAProxy output', () => {
         adminState: 1,
         operationalState: 2,
         weight: 7,
+        checkResult: 2,
       },
     ]);
   });
@@ -172,6 +173,7 @@ describe('drift', () => {
     server,
     address: '1.1.1.1',
     port: 1,
+    checkResult: 3,
     adminState: admin,
     operationalState: 2,
     weight,

@@ -91,6 +91,20 @@ export function registerObjectRoutes(
   app.delete('/backends/:name', (req: NameRequest, reply) =>
     write('Backend', req, reply, (pre) => service.remove('Backend', req.params.name, pre)),
   );
+  app.post('/backends/:name/rollout', (req: NameRequest, reply) =>
+    write('Backend', req, reply, (pre) => service.startRollout(req.params.name, req.body, pre)),
+  );
+  app.delete('/backends/:name/rollout', (req: NameRequest, reply) =>
+    write('Backend', req, reply, (pre) => service.abortRollout(req.params.name, pre)),
+  );
+  app.get('/backends/:name/rollout', async (req: NameRequest) => {
+    const entry = await service.get('Backend', req.params.name);
+    const rollout = entry.manifest.kind === 'Backend' ? entry.manifest.spec.rollout : undefined;
+    const position = service.deployStatus(req.params.name).rollout;
+    if (rollout === undefined && position === undefined)
+      throw new ApiError('no_rollout', `backend/${req.params.name} has no rollout`);
+    return { spec: rollout ?? null, position: position ?? null };
+  });
   app.get('/backends/:name/members', async (req: NameRequest) => {
     const entry = await service.get('Backend', req.params.name);
     const api = service.toApi(entry);

@@ -1,0 +1,208 @@
+// The deploy state the reconciler keeps beside what it applies: each
+// backend's rollout position (persisted in the state directory, so a restart
+// resumes at the recorded step) and the health gates open now. Decisions are
+// the pure functions of core/deploy; this reads HAProxy's counters and check
+// results for them and records what moved.
+import type { Logger } from 'pino';
+import { gateSwitches, type GateStatus } from '../core/deploy/health-gate.js';
+import {
+  describeRollout,
+  stepRollout,
+  type Figures,
+  type RolloutEvent,
+  type RolloutPosition,
+} from '../core/deploy/rollout.js';
+import type { DesiredState } from '../core/desired-state.js';
+import { checkPassed, parseStatCsv } from '../core/haproxy-output.js';
+import type { BackendManifest, Registration } from '../core/model.js';
+import { serverName } from '../core/names.js';
+import { subscriptionOf } from '../core/registry.js';
+import type { RuntimeApi } from '../haproxy/runtime-api.js';
+import type { Clock } from './clock.js';
+
+export type DeployEvent =
+  | { type: 'rollout'; backend: string; event: RolloutEvent; position: RolloutPosition; message: string }
+  | { type: 'gate'; backend: string; event: 'waiting' | 'timed-out' | 'passed'; gate: GateStatus; message: string };
+
+export interface DeployStore {
+  load(): Promise<Record<string, RolloutPosition> | undefined>;
+  save(positions: Record<string, RolloutPosition>): Promise<void>;
+}
+
+export interface DeploysDeps {
+  runtime: RuntimeApi;
+  store: DeployStore;
+  registrations(name: string, version: string): readonly Registration[];
+  clock: Clock;
+  log: Logger;
+  gateTimeoutMs: number;
+}
+
+const num = (row: Record<string, string>, col: string): number => Number(row[col] ?? 0) || 0;
+
+/** Requests a server answered (every response class, plus connection and response errors) and those that failed. */
+function serverFigures(row: Record<string, string>): Figures {
+  const errors = num(row, 'hrsp_5xx') + num(row, 'econ') + num(row, 'eresp');
+  const answered = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other'].reduce(
+    (sum, c) => sum + num(row, c),
+    0,
+  );
+  return { requests: answered + num(row, 'econ') + num(row, 'eresp'), errors };
+}
+
+export class Deploys {
+  private positions: Record<string, RolloutPosition> = {};
+  private gates = new Map<string, GateStatus>();
+  private listeners: ((e: DeployEvent) => void)[] = [];
+
+  constructor(private readonly deps: DeploysDeps) {}
+
+  async load(): Promise<void> {
+    this.positions = (await this.deps.store.load()) ?? {};
+  }
+
+  onEvent(listener: (e: DeployEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(e: DeployEvent): void {
+    this.deps.log.info({ backend: e.backend, event: e.event }, e.message);
+    for (const l of this.listeners) l(e);
+  }
+
+  positionOf(backend: string): RolloutPosition | undefined {
+    return Object.hasOwn(this.positions, backend) ? this.positions[backend] : undefined;
+  }
+
+  gateOf(backend: string): GateStatus | undefined {
+    return this.gates.get(backend);
+  }
+
+  /** Every recorded rollout, by backend. */
+  rollouts(): [string, RolloutPosition][] {
+    return Object.entries(this.positions);
+  }
+
+  gatesOpen(): GateStatus[] {
+    return [...this.gates.values()];
+  }
+
+  /** Whether something moves with time alone: a rollout in progress or a switch waiting for a check. */
+  active(): boolean {
+    return this.gates.size > 0 || Object.values(this.positions).some((p) => p.state === 'progressing');
+  }
+
+  /** Counters of the `to` version's servers of each backend rolling out, from one `show stat`. */
+  private async counters(rolling: readonly BackendManifest[]): Promise<Map<string, Record<string, Figures>>> {
+    const out = new Map<string, Record<string, Figures>>();
+    if (rolling.length === 0) return out;
+    const rows = parseStatCsv(await this.deps.runtime.command('show stat', /[\s\S]*/));
+    for (const b of rolling) {
+      const sub = subscriptionOf(b);
+      const to = b.spec.rollout?.to;
+      if (sub === undefined || to === undefined) continue;
+      const names = new Set(
+        this.deps.registrations(sub.name, to).map((r) => serverName(b.metadata.name, r.host, r.port)),
+      );
+      const figures: Record<string, Figures> = {};
+      for (const row of rows)
+        if (row['pxname'] === b.metadata.name && names.has(row['svname'] ?? ''))
+          figures[row['svname'] ?? ''] = serverFigures(row);
+      out.set(b.metadata.name, figures);
+    }
+    return out;
+  }
+
+  /** Moves every rollout of these backends (the servable ones); returns one line per move for the ledger. */
+  async advance(backends: readonly BackendManifest[]): Promise<string[]> {
+    const now = this.deps.clock.now();
+    const rolling = backends.filter((b) => b.spec.rollout !== undefined && b.spec.version !== undefined);
+    const counters = await this.counters(rolling.filter((b) => this.positionOf(b.metadata.name)?.state !== 'aborted'));
+    const notes: string[] = [];
+    let changed = false;
+    for (const b of rolling) {
+      const name = b.metadata.name;
+      const spec = b.spec.rollout;
+      if (spec === undefined || b.spec.version === undefined) continue;
+      const before = this.positionOf(name);
+      const { position, event } = stepRollout(spec, b.spec.version, before, counters.get(name) ?? {}, now);
+      this.positions[name] = position;
+      if (position !== before) changed = true;
+      if (event !== undefined) {
+        const message = describeRollout(name, spec, position);
+        notes.push(message);
+        this.emit({ type: 'rollout', backend: name, event, position, message });
+      }
+    }
+    for (const [name, p] of Object.entries(this.positions)) {
+      const b = backends.find((x) => x.metadata.name === name);
+      if (p.state !== 'progressing' || (b !== undefined && b.spec.rollout?.to === p.to)) continue;
+      const position: RolloutPosition = {
+        ...p,
+        state: 'aborted',
+        reason: 'the rollout was removed from the manifest',
+        updatedAt: now,
+      };
+      this.positions[name] = position;
+      changed = true;
+      const message = describeRollout(name, b?.spec.rollout, position);
+      notes.push(message);
+      this.emit({ type: 'rollout', backend: name, event: 'removed', position, message });
+    }
+    if (changed) await this.deps.store.save(this.positions);
+    return notes;
+  }
+
+  /** The desired state with every health-gated switch held back; returns notes for the ledger. */
+  async gate(
+    desired: DesiredState,
+    applied: DesiredState | undefined,
+  ): Promise<{ state: DesiredState; notes: string[] }> {
+    const gated = new Set(desired.backends.filter((b) => b.health !== undefined).map((b) => b.name));
+    if (gated.size === 0 || applied === undefined) {
+      this.closeGates([]);
+      return { state: desired, notes: [] };
+    }
+    const states = await this.deps.runtime.serversState().catch(() => []);
+    const passed = new Set(states.filter(checkPassed).map((s) => `${s.backend}/${s.server}`));
+    const now = this.deps.clock.now();
+    const { state, gates } = gateSwitches({
+      desired,
+      applied,
+      gated,
+      passed: (b, s) => passed.has(`${b}/${s}`),
+      open: this.gates,
+      now,
+      timeoutMs: this.deps.gateTimeoutMs,
+    });
+    const notes: string[] = [];
+    for (const g of gates) {
+      const before = this.gates.get(g.backend);
+      if (before === undefined || before.since !== g.since) {
+        const message = `backend ${g.backend}: the old servers keep serving until one of ${g.waitingFor.length} new servers passes its health check`;
+        notes.push(message);
+        this.emit({ type: 'gate', backend: g.backend, event: 'waiting', gate: g, message });
+      } else if (g.timedOut && !before.timedOut) {
+        const message = `backend ${g.backend}: no new server passed its health check within ${Math.round(this.deps.gateTimeoutMs / 1000)} s; the old servers keep serving and the new ones get no traffic`;
+        this.emit({ type: 'gate', backend: g.backend, event: 'timed-out', gate: g, message });
+      }
+    }
+    this.closeGates(gates);
+    return { state, notes };
+  }
+
+  private closeGates(open: readonly GateStatus[]): void {
+    const still = new Set(open.map((g) => g.backend));
+    for (const [backend, g] of this.gates) {
+      if (still.has(backend)) continue;
+      this.emit({
+        type: 'gate',
+        backend,
+        event: 'passed',
+        gate: g,
+        message: `backend ${backend}: a new server passed its health check; switching`,
+      });
+    }
+    this.gates = new Map(open.map((g) => [g.backend, g]));
+  }
+}

@@ -1,0 +1,250 @@
+// Deploys of registry versions against the real Thalassa (the npm package on
+// a real redis-server) with real traffic through a real HAProxy: the
+// README's POST version switch under load, weighted versions, the
+// health-gated switch, and progressive rollouts that finish or roll back.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { showProc } from '../../src/haproxy/master-socket.js';
+import { apiClient, obj, type ApiCall } from '../helpers/api.js';
+import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
+import type { JsonObject } from '../helpers/fixtures.js';
+import { startEchoServer, type EchoServer } from '../helpers/haproxy.js';
+import { assertNoLoss, startLoad, type Load, type LoadResult } from '../helpers/load.js';
+import { scenario, type Scenario } from '../helpers/scenario.js';
+import { startRedis, thalassaServer, type Redis, type Thalassa } from '../helpers/thalassa.js';
+import { eventually } from '../helpers/wait.js';
+
+const V1 = ['live-1', 'live-2'];
+const V2 = ['extra-1', 'extra-2', 'extra-3'];
+
+/** Runs the load until `n` requests were answered, then stops it. */
+async function loadOf(load: Load, n: number): Promise<LoadResult> {
+  await eventually(
+    async () => load.now().ok + load.now().failed,
+    (total) => total >= n,
+    60_000,
+  );
+  return load.stop();
+}
+
+const share = (r: LoadResult, names: readonly string[]): number => {
+  const total = [...r.servers.values()].reduce((a, b) => a + b, 0);
+  return names.reduce((sum, n) => sum + (r.servers.get(n) ?? 0), 0) / total;
+};
+
+describe('deploying registry versions under load (real Thalassa)', () => {
+  let s: Scenario;
+  let redis: Redis;
+  let thalassa: Thalassa;
+  let aq: RunningAqueduct;
+  let api: ApiCall;
+  let sick: EchoServer;
+  const port = (name: string) => (name === 'sick' ? sick.port : (s.echoes.get(name)?.port as number));
+  const ports = (names: readonly string[]) => names.map(port).sort((a, b) => a - b);
+  const env = () => ({
+    AQUEDUCT_REGISTRY: 'thalassa',
+    AQUEDUCT_THALASSA_HOST: '127.0.0.1',
+    AQUEDUCT_THALASSA_PORT: String(thalassa.port),
+    AQUEDUCT_THALASSA_API_PORT: String(thalassa.apiPort),
+    AQUEDUCT_REGISTRY_POLL_INTERVAL: '1000',
+  });
+  const workerPid = async () => (await showProc(aq.masterSocket)).workers[0];
+  const live = async (spec: JsonObject = {}) => {
+    const r = await api('PUT', '/backends/live?wait=applied', {
+      type: 'dynamic',
+      name: 'myapp',
+      version: '1.0.0',
+      ...spec,
+    });
+    assert.equal(r.status, 200, r.text);
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => p.join() === ports(V1).join(),
+      10_000,
+    );
+  };
+  const rollout = async () => obj(await api('GET', '/backends/live/rollout'))['position'] as JsonObject | null;
+
+  before(async () => {
+    s = await scenario();
+    sick = await startEchoServer('sick', 0, { healthStatus: 503 });
+    redis = await startRedis();
+    thalassa = await thalassaServer(redis);
+    await thalassa.start();
+    for (const n of V1) await thalassa.register('myapp', '1.0.0', port(n));
+    for (const n of V2) await thalassa.register('myapp', '2.0.0', port(n));
+    await thalassa.register('myapp', '3.0.0', port('staged-1'));
+    await thalassa.register('myapp', '4.0.0', sick.port);
+    ({ aq, api } = await startWithRegistry(s, env(), ['--healthGateTimeout', '2000', '--drainTimeout', '2000']));
+  });
+
+  after(async () => {
+    await aq.stop();
+    await thalassa.stop();
+    await redis.stop();
+    await sick.close();
+    await s.close();
+  });
+
+  it('switches between two registered versions with POST 20 times under load: no failed request, no reload', async () => {
+    await live();
+    const pid = await workerPid();
+    const load = startLoad(s.port, { keepAlive: 8, fresh: 4 });
+    for (let i = 0; i < 20; i++) {
+      const version = i % 2 === 0 ? '2.0.0' : '1.0.0';
+      const r = await api('POST', '/backends/live?wait=applied', { version });
+      assert.equal(r.status, 200, r.text);
+      const served = await haproxyServerPorts(aq.statsSocket);
+      for (const p of ports(version === '2.0.0' ? V2 : V1)) assert.ok(served.includes(p), `${version} is served`);
+    }
+    assertNoLoss(await load.stop(), 'POST version switches');
+    assert.equal(await workerPid(), pid, 'no reload');
+  });
+
+  it('splits traffic 80/20 between versions of 2 and 3 members, and changes weights without a reload', async () => {
+    await live();
+    const pid = await workerPid();
+    const versions = [
+      { version: '1.0.0', weight: 80 },
+      { version: '2.0.0', weight: 20 },
+    ];
+    const r = await api('POST', '/backends/live?wait=applied', { versions });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(obj(r)['versions'], versions);
+    assert.equal(obj(r)['version'], '1.0.0', 'version names the heaviest');
+    const result = await loadOf(startLoad(s.port, { keepAlive: 4, fresh: 0 }), 1600);
+    const v1 = share(result, V1);
+    assert.ok(Math.abs(v1 - 0.8) <= 0.03, `1.0.0 received ${(v1 * 100).toFixed(1)}% (want 80 ± 3)`);
+    const flipped = await api('POST', '/backends/live?wait=applied', {
+      versions: [
+        { version: '1.0.0', weight: 20 },
+        { version: '2.0.0', weight: 80 },
+      ],
+    });
+    assert.equal(flipped.status, 200, flipped.text);
+    const after = await loadOf(startLoad(s.port, { keepAlive: 4, fresh: 0 }), 1600);
+    assert.ok(Math.abs(share(after, V2) - 0.8) <= 0.03, `2.0.0 received ${share(after, V2)}`);
+    assert.equal(await workerPid(), pid, 'weights changed through the runtime API');
+  });
+
+  it('keeps the old version serving while the new one fails its health check, and switches once it passes', async () => {
+    await live({ health: { uri: '/health', interval: 200 } });
+    sick.behave({ healthStatus: 503 });
+    const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    const r = await api('POST', '/backends/live?wait=applied', { version: '4.0.0' });
+    assert.equal(r.status, 200, r.text);
+    const gate = await eventually(
+      async () =>
+        (obj(await api('GET', '/backends/live'))['status'] as JsonObject)['healthGate'] as JsonObject | undefined,
+      (g) => g?.['timedOut'] === true,
+      10_000,
+    );
+    assert.deepEqual(gate?.['waitingFor'], [`live_127.0.0.1:${sick.port}`]);
+    const ledger = obj(await api('GET', '/applies'));
+    assert.match(JSON.stringify(ledger), /no new server passed its health check/);
+    const held = load.now();
+    assert.equal(held.servers.get('sick') ?? 0, 0, 'the unhealthy version took no request');
+    assert.equal(held.failed, 0);
+    sick.behave({});
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => p.join() === String(sick.port),
+      15_000,
+    );
+    const result = await load.stop();
+    assert.ok((result.servers.get('sick') ?? 0) > 0, 'the new version serves once healthy');
+    assertNoLoss(result, 'health-gated switch');
+    assert.equal((obj(await api('GET', '/backends/live'))['status'] as JsonObject)['healthGate'], undefined);
+  });
+
+  it('rolls back on its own a version that answers 500 to 20% of requests, before it gets more than its first step', async () => {
+    await live();
+    s.echoes.get('staged-1')?.behave({ failEvery: 5 });
+    const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    await eventually(
+      async () => load.now().ok,
+      (n) => n > 100,
+    );
+    const r = await api('POST', '/backends/live/rollout', {
+      to: '3.0.0',
+      steps: [10, 50, 100],
+      stepSeconds: 5,
+      maxErrorRate: 0.05,
+      minRequests: 30,
+    });
+    assert.equal(r.status, 200, r.text);
+    const position = await eventually(rollout, (p) => p?.['state'] === 'aborted', 20_000);
+    assert.match(String(position?.['reason']), /requests to 3\.0\.0 failed/);
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => !p.includes(port('staged-1')),
+      10_000,
+    );
+    const result = await load.stop();
+    const newShare = share(result, ['staged-1']);
+    assert.ok(newShare <= 0.1 + 0.03, `3.0.0 received ${(newShare * 100).toFixed(1)}% of requests (first step: 10%)`);
+    assert.ok((result.servers.get('staged-1') ?? 0) > 0, 'the new version did receive its first step');
+    const text = JSON.stringify(obj(await api('GET', '/applies')));
+    assert.match(text, /rolled back/);
+    const metrics = await (await fetch(`${aq.api}/metrics`)).text();
+    assert.match(metrics, /aqueduct_rollout_events_total\{event="aborted"\} [1-9]/);
+    s.echoes.get('staged-1')?.behave({});
+  });
+
+  it('rolls a healthy version out to 100%, drains the old one and makes it the backend version', async () => {
+    await live();
+    const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    const r = await api('POST', '/backends/live/rollout', {
+      to: '2.0.0',
+      steps: [25, 100],
+      stepSeconds: 1,
+      minRequests: 20,
+    });
+    assert.equal(r.status, 200, r.text);
+    await eventually(rollout, (p) => p?.['state'] === 'complete', 20_000);
+    const backend = await eventually(
+      async () => obj(await api('GET', '/backends/live')),
+      (b) => b['version'] === '2.0.0' && b['rollout'] === undefined,
+      10_000,
+    );
+    assert.equal(backend['version'], '2.0.0');
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => p.join() === ports(V2).join(),
+      10_000,
+    );
+    assertNoLoss(await load.stop(), 'healthy rollout');
+  });
+
+  it('resumes a rollout at its recorded step after Aqueduct is killed with SIGKILL', async () => {
+    await live();
+    const r = await api('POST', '/backends/live/rollout', {
+      to: '2.0.0',
+      steps: [10, 50, 100],
+      stepSeconds: 2,
+      minRequests: 5,
+    });
+    assert.equal(r.status, 200, r.text);
+    const load = startLoad(s.port, { keepAlive: 2, fresh: 1 });
+    const at = await eventually(rollout, (p) => p?.['step'] === 1, 20_000);
+    aq.child.kill('SIGKILL');
+    await aq.stop();
+    aq = await startAqueductProcess({
+      dir: aq.dir,
+      env: env(),
+      args: ['--healthGateTimeout', '2000', '--drainTimeout', '2000'],
+    });
+    await apiUp(aq);
+    api = apiClient(aq.api);
+    const resumed = await rollout();
+    assert.ok(Number(resumed?.['step']) >= 1, `resumed at step ${String(resumed?.['step'])}`);
+    assert.equal(
+      resumed?.['stepStartedAt'] !== undefined && Number(resumed['stepStartedAt']) >= Number(at?.['stepStartedAt']),
+      true,
+    );
+    await eventually(rollout, (p) => p?.['state'] === 'complete', 30_000);
+    const result = await load.stop();
+    assert.ok(result.ok > 100);
+  });
+});
