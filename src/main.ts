@@ -113,6 +113,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     pidPath: config.haproxyPidPath,
     statsSocket: config.haproxySocketPath,
     sudo: config.sudo,
+    stopTimeoutMs: config.stopTimeout,
     log,
   });
   const activity = new ActivityFeed();

@@ -41,6 +41,8 @@ export interface ProcessOptions {
   log: Logger;
   /** First restart delay after HAProxy died; doubles up to 30 s. */
   restartBackoffMs?: number;
+  /** How long a stop lets requests in flight finish before HAProxy is stopped hard (default 30 s). */
+  stopTimeoutMs?: number;
 }
 
 function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -118,7 +120,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
     this.lastOutput = [];
     const args = ['-W', '-db', '-S', `${masterSocket},mode,600`, '-f', cfgPath];
     log.info({ haproxy: haproxyBin, args }, 'starting HAProxy');
-    const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in a terminal reaches Aqueduct alone, which then stops HAProxy softly.
+    const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     const record = (line: string) => {
       this.lastOutput.push(line);
@@ -174,16 +177,18 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
     const pid = this.child?.pid ?? info?.masterPid;
     if (pid === undefined) return;
-    // Soft stop: listeners close now, established connections finish; hard stop after 10 s.
+    // Soft stop: listeners close now, requests in flight finish; hard stop after the stop timeout.
     try {
       process.kill(pid, 'SIGUSR1');
     } catch {
       return;
     }
-    for (let i = 0; i < 200; i++) {
+    const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 30_000);
+    while (Date.now() < deadline) {
       if (!(await processAlive(pid))) return;
       await sleep(50);
     }
+    this.opts.log.warn({ pid }, 'HAProxy did not finish its requests within the stop timeout; stopping it hard');
     try {
       process.kill(pid, 'SIGTERM');
     } catch {

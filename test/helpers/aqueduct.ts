@@ -43,6 +43,8 @@ export interface AqueductOptions {
   bin?: string;
   /** Leave out the default --haproxyMode managed and socket flags. */
   bare?: boolean;
+  /** Its own process group, as a command started from a terminal: a signal to the group reaches all it started there. */
+  detached?: boolean;
 }
 
 export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<RunningAqueduct> {
@@ -94,6 +96,7 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached === true,
     },
   );
   const logs: LogLine[] = [];

@@ -21,6 +21,8 @@ export interface EchoServer {
   port: number;
   /** Changes how it answers from now on. */
   behave(b: EchoBehaviour): void;
+  /** Requests received so far (health checks aside). */
+  received(): number;
   close(): Promise<void>;
 }
 
@@ -37,8 +39,10 @@ export interface EchoBehaviour {
 export async function startEchoServer(name: string, port = 0, initial: EchoBehaviour = {}): Promise<EchoServer> {
   let behaviour = initial;
   let served = 0;
+  let received = 0;
   const server = http.createServer((req, res) => {
     const health = req.url === '/health';
+    if (!health) received++;
     const failing = !health && behaviour.failEvery !== undefined && ++served % behaviour.failEvery === 0;
     const status = health ? (behaviour.healthStatus ?? 200) : failing ? 500 : 200;
     const body = JSON.stringify({ server: name, host: req.headers.host ?? null, path: req.url });
@@ -58,6 +62,7 @@ export async function startEchoServer(name: string, port = 0, initial: EchoBehav
     behave: (b) => {
       behaviour = b;
     },
+    received: () => received,
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -84,6 +84,17 @@ describe('deployment files', () => {
       }
     }
     const all = await deployYamlFiles();
+    for (const file of ['kubernetes/deployment.yaml', 'kubernetes/deployment-gitops.yaml']) {
+      for (const { name, pod } of await podSpecs(file)) {
+        // HAProxy is stopped softly, and the pod waits longer than hard-stop-after for it.
+        const haproxy = container(pod, 'haproxy') as { lifecycle?: { preStop?: { exec?: { command?: string[] } } } };
+        assert.match((haproxy.lifecycle?.preStop?.exec?.command ?? []).join(' '), /kill -USR1 1/, `${name}: preStop`);
+        const hardStop = /^(\d+)s$/.exec(envOf(container(pod, 'aqueduct'))['AQUEDUCT_HARD_STOP_AFTER'] ?? '');
+        assert.ok(hardStop !== null, `${name}: AQUEDUCT_HARD_STOP_AFTER in seconds`);
+        const grace = (pod as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+        assert.ok(grace > Number(hardStop[1]), `${name}: terminationGracePeriodSeconds ${grace} > hard-stop-after`);
+      }
+    }
     const deployment = all.find((f) => f.file === 'kubernetes/deployment.yaml')?.docs ?? [];
     const service = deployment.find((d) => d['kind'] === 'Service') as Doc;
     const pod = (await podSpecs('kubernetes/deployment.yaml'))[0]?.pod;

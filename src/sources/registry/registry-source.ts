@@ -87,6 +87,7 @@ export class SnapshotRegistrySource implements RegistrySource {
         void this.refresh(); // events sent while we were away are lost: the list has them
       },
       disconnected: (reason) => {
+        if (this.stopped) return; // our own close on the way out is no outage
         const was = this.connected;
         this.connected = false;
         this.lastError = reason;
