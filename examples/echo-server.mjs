@@ -6,12 +6,16 @@
 // registers each port in a Thalassa-compatible registry and checks in every
 // 5 s, as a real service would. LISTEN_HOST (default 127.0.0.1) is the
 // address to listen on, ADVERTISE_HOST (default 127.0.0.1) the one registered.
+// FAIL_EVERY=<n> answers every n-th request with a 500: a broken version for
+// trying a rollout that rolls itself back.
 import http from 'node:http';
 
 const [name = 'echo', ...ports] = process.argv.slice(2);
 const [registry, service, version] = (process.env.REGISTER ?? '').split(',');
 const listenHost = process.env.LISTEN_HOST ?? '127.0.0.1';
 const advertiseHost = process.env.ADVERTISE_HOST ?? '127.0.0.1';
+const failEvery = Number(process.env.FAIL_EVERY ?? 0);
+let served = 0;
 
 function checkIn(port) {
   const url = `${registry}/registrations/${service}/${version}/${advertiseHost}/${port}`;
@@ -26,7 +30,11 @@ for (const port of ports.length > 0 ? ports : ['9001']) {
   http
     .createServer((req, res) => {
       const body = JSON.stringify({ server: `${name}:${port}`, host: req.headers.host ?? null, path: req.url });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      const failing = failEvery > 0 && ++served % failEvery === 0;
+      res.writeHead(failing ? 500 : 200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     })
     .listen(Number(port), listenHost, () => {

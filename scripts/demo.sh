@@ -14,6 +14,8 @@ mkdir -p .run
 node bin/aqueduct.js registry --port 9000 &
 REGISTER=http://127.0.0.1:9000,myapp,1.0.0 node examples/echo-server.mjs live 9001 9002 &
 REGISTER=http://127.0.0.1:9000,myapp,1.1.0 node examples/echo-server.mjs staged 9003 9004 &
+# A broken release, myapp@1.2.0, answering 500 to one request in five: roll it out and watch it roll back.
+FAIL_EVERY=5 REGISTER=http://127.0.0.1:9000,myapp,1.2.0 node examples/echo-server.mjs canary 9005 &
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 echo "Aqueduct: manifests in .run/manifests, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
 node bin/aqueduct.js run \
