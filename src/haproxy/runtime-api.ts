@@ -2,7 +2,7 @@
 // weights without a reload, and the state HAProxy reports.
 import { parseServersState, parseStatCsv, type ServerState } from '../core/haproxy-output.js';
 import type { RuntimeOp } from '../core/plan.js';
-import { sendCommand } from './socket-client.js';
+import { sendCommand, sendCommands } from './socket-client.js';
 
 export class RuntimeCommandError extends Error {
   constructor(
@@ -14,38 +14,75 @@ export class RuntimeCommandError extends Error {
   }
 }
 
+/** A command whose success HAProxy reports as an empty answer or one matching `ok`. */
+export interface RuntimeCommand {
+  command: string;
+  ok?: RegExp;
+}
+
+/** Commands per connection: a few hundred KB of text, answered well within the timeout. */
+const BATCH = 1000;
+
 export interface RuntimeApi {
-  /** Runs a command whose success HAProxy reports as an empty answer or one of `okAnswers`. */
+  /** Runs one command; throws RuntimeCommandError when HAProxy refuses it. */
   command(command: string, okAnswers?: RegExp): Promise<string>;
+  /** Runs commands in order over as few connections as possible; one answer each (never throws on a refusal: see `refusal`). */
+  commands(list: readonly RuntimeCommand[]): Promise<string[]>;
   serversState(): Promise<ServerState[]>;
-  /** Current sessions of one server. */
-  serverSessions(backend: string, server: string): Promise<number>;
+  /** Current sessions of every server, by "backend/server". */
+  sessions(): Promise<Map<string, number>>;
+  /** `show stat` as records, one per frontend, backend and server. */
+  stats(): Promise<Record<string, string>[]>;
+}
+
+/** Whether HAProxy's answer means the command succeeded. */
+export const accepted = (c: RuntimeCommand, answer: string): boolean => {
+  const text = answer.trim();
+  return text === '' || (c.ok?.test(text) ?? false);
+};
+
+/** The first command HAProxy refused, as an error; undefined when all succeeded. */
+export function refusal(list: readonly RuntimeCommand[], answers: readonly string[]): RuntimeCommandError | undefined {
+  const i = list.findIndex((c, n) => !accepted(c, answers[n] ?? ''));
+  return i === -1 ? undefined : new RuntimeCommandError(list[i]?.command ?? '', answers[i] ?? '');
 }
 
 export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
   const command = async (cmd: string, okAnswers?: RegExp): Promise<string> => {
     const answer = await sendCommand(socketPath, cmd, timeoutMs);
-    const text = answer.trim();
-    if (text !== '' && !(okAnswers?.test(text) ?? false)) throw new RuntimeCommandError(cmd, answer);
+    if (!accepted({ command: cmd, ...(okAnswers && { ok: okAnswers }) }, answer))
+      throw new RuntimeCommandError(cmd, answer);
     return answer;
   };
   return {
     command,
+    commands: async (list) => {
+      const answers: string[] = [];
+      for (let i = 0; i < list.length; i += BATCH)
+        answers.push(
+          ...(await sendCommands(
+            socketPath,
+            list.slice(i, i + BATCH).map((c) => c.command),
+            timeoutMs,
+          )),
+        );
+      return answers;
+    },
     serversState: async () => parseServersState(await sendCommand(socketPath, 'show servers state', timeoutMs)),
-    serverSessions: async (backend, server) => {
-      const rows = parseStatCsv(await sendCommand(socketPath, `show stat ${backend} 4 -1`, timeoutMs));
-      const row = rows.find((r) => r['svname'] === server);
-      return row === undefined ? 0 : Number(row['scur'] ?? 0);
+    stats: async () => parseStatCsv(await sendCommand(socketPath, 'show stat', timeoutMs)),
+    sessions: async () => {
+      const rows = parseStatCsv(await sendCommand(socketPath, 'show stat -1 4 -1', timeoutMs));
+      return new Map(rows.map((r) => [`${r['pxname'] ?? ''}/${r['svname'] ?? ''}`, Number(r['scur'] ?? 0)]));
     },
   };
 }
 
-/** The commands for one planned op, in order. Removal is only its first step (drain); see ServerRemover. */
-export function commandsFor(op: RuntimeOp): { command: string; ok?: RegExp }[] {
+/** The commands for one planned op, in order. Removal is only its first step (drain); see RuntimeApplier. */
+export function commandsFor(op: RuntimeOp): RuntimeCommand[] {
   const id = `${op.backend}/${op.server}`;
   switch (op.op) {
     case 'add': {
-      const cmds: { command: string; ok?: RegExp }[] = [
+      const cmds: RuntimeCommand[] = [
         { command: `add server ${id} ${op.address} ${op.args.join(' ')}`.trim(), ok: /^New server registered\.?$/ },
       ];
       if (op.args.includes('check')) cmds.push({ command: `enable health ${id}` });
@@ -74,6 +111,11 @@ export function countingRuntime(api: RuntimeApi, count: (ok: boolean) => void): 
         count(false);
         throw err;
       }
+    },
+    commands: async (list) => {
+      const answers = await api.commands(list);
+      list.forEach((c, i) => count(accepted(c, answers[i] ?? '')));
+      return answers;
     },
   };
 }

@@ -1,28 +1,45 @@
-// Applies planned runtime ops. Additions and weight changes take effect at
-// once; a removal drains the server (no new traffic) and is finished in the
-// background: maintenance, close what is left, delete, once its sessions are
-// gone or the drain timeout passes.
+// Applies planned runtime ops: every command of one apply goes to HAProxy in
+// one batch over one connection, in the planned (make before break) order.
+// Removals only drain there; one background loop per apply then finishes
+// them: maintenance, close what is left, delete, once a server's sessions
+// are gone or the drain timeout passes.
 import type { Logger } from 'pino';
 import type { RuntimeOp } from '../core/plan.js';
-import { commandsFor, type RuntimeApi } from './runtime-api.js';
+import { commandsFor, refusal, type RuntimeApi, type RuntimeCommand } from './runtime-api.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How often a drain looks at sessions, and how many looks past the timeout a delete may still take. */
+const DRAIN_POLL_MS = 200;
+const DELETE_ROUNDS_AFTER_TIMEOUT = 20;
 
 export interface ApplyOpsResult {
   applied: number;
   commands: number;
 }
 
+interface Removal {
+  id: string;
+  cancelled: boolean;
+}
+
+const finishing = (id: string): RuntimeCommand[] => [
+  { command: `set server ${id} state maint` },
+  { command: `shutdown sessions server ${id}` },
+  { command: `del server ${id}`, ok: /^Server deleted\.?$/ },
+];
+
 export class RuntimeApplier {
-  /** backend/server → abort flag of its pending removal. */
-  private readonly removals = new Map<string, { cancelled: boolean; done: Promise<void> }>();
+  /** backend/server → its pending removal. */
+  private readonly removals = new Map<string, Removal>();
+  private readonly drains = new Set<Promise<void>>();
+  /** Applies and drain rounds take turns: a server revived by an apply is never deleted by a round already under way. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly api: RuntimeApi,
     private readonly log: Logger,
     private readonly drainTimeoutMs: number,
-    /** Counts every runtime command by result (for metrics). */
-    private readonly onCommand: (ok: boolean) => void = () => undefined,
   ) {}
 
   /** Servers being drained by Aqueduct, as "backend/server". */
@@ -30,19 +47,20 @@ export class RuntimeApplier {
     return new Set(this.removals.keys());
   }
 
-  private async send(command: string, ok?: RegExp): Promise<void> {
-    try {
-      await this.api.command(command, ok);
-      this.onCommand(true);
-    } catch (err) {
-      this.onCommand(false);
-      throw err;
-    }
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
-  /** Applies ops in order; throws on the first command HAProxy refuses. */
-  async apply(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
-    let commands = 0;
+  /** Applies ops in order in one batch; throws the first refusal (HAProxy ran the rest of the batch too). */
+  apply(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
+    return this.exclusive(() => this.applyNow(ops));
+  }
+
+  private async applyNow(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
+    const cmds: RuntimeCommand[] = [];
+    const removed: string[] = [];
     for (const op of ops) {
       const id = `${op.backend}/${op.server}`;
       const pending = this.removals.get(id);
@@ -50,63 +68,65 @@ export class RuntimeApplier {
         // Came back while draining: keep the server, undo the drain.
         pending.cancelled = true;
         this.removals.delete(id);
-        await this.send(`set server ${id} state ready`);
         const w = op.args.indexOf('weight');
-        if (w !== -1) await this.send(`set weight ${id} ${op.args[w + 1] ?? '1'}`);
-        commands += 2;
+        const weight = w === -1 ? '1' : (op.args[w + 1] ?? '1');
+        cmds.push({ command: `set server ${id} state ready` }, { command: `set weight ${id} ${weight}` });
         continue;
       }
-      for (const c of commandsFor(op)) {
-        await this.send(c.command, c.ok);
-        commands++;
-      }
-      if (op.op === 'remove') this.finishRemoval(id);
+      cmds.push(...commandsFor(op));
+      if (op.op === 'remove') removed.push(id);
     }
-    return { applied: ops.length, commands };
+    const refused = refusal(cmds, await this.api.commands(cmds));
+    if (refused !== undefined) throw refused;
+    if (removed.length > 0) this.drain(removed);
+    return { applied: ops.length, commands: cmds.length };
   }
 
-  private finishRemoval(id: string): void {
-    const [backend = '', server = ''] = id.split('/');
-    const entry = { cancelled: false, done: Promise.resolve() };
-    entry.done = (async () => {
-      const deadline = Date.now() + this.drainTimeoutMs;
-      while (!entry.cancelled && Date.now() < deadline) {
-        const sessions = await this.api.serverSessions(backend, server).catch(() => 0);
-        if (sessions === 0) break;
-        await sleep(200);
-      }
-      if (entry.cancelled) return;
-      try {
-        await this.send(`set server ${id} state maint`);
-        await this.send(`shutdown sessions server ${id}`);
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.send(`del server ${id}`, /^Server deleted\.?$/);
-            break;
-          } catch (err) {
-            if (attempt >= 20 || entry.cancelled) throw err;
-            await sleep(100); // sessions being closed still hold it
-          }
+  /** Finishes removals in the background, batching the servers whose sessions are gone. */
+  private drain(ids: readonly string[]): void {
+    let left: Removal[] = ids.map((id) => ({ id, cancelled: false }));
+    for (const r of left) this.removals.set(r.id, r);
+    const deadline = Date.now() + this.drainTimeoutMs;
+    let roundsPastDeadline = 0;
+    const done = (async () => {
+      while ((left = left.filter((r) => !r.cancelled)).length > 0) {
+        const expired = Date.now() >= deadline;
+        if (expired && roundsPastDeadline++ > DELETE_ROUNDS_AFTER_TIMEOUT) break;
+        const sessions = await this.api.sessions().catch(() => new Map<string, number>());
+        const ready = left.filter((r) => expired || (sessions.get(r.id) ?? 0) === 0);
+        if (ready.length > 0) {
+          const answers = await this.api.commands(ready.flatMap((r) => finishing(r.id))).catch(() => []);
+          // A delete refused while closed sessions still hold the server is tried again next round.
+          const deleted = new Set(
+            ready.filter((_, i) => /^Server deleted|No such server/.test(answers[i * 3 + 2] ?? '')),
+          );
+          for (const r of deleted) this.forget(r);
+          left = left.filter((r) => !deleted.has(r));
         }
-        this.log.debug({ server: id }, 'server removed');
-      } catch (err) {
-        if (!entry.cancelled)
-          this.log.warn({ server: id, err: (err as Error).message }, 'server removal did not finish');
-      } finally {
-        if (this.removals.get(id) === entry) this.removals.delete(id);
+        if (left.length > 0) await sleep(DRAIN_POLL_MS);
+      }
+      for (const r of left) {
+        if (r.cancelled) continue;
+        this.log.warn({ server: r.id }, 'server removal did not finish');
+        this.forget(r);
       }
     })();
-    this.removals.set(id, entry);
+    this.drains.add(done);
+    void done.finally(() => this.drains.delete(done));
+  }
+
+  private forget(r: Removal): void {
+    if (this.removals.get(r.id) === r) this.removals.delete(r.id);
   }
 
   /** Forgets pending removals: after a reload the new workers never had those servers. */
   cancelAll(): void {
-    for (const entry of this.removals.values()) entry.cancelled = true;
+    for (const r of this.removals.values()) r.cancelled = true;
     this.removals.clear();
   }
 
   /** Waits for background removals (tests, shutdown). */
   async settle(): Promise<void> {
-    await Promise.all([...this.removals.values()].map((r) => r.done));
+    await Promise.all([...this.drains]);
   }
 }

@@ -16,6 +16,15 @@ export class SocketError extends Error {
 
 /** Sends one command and resolves to everything HAProxy answered. */
 export function sendCommand(socketPath: string, command: string, timeoutMs = 10_000): Promise<string> {
+  return exchange(socketPath, command, timeoutMs, true);
+}
+
+/**
+ * Writes `text` and reads until HAProxy closes. `halfClose` ends our side at
+ * once (one command); a session ended by its own `quit` must not, since
+ * HAProxy stops reading commands once it sees the end of its input.
+ */
+function exchange(socketPath: string, command: string, timeoutMs: number, halfClose: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = net.createConnection(socketPath);
@@ -29,7 +38,7 @@ export function sendCommand(socketPath: string, command: string, timeoutMs = 10_
         ),
       );
     }, timeoutMs);
-    socket.once('connect', () => socket.end(`${command}\n`));
+    socket.once('connect', () => (halfClose ? socket.end(`${command}\n`) : socket.write(`${command}\n`)));
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -40,6 +49,32 @@ export function sendCommand(socketPath: string, command: string, timeoutMs = 10_
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
+}
+
+/** The prompt HAProxy writes before every answer in interactive mode. */
+const PROMPT = '\n> ';
+
+/**
+ * Several commands over one connection, in HAProxy's interactive mode
+ * (`prompt`): written at once, answered in order, each answer preceded by
+ * the prompt. Resolves to one answer per command, so each can be checked on
+ * its own; a thousand commands cost one connection instead of a thousand.
+ */
+export async function sendCommands(
+  socketPath: string,
+  commands: readonly string[],
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  if (commands.length === 0) return [];
+  if (commands.some((c) => c.includes('\n'))) throw new SocketError(socketPath, 'a command holds a line break');
+  const raw = await exchange(socketPath, ['prompt', ...commands, 'quit'].join('\n'), timeoutMs, false);
+  const answers = raw.split(PROMPT).slice(1, commands.length + 1);
+  if (answers.length < commands.length)
+    throw new SocketError(
+      socketPath,
+      `${commands.length - answers.length} of ${commands.length} commands went unanswered`,
+    );
+  return answers.map((a) => (a.endsWith('\n') ? a.slice(0, -1) : a));
 }
 
 /** Whether something answers on the socket. */

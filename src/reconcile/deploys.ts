@@ -13,7 +13,7 @@ import {
   type RolloutPosition,
 } from '../core/deploy/rollout.js';
 import type { DesiredState } from '../core/desired-state.js';
-import { checkPassed, parseStatCsv } from '../core/haproxy-output.js';
+import { checkPassed } from '../core/haproxy-output.js';
 import type { BackendManifest, Registration } from '../core/model.js';
 import { serverName } from '../core/names.js';
 import { subscriptionOf } from '../core/registry.js';
@@ -96,7 +96,7 @@ export class Deploys {
   private async counters(rolling: readonly BackendManifest[]): Promise<Map<string, Record<string, Figures>>> {
     const out = new Map<string, Record<string, Figures>>();
     if (rolling.length === 0) return out;
-    const rows = parseStatCsv(await this.deps.runtime.command('show stat', /[\s\S]*/));
+    const rows = await this.deps.runtime.stats();
     for (const b of rolling) {
       const sub = subscriptionOf(b);
       const to = b.spec.rollout?.to;

@@ -50,6 +50,11 @@ describe('make before break: static member swaps under load', () => {
     }
     const result = await load.stop();
     assertNoLoss(result, 'static swaps');
-    assert.equal(await workerPid(aq), pid, 'no reload: the worker is the same process');
+    const reloads = aq.logs.filter((l) => l.plan === 'reload').map((l) => JSON.stringify(l.reasons));
+    assert.equal(
+      await workerPid(aq),
+      pid,
+      `no reload: the worker is the same process; reloads: ${reloads.slice(1).join(' ')}`,
+    );
   });
 });

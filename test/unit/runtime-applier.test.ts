@@ -1,0 +1,69 @@
+// The runtime applier against a fake runtime API: the exact commands, in
+// batches, in make-before-break order, and drains finished in the background.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import type { RuntimeOp } from '../../src/core/plan.js';
+import type { RuntimeApi, RuntimeCommand } from '../../src/haproxy/runtime-api.js';
+import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
+
+function fakeRuntime(sessions = new Map<string, number>()) {
+  const batches: string[][] = [];
+  const api: RuntimeApi = {
+    command: async () => '',
+    commands: async (list: readonly RuntimeCommand[]) => {
+      batches.push(list.map((c) => c.command));
+      return list.map((c) =>
+        c.command.startsWith('add server')
+          ? 'New server registered.'
+          : c.command.startsWith('del server')
+            ? 'Server deleted.'
+            : '',
+      );
+    },
+    serversState: async () => [],
+    sessions: async () => sessions,
+    stats: async () => [],
+  };
+  return { api, batches };
+}
+
+const add = (server: string): RuntimeOp => ({ op: 'add', backend: 'b', server, address: '1.1.1.1:1', args: ['check'] });
+const remove = (server: string): RuntimeOp => ({ op: 'remove', backend: 'b', server });
+
+describe('runtime applier', () => {
+  it('sends one apply as one batch, in the planned order', async () => {
+    const { api, batches } = fakeRuntime();
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 1000);
+    const result = await applier.apply([add('n'), remove('o')]);
+    assert.deepEqual(batches[0], [
+      'add server b/n 1.1.1.1:1 check',
+      'enable health b/n',
+      'enable server b/n',
+      'set server b/o state drain',
+    ]);
+    assert.equal(result.commands, 4);
+    await applier.settle();
+    assert.deepEqual(batches[1], ['set server b/o state maint', 'shutdown sessions server b/o', 'del server b/o']);
+    assert.deepEqual([...applier.draining()], []);
+  });
+
+  it('waits for a drained server to lose its sessions, and revives one that comes back', async () => {
+    const sessions = new Map([['b/o', 3]]);
+    const { api, batches } = fakeRuntime(sessions);
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 60_000);
+    await applier.apply([remove('o')]);
+    assert.deepEqual([...applier.draining()], ['b/o']);
+    await applier.apply([add('o')]);
+    assert.deepEqual(batches[1], ['set server b/o state ready', 'set weight b/o 1']);
+    await applier.settle();
+    assert.ok(!batches.flat().includes('del server b/o'), 'a revived server is never deleted');
+  });
+
+  it('throws the first command HAProxy refuses', async () => {
+    const { api } = fakeRuntime();
+    api.commands = async (list) => list.map(() => 'No such server.');
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 1000);
+    await assert.rejects(applier.apply([add('x')]), /refused 'add server b\/x 1\.1\.1\.1:1 check'/);
+  });
+});
