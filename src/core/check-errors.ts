@@ -37,3 +37,35 @@ export function describeCheckErrors(
     return `config line ${e.line}: ${e.message}`;
   });
 }
+
+/** An object of the manifests, as HAProxy's complaints name it. */
+export interface ObjectRef {
+  kind: 'Frontend' | 'Backend';
+  name: string;
+}
+
+/**
+ * The objects whose sections hold the lines HAProxy complains about, once
+ * each; empty when no complaint names a line inside a frontend or backend.
+ */
+export function culpritsOf(config: string, errors: readonly CheckMessageLike[]): ObjectRef[] {
+  const seen = new Map<string, ObjectRef>();
+  for (const e of errors) {
+    if (e.line === undefined) continue;
+    const section = sectionAtLine(config, e.line);
+    if (section?.kind !== 'frontend' && section?.kind !== 'backend') continue;
+    const ref: ObjectRef = { kind: section.kind === 'frontend' ? 'Frontend' : 'Backend', name: section.name };
+    seen.set(`${ref.kind}/${ref.name}`, ref);
+  }
+  return [...seen.values()];
+}
+
+/** HAProxy's load-time complaints ("[/path/haproxy.cfg:27] for frontend busy: ...") as messages with their config line. */
+export function loadErrorsOf(message: string, cfgPath: string): CheckMessageLike[] {
+  const escaped = cfgPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const at = new RegExp(`${escaped}:(\\d+)\\]`);
+  return message.split(' | ').map((m) => {
+    const line = at.exec(m)?.[1];
+    return line === undefined ? { message: m } : { line: Number(line), message: m };
+  });
+}

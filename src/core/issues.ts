@@ -14,7 +14,8 @@ export type IssueCode =
   | 'rule-conflict'
   | 'invalid-option'
   | 'invalid-members'
-  | 'template';
+  | 'template'
+  | 'haproxy-refused';
 
 export interface Issue {
   code: IssueCode;

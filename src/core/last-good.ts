@@ -40,7 +40,10 @@ export function selectServable(
   const issues = sortIssues([...read.issues, ...userCheck.issues]);
   const good = new Map(lastGood.map((m) => [keyOf(m), m]));
   const candidates = new Map<string, LocatedManifest>();
-  for (const m of read.manifests) candidates.set(keyOf(m), m);
+  const claimed = new Map<string, number>();
+  for (const m of read.manifests) claimed.set(keyOf(m), (claimed.get(keyOf(m)) ?? 0) + 1);
+  // A name claimed twice is no candidate at all: picking a copy would depend on file order.
+  for (const m of read.manifests) if (claimed.get(keyOf(m)) === 1) candidates.set(keyOf(m), m);
   const stale = new Map<string, StaleObject>();
   const keep = (key: string, reason: string): boolean => {
     const lg = good.get(key);
@@ -51,8 +54,8 @@ export function selectServable(
     return true;
   };
 
-  // Objects that failed to load keep their last good version.
-  for (const issue of read.issues) {
+  // Objects that failed to load, or whose name is claimed twice, keep their last good version.
+  for (const issue of [...read.issues, ...userCheck.issues.filter((i) => i.code === 'duplicate-name')]) {
     if (issue.kind !== undefined && issue.name !== undefined) {
       const key = objectKey(issue.kind, issue.name);
       if (!candidates.has(key)) keep(key, issue.message);
@@ -92,4 +95,43 @@ export function selectServable(
     set = checkManifestSet([...candidates.values()]);
   }
   return { frontends: set.frontends, backends: set.backends, issues, stale: [...stale.values()] };
+}
+
+/** An object HAProxy refused in the version declared now (its generation), and HAProxy's words. */
+export interface Refusal {
+  kind: Manifest['kind'];
+  name: string;
+  generation: string;
+  error: string;
+}
+
+/**
+ * The read with every refused object set aside as an issue, so that it is
+ * served from its last good version (or not at all) like an invalid one.
+ * `generationOf` names the declared version: an edit gets a fresh chance.
+ */
+export function withRefusals(
+  read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
+  refusals: readonly Refusal[],
+  generationOf: (m: Manifest) => string,
+): { manifests: LocatedManifest[]; issues: Issue[] } {
+  if (refusals.length === 0) return { manifests: [...read.manifests], issues: [...read.issues] };
+  const refused = new Map(refusals.map((r) => [objectKey(r.kind, r.name), r]));
+  const issues = [...read.issues];
+  const manifests = read.manifests.filter((m) => {
+    const r = refused.get(keyOf(m));
+    if (r === undefined || r.generation !== generationOf(m.manifest)) return true;
+    issues.push({
+      code: 'haproxy-refused',
+      message: `HAProxy refuses it: ${r.error}`,
+      path: '',
+      file: m.source.file,
+      document: m.source.document,
+      line: m.source.line ?? 1,
+      kind: r.kind,
+      name: r.name,
+    });
+    return false;
+  });
+  return { manifests, issues };
 }

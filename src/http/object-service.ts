@@ -21,7 +21,7 @@ import {
 } from '../core/api-objects.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import { compareStrings } from '../core/desired-state.js';
-import { objectKey, selectServable } from '../core/last-good.js';
+import { objectKey, selectServable, withRefusals, type Refusal } from '../core/last-good.js';
 import { subscriptionOf } from '../core/registry.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
@@ -40,7 +40,10 @@ export interface LoopView {
   checkCandidate(
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
+    target?: { kind: Kind; name: string },
   ): Promise<string | undefined>;
+  /** Objects set aside because HAProxy refused them. */
+  refused(): Refusal[];
   /** The backend's rollout position and health gate, when it has them. */
   deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus };
 }
@@ -146,7 +149,7 @@ export class ObjectService {
   async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
     const view = await this.deps.store.read();
     const applied = this.deps.loop.appliedManifests();
-    const servable = selectServable(view, applied);
+    const servable = selectServable(withRefusals(view, this.deps.loop.refused(), manifestGeneration), applied);
     const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
     servable.issues.forEach((i, n) => {
@@ -163,16 +166,23 @@ export class ObjectService {
     const lastApplyError = last?.result === 'rejected' || last?.result === 'failed' ? last.error : undefined;
     const out: ObjectEntry[] = [];
     const seen = new Set<string>();
+    const claims = new Map<string, number>();
+    for (const m of view.manifests) {
+      const k = objectKey(m.manifest.kind, m.manifest.metadata.name);
+      claims.set(k, (claims.get(k) ?? 0) + 1);
+    }
     const add = (desired: LoadedManifest | undefined, served: LoadedManifest | undefined) => {
       const shown = desired ?? served;
       if (shown === undefined) return;
       const k = objectKey(shown.manifest.kind, shown.manifest.metadata.name);
       if (seen.has(k)) return; // a duplicate name: the first one stands for it, its issue says the rest
       seen.add(k);
+      // A name declared twice has no one declared version: neither copy is served.
+      const declared = (claims.get(k) ?? 0) > 1 ? undefined : desired;
       out.push({
         manifest: shown.manifest,
         status: objectStatus({
-          ...(desired && { desired: desired.manifest }),
+          ...(declared && { desired: declared.manifest }),
           ...(served && { applied: served.manifest }),
           file: shown.source.file,
           issues: issuesBy.get(k) ?? [],
@@ -310,7 +320,10 @@ export class ObjectService {
     ];
     const own = checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name);
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
-    const refused = await this.deps.loop.checkCandidate({ manifests, issues: view.issues }, this.deps.check);
+    const refused = await this.deps.loop.checkCandidate({ manifests, issues: view.issues }, this.deps.check, {
+      kind,
+      name,
+    });
     if (refused !== undefined)
       throw new ApiError('haproxy_rejected', `HAProxy refuses the config ${id} would make: ${refused}`);
     if (existing !== undefined && manifestGeneration(existing.manifest) === manifestGeneration(manifest))

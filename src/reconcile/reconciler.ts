@@ -3,11 +3,19 @@
 // running it twice in a row does nothing the second time.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { describeCheckErrors } from '../core/check-errors.js';
+import { manifestGeneration } from '../core/api-objects.js';
+import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '../core/check-errors.js';
 import { buildDesiredState, type DesiredState } from '../core/desired-state.js';
 import { detectDrift } from '../core/drift.js';
 import { formatIssue, type Issue } from '../core/issues.js';
-import { selectServable, type ServableSet, type StaleObject } from '../core/last-good.js';
+import {
+  objectKey,
+  selectServable,
+  withRefusals,
+  type Refusal,
+  type ServableSet,
+  type StaleObject,
+} from '../core/last-good.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
 import { ParseCache } from '../core/parse-cache.js';
 import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
@@ -88,6 +96,9 @@ interface PersistedApplied {
 const LEDGER_SIZE = 200;
 const MAX_REASONS = 20;
 const FAILED_RETRY_MS = 30_000;
+/** An object that failed to load (a busy port, a limit) is tried again after this, doubling up to the cap. */
+const LOAD_RETRY_MS = 30_000;
+const LOAD_RETRY_CAP_MS = 300_000;
 /** How often a rollout in progress or a switch waiting for a health check is looked at again. */
 const DEPLOY_TICK_MS = 1000;
 /** Triggers that find nothing to do without being worth a ledger entry. */
@@ -119,6 +130,8 @@ export class Reconciler {
   private listeners: ((r: ApplyRecord) => void)[] = [];
   private readonly generations: Generations;
   private readonly parsed = new ParseCache();
+  /** Objects HAProxy refused, set aside until edited (or, for load failures, until retryAt). */
+  private refusals = new Map<string, Refusal & { retryAt?: number; backoffMs?: number }>();
 
   constructor(
     private readonly deps: ReconcilerDeps,
@@ -180,12 +193,84 @@ export class Reconciler {
   async checkCandidate(
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
+    target?: ObjectRef,
   ): Promise<string | undefined> {
-    const { manifests, state } = this.desiredFrom(selectServable(read, this.applied?.manifests ?? []));
+    const servable = selectServable(this.withRefusals(read), this.applied?.manifests ?? []);
+    const { manifests, state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const result = await check(candidate);
     if (result.ok) return undefined;
+    // Another object's fault is not the writer's: the loop sets that one aside, the write goes through.
+    const culprits = culpritsOf(candidate, result.errors);
+    if (
+      target !== undefined &&
+      culprits.length > 0 &&
+      !culprits.some((c) => c.kind === target.kind && c.name === target.name)
+    )
+      return undefined;
     return describeCheckErrors(candidate, result.errors, sourceLookup(manifests)).join('; ');
+  }
+
+  /** Objects set aside because HAProxy refused them, with its words. */
+  refused(): Refusal[] {
+    return [...this.refusals.values()].map(({ kind, name, generation, error }) => ({ kind, name, generation, error }));
+  }
+
+  /** The read with refused objects set aside; load failures whose retry time came are tried again. */
+  private withRefusals(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }) {
+    const now = this.deps.clock.now();
+    const active = [...this.refusals.values()].filter((r) => r.retryAt === undefined || r.retryAt > now);
+    return withRefusals(read, active, manifestGeneration);
+  }
+
+  /**
+   * Sets aside the objects HAProxy's complaints point at (their declared
+   * version, when that is what was served); where no complaint names an
+   * object's line, the objects this apply changed. Returns what it set aside.
+   */
+  private setAside(
+    config: string,
+    errors: readonly { line?: number; message: string }[],
+    served: readonly LoadedManifest[],
+    read: { manifests: readonly LocatedManifest[] },
+    loadFailure: boolean,
+  ): string[] {
+    const byKey = (list: readonly LoadedManifest[]) =>
+      new Map(list.map((m) => [objectKey(m.manifest.kind, m.manifest.metadata.name), m]));
+    const servedBy = byKey(served);
+    const declaredBy = byKey(read.manifests);
+    const appliedBy = byKey(this.applied?.manifests ?? []);
+    let keys = culpritsOf(config, errors).map((c) => objectKey(c.kind, c.name));
+    if (keys.length === 0 && this.applied !== undefined) {
+      const changed = (k: string, m: LoadedManifest) => {
+        const before = appliedBy.get(k);
+        return before === undefined || !sameManifests([before], [m]);
+      };
+      keys = [...servedBy].filter(([k, m]) => changed(k, m)).map(([k]) => k);
+    }
+    const now = this.deps.clock.now();
+    const setAside: string[] = [];
+    for (const key of keys) {
+      const declared = declaredBy.get(key);
+      const s = servedBy.get(key);
+      if (declared === undefined || s === undefined || !sameManifests([declared], [s])) continue;
+      const generation = manifestGeneration(declared.manifest);
+      const { kind, metadata } = declared.manifest;
+      const error = describeCheckErrors(config, errors, sourceLookup(served)).join('; ');
+      const previous = this.refusals.get(key);
+      const backoffMs = loadFailure
+        ? Math.min((previous?.backoffMs ?? LOAD_RETRY_MS / 2) * 2, LOAD_RETRY_CAP_MS)
+        : undefined;
+      this.refusals.set(key, {
+        kind,
+        name: metadata.name,
+        generation,
+        error,
+        ...(backoffMs !== undefined && { backoffMs, retryAt: now + backoffMs }),
+      });
+      setAside.push(`${declared.source.file} ${key}`);
+    }
+    return setAside;
   }
 
   private desiredFrom(servable: ServableSet): { manifests: LoadedManifest[]; state: DesiredState } {
@@ -294,7 +379,9 @@ export class Reconciler {
     const { clock, haproxy, deploys, log } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
-    const read = this.parsed.parse(await this.deps.readManifests());
+    const declared = this.parsed.parse(await this.deps.readManifests());
+    this.forgetEditedRefusals(declared.manifests);
+    const read = this.withRefusals(declared);
     const servable = selectServable(read, this.applied?.manifests ?? []);
     this.reportIssues(servable.issues, servable.stale);
     const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {
@@ -388,6 +475,20 @@ export class Reconciler {
     const check = await this.deps.check(candidate);
     if (!check.ok) {
       const error = describeCheckErrors(candidate, check.errors, sourceLookup(manifests)).join('; ');
+      const setAside = this.setAside(candidate, check.errors, manifests, declared, false);
+      if (setAside.length > 0) {
+        // Level-triggered: the next run serves everything else, without these.
+        this.record({
+          triggers,
+          plan: 'reload',
+          reasons: plan.reasons,
+          commands: 0,
+          durationMs: elapsed(),
+          result: 'rejected',
+          error: `haproxy -c refused ${setAside.join(', ')}; set aside (its last good version, if any, keeps serving), the rest applies: ${error}`,
+        });
+        return { retryAfterMs: 0 };
+      }
       this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
       this.record({
         triggers,
@@ -400,7 +501,17 @@ export class Reconciler {
       });
       return;
     }
-    return this.reload(plan, candidate, state, manifests, triggers, started);
+    return this.reload(plan, candidate, state, manifests, triggers, started, declared);
+  }
+
+  /** A refused object that was edited since gets its chance again. */
+  private forgetEditedRefusals(declared: readonly LocatedManifest[]): void {
+    if (this.refusals.size === 0) return;
+    const now = new Map(declared.map((m) => [objectKey(m.manifest.kind, m.manifest.metadata.name), m.manifest]));
+    for (const [key, r] of this.refusals) {
+      const m = now.get(key);
+      if (m === undefined || manifestGeneration(m) !== r.generation) this.refusals.delete(key);
+    }
   }
 
   private async reload(
@@ -410,6 +521,7 @@ export class Reconciler {
     manifests: LoadedManifest[],
     triggers: string[],
     started: number,
+    declared: { manifests: readonly LocatedManifest[] },
   ): Promise<WorkResult | undefined> {
     const { clock, haproxy, log } = this.deps;
     const reloadRecord = (extra: Pick<ApplyRecord, 'result'> & Partial<ApplyRecord>) =>
@@ -431,6 +543,20 @@ export class Reconciler {
     if (!outcome.ok) {
       // Put the last good file back, so a restart of HAProxy serves what was working.
       if (previous !== undefined) await writeFileAtomic(this.opts.cfgPath, previous);
+      const setAside = this.setAside(
+        candidate,
+        loadErrorsOf(outcome.message, this.opts.cfgPath),
+        manifests,
+        declared,
+        true,
+      );
+      if (setAside.length > 0) {
+        reloadRecord({
+          result: 'failed',
+          error: `${outcome.message}; set aside ${setAside.join(', ')} (tried again later), the rest applies`,
+        });
+        return { retryAfterMs: 0 };
+      }
       this.failed = { hash: sha256(candidate), retryAt: clock.now() + FAILED_RETRY_MS };
       reloadRecord({ result: 'failed', error: outcome.message });
       return { retryAfterMs: FAILED_RETRY_MS };

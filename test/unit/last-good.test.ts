@@ -76,3 +76,34 @@ describe('last good', () => {
     assert.equal(s.issues[0]?.code, 'missing-backend');
   });
 });
+
+describe('duplicate names', () => {
+  const fe = frontend('f', { bind: '*:80', backend: 'b' });
+
+  it('serves no copy of a name declared twice, and keeps the last good version', () => {
+    const lastGood = good([yamlFile('a.yaml', fe, staticBackend('b', [1]))]);
+    const s = selectServable(
+      parseManifestFiles([
+        yamlFile('a.yaml', fe, staticBackend('b', [1])),
+        yamlFile('z.yaml', staticBackend('b', [9])),
+      ]),
+      lastGood,
+    );
+    assert.deepEqual(names(s.backends), ['b:[1]'], 'the last good version, not the later file');
+    assert.equal(s.frontends.length, 1);
+    assert.match(s.stale[0]?.reason ?? '', /also defined in/);
+    assert.equal(s.issues.filter((i) => i.code === 'duplicate-name').length, 2);
+  });
+
+  it('serves nothing under a duplicated name that was never served, nor what routes to it', () => {
+    const s = selectServable(
+      parseManifestFiles([
+        yamlFile('a.yaml', fe, staticBackend('b', [1])),
+        yamlFile('z.yaml', staticBackend('b', [9])),
+      ]),
+      [],
+    );
+    assert.deepEqual(names(s.backends), []);
+    assert.deepEqual(s.frontends, []);
+  });
+});
