@@ -149,6 +149,9 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
   const registrations = (name: string, version: string) => registry.registrations(name, version);
+  // The real directories the last read reached, which the watcher follows (symlinked ones included).
+  const realDirs = new Set<string>();
+  let watcher: Watcher | undefined;
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
     runtime,
@@ -163,7 +166,11 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   });
   const reconciler = new Reconciler(
     {
-      readManifests: () => readManifestDir(config.manifests),
+      readManifests: async () => {
+        const files = await readManifestDir(config.manifests, realDirs);
+        watcher?.follow(realDirs);
+        return files;
+      },
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       deploys,
       check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'candidate.cfg')),
@@ -293,7 +300,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     if (settle !== undefined) clearTimeout(settle);
     settle = setTimeout(() => queue.add('watch-settle', 0), 60);
   };
-  const watcher: Watcher = watchManifestDir(config.manifests, onWatch, (err) =>
+  watcher = watchManifestDir(config.manifests, onWatch, (err) =>
     log.warn({ err: (err as Error).message }, 'manifest watcher error; the periodic resync still reads everything'),
   );
   const resync =
@@ -332,7 +339,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         await api.close();
         await self?.stop();
         await registry.stop();
-        await watcher.close();
+        await watcher?.close();
         const current = queue.idle();
         queue.stop();
         // Let a running reconcile finish, but not hold the shutdown (nor the process) for ever.

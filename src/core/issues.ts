@@ -15,7 +15,8 @@ export type IssueCode =
   | 'invalid-option'
   | 'invalid-members'
   | 'template'
-  | 'haproxy-refused';
+  | 'haproxy-refused'
+  | 'unreadable';
 
 export interface Issue {
   code: IssueCode;

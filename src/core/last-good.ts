@@ -60,10 +60,13 @@ export function selectServable(
       const key = objectKey(issue.kind, issue.name);
       if (!candidates.has(key)) keep(key, issue.message);
     } else if (issue.file !== undefined) {
-      // The document could not be read at all: keep everything its file held.
+      // The document, file or directory could not be read at all: keep everything it held.
+      const where = issue.file;
+      const unreadable = issue.code === 'unreadable';
+      const held = (file: string): boolean =>
+        unreadable && (where === '' || where.endsWith('/')) ? file.startsWith(where) : file === where;
       for (const lg of lastGood) {
-        if (lg.source.file === issue.file && !candidates.has(keyOf(lg)))
-          keep(keyOf(lg), `${issue.file}: ${issue.message}`);
+        if (held(lg.source.file) && !candidates.has(keyOf(lg))) keep(keyOf(lg), `${issue.file}: ${issue.message}`);
       }
     }
   }

@@ -17,6 +17,12 @@ export interface ManifestFile {
   /** Path as it should appear in messages (relative to the manifests directory). */
   path: string;
   text: string;
+  /**
+   * Why the entry could not be read (permissions, size, a directory that
+   * vanished): reported for this path alone, and what it held before keeps
+   * serving. A path ending in '/' is a directory; '' is the whole tree.
+   */
+  unreadable?: string;
 }
 
 export interface LocatedManifest<M extends Manifest = Manifest> extends LoadedManifest<M> {
@@ -38,6 +44,16 @@ function documentIssue(doc: YamlDocument, file: string, issue: Omit<Issue, 'file
 export function parseManifestFile(file: ManifestFile): { manifests: LocatedManifest[]; issues: Issue[] } {
   const manifests: LocatedManifest[] = [];
   const issues: Issue[] = [];
+  if (file.unreadable !== undefined) {
+    const what = file.path === '' ? 'the manifests directory' : file.path;
+    issues.push({
+      code: 'unreadable',
+      file: file.path,
+      path: '',
+      message: `${what} cannot be read: ${file.unreadable}`,
+    });
+    return { manifests, issues };
+  }
   const parsed = parseYamlDocuments(file.text, file.path);
   issues.push(...parsed.issues);
   for (const doc of parsed.documents) {

@@ -5,6 +5,7 @@ import { parseManifestFile, type LocatedManifest, type ManifestFile } from './ma
 
 interface Entry {
   text: string;
+  unreadable: string | undefined;
   manifests: LocatedManifest[];
   issues: Issue[];
 }
@@ -20,7 +21,9 @@ export class ParseCache {
     for (const file of files) {
       const cached = this.entries.get(file.path);
       const entry =
-        cached !== undefined && cached.text === file.text ? cached : { text: file.text, ...parseManifestFile(file) };
+        cached !== undefined && cached.text === file.text && cached.unreadable === file.unreadable
+          ? cached
+          : { text: file.text, unreadable: file.unreadable, ...parseManifestFile(file) };
       next.set(file.path, entry);
       manifests.push(...entry.manifests);
       issues.push(...entry.issues);

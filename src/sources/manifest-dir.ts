@@ -16,37 +16,58 @@ export function isManifestName(name: string): boolean {
   return !name.startsWith('.') && MANIFEST_EXTENSIONS.has(path.extname(name).toLowerCase());
 }
 
-/** Every *.yaml / *.yml under dir, recursively, following symlinks, sorted by relative path. */
-export async function readManifestDir(dir: string): Promise<ManifestFile[]> {
+/** Larger manifest files are reported, not read: memory stays bounded whatever lands in the directory. */
+export const MAX_MANIFEST_FILE_BYTES = 64 * 1024 * 1024;
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Every *.yaml / *.yml under dir, recursively, following symlinks (each real
+ * directory once, so loops end), sorted by relative path. An entry that
+ * cannot be read (permissions, size, vanished) is returned as `unreadable`
+ * instead of failing the whole read; a missing or unreadable `dir` is one
+ * such entry with the path ''. `realDirs`, when given, collects the real
+ * path of every directory read (the watcher follows them).
+ */
+export async function readManifestDir(dir: string, realDirs?: Set<string>): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
-  const visited = new Set<string>();
+  const visited = realDirs ?? new Set<string>();
+  visited.clear();
+  const rel = (full: string) => path.relative(dir, full).split(path.sep).join('/');
+  const unreadable = (p: string, err: unknown) => files.push({ path: p, text: '', unreadable: reason(err) });
+  async function readOne(full: string, size: number): Promise<void> {
+    if (size > MAX_MANIFEST_FILE_BYTES) {
+      unreadable(rel(full), new Error(`${size} bytes, over the ${MAX_MANIFEST_FILE_BYTES}-byte limit`));
+      return;
+    }
+    try {
+      files.push({ path: rel(full), text: await readFile(full, 'utf8') });
+    } catch (err) {
+      // A writer may replace the file between readdir and read; the next reconcile sees the new one.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable(rel(full), err);
+    }
+  }
   async function walk(current: string): Promise<void> {
-    const real = await realpath(current);
-    if (visited.has(real)) return; // a symlink loop, or a second link to a directory already read
-    visited.add(real);
-    // Sorted, so that when two paths lead to one directory the same one is read every time.
-    const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    let entries;
+    try {
+      const real = await realpath(current);
+      if (visited.has(real)) return; // a symlink loop, or a second link to a directory already read
+      visited.add(real);
+      // Sorted, so that when two paths lead to one directory the same one is read every time.
+      entries = (await readdir(current, { withFileTypes: true })).sort(byName);
+    } catch (err) {
+      unreadable(current === dir ? '' : `${rel(current)}/`, err);
+      return;
+    }
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(current, entry.name);
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        const target = await stat(full).catch(() => undefined); // a dangling link is skipped
-        isDir = target?.isDirectory() ?? false;
-        isFile = target?.isFile() ?? false;
-      }
-      if (isDir) await walk(full);
-      else if (isFile && isManifestName(entry.name)) {
-        const text = await readFile(full, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          // A writer may replace the file between readdir and read; the next reconcile sees the new one.
-          if (err.code === 'ENOENT') return undefined;
-          throw err;
-        });
-        if (text !== undefined) files.push({ path: path.relative(dir, full).split(path.sep).join('/'), text });
-      }
+      const wanted = entry.isDirectory() || entry.isSymbolicLink() || (entry.isFile() && isManifestName(entry.name));
+      if (!wanted) continue; // FIFOs, sockets, devices and other names are not manifests
+      const target = await stat(full).catch(() => undefined); // a dangling link is skipped
+      if (target?.isDirectory() === true) await walk(full);
+      else if (target?.isFile() === true && isManifestName(entry.name)) await readOne(full, target.size);
     }
   }
   await walk(dir);

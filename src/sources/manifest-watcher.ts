@@ -2,21 +2,89 @@
 // reconcile reads the whole directory anyway, so what changed does not matter.
 // Hidden paths are watched too: a Kubernetes ConfigMap update only swaps the
 // "..data" symlink, and the visible files never change themselves.
-import { watch } from 'chokidar';
+//
+// Symlinks are watched as links, never followed by chokidar: two links to
+// the directory itself would make it walk without end. The directories the
+// reader reached through links are added by their real paths instead (each
+// once, so loops end). When the directory itself goes away the watcher
+// waits for it to come back and starts again.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
 
 export interface Watcher {
+  /**
+   * Also watch the real directories a read reached; the first is the real
+   * path of the directory itself (see readManifestDir), whose tree is
+   * watched already.
+   */
+  follow(realDirs: Iterable<string>): void;
   close(): Promise<void>;
 }
+
+/** How often a vanished directory is looked for. */
+const REARM_POLL_MS = 500;
 
 export function watchManifestDir(
   dir: string,
   onChange: (event: string, path: string) => void,
   onError: (err: unknown) => void,
 ): Watcher {
-  // atomic: false: chokidar would otherwise hold events around a rename for 100 ms to report
-  // "change" instead of "unlink"+"add"; the event type does not matter here, its latency does.
-  const watcher = watch(dir, { ignoreInitial: true, followSymlinks: true, persistent: true, atomic: false });
-  watcher.on('all', (event, path) => onChange(event, path));
-  watcher.on('error', onError);
-  return { close: () => watcher.close() };
+  const root = path.resolve(dir);
+  const followed = new Set<string>();
+  let closed = false;
+  let poll: NodeJS.Timeout | undefined;
+  let current: FSWatcher;
+
+  const start = (): FSWatcher => {
+    // atomic: false: chokidar would otherwise hold events around a rename for 100 ms to report
+    // "change" instead of "unlink"+"add"; the event type does not matter here, its latency does.
+    const w = watch(root, { ignoreInitial: true, followSymlinks: false, persistent: true, atomic: false });
+    w.on('all', (event, p) => {
+      onChange(event, p);
+      if (event === 'unlinkDir' && path.resolve(p) === root) lost();
+    });
+    w.on('error', (err) => {
+      onError(err);
+      void stat(root).catch(() => lost());
+    });
+    return w;
+  };
+
+  const lost = (): void => {
+    if (closed || poll !== undefined) return;
+    void current.close();
+    followed.clear();
+    poll = setInterval(() => {
+      void stat(root).then(
+        (s) => {
+          if (!s.isDirectory() || closed || poll === undefined) return;
+          clearInterval(poll);
+          poll = undefined;
+          current = start();
+          onChange('addDir', root); // whatever it holds now is new to us
+        },
+        () => undefined,
+      );
+    }, REARM_POLL_MS);
+  };
+
+  current = start();
+  return {
+    follow(realDirs) {
+      let realRoot: string | undefined;
+      const inside = (d: string, r: string) => d === r || d.startsWith(`${r}${path.sep}`);
+      for (const d of realDirs) {
+        realRoot ??= d;
+        if (inside(d, root) || inside(d, realRoot) || followed.has(d)) continue;
+        followed.add(d);
+        current.add(d);
+      }
+    },
+    close: async () => {
+      closed = true;
+      if (poll !== undefined) clearInterval(poll);
+      await current.close();
+    },
+  };
 }

@@ -2,7 +2,7 @@
 // temporary directory, and reads what it logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from './cli.js';
 import { tempDir } from './fixtures.js';
@@ -45,12 +45,31 @@ export interface AqueductOptions {
   bare?: boolean;
   /** Its own process group, as a command started from a terminal: a signal to the group reaches all it started there. */
   detached?: boolean;
+  /**
+   * Run as this unprivileged user (through setpriv when the tests run as
+   * root, where root would read what the user cannot); its directory is
+   * handed to that user.
+   */
+  asUser?: { uid: number; gid: number };
+}
+
+/** nobody:nogroup, for tests where root would hide a permission failure. */
+export const NOBODY = { uid: 65534, gid: 65534 };
+
+/** The command line, run as `user` when the tests are root. */
+function asUser(argv: string[], user: { uid: number; gid: number } | undefined): string[] {
+  if (user === undefined || process.getuid?.() !== 0) return argv;
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', ...argv];
 }
 
 export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<RunningAqueduct> {
   const dir = opts.dir ?? (await tempDir('aqueduct-run-'));
   const manifests = path.join(dir, 'manifests');
   await mkdir(manifests, { recursive: true });
+  if (opts.asUser !== undefined && process.getuid?.() === 0) {
+    await chown(dir, opts.asUser.uid, opts.asUser.gid);
+    await chown(manifests, opts.asUser.uid, opts.asUser.gid);
+  }
   const paths = {
     cfgPath: path.join(dir, 'haproxy.cfg'),
     statsSocket: path.join(dir, 'stats.sock'),
@@ -77,28 +96,29 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
       ];
   // Every test Aqueduct gets its own loopback API port, through the env vars so that bare runs get one too.
   const apiPort = Number(opts.env?.['AQUEDUCT_PORT'] ?? (await freePort()));
-  const child = spawn(
-    process.execPath,
+  const [cmd = process.execPath, ...cmdArgs] = asUser(
     [
+      process.execPath,
       path.join(ROOT, 'bin', opts.bin ?? 'aqueduct.js'),
       ...(opts.bin === 'thalassa-aqueduct.js' ? [] : ['run']),
       ...base,
       ...(opts.args ?? []),
     ],
-    {
-      cwd: dir,
-      // No registry unless a test asks for one: nothing may depend on a Thalassa on the default ports.
-      env: {
-        ...process.env,
-        AQUEDUCT_HOST: '127.0.0.1',
-        AQUEDUCT_PORT: String(apiPort),
-        AQUEDUCT_REGISTRY: 'none',
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: opts.detached === true,
-    },
+    opts.asUser,
   );
+  const child = spawn(cmd, cmdArgs, {
+    cwd: dir,
+    // No registry unless a test asks for one: nothing may depend on a Thalassa on the default ports.
+    env: {
+      ...process.env,
+      AQUEDUCT_HOST: '127.0.0.1',
+      AQUEDUCT_PORT: String(apiPort),
+      AQUEDUCT_REGISTRY: 'none',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached === true,
+  });
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let buffer = '';
