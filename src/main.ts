@@ -151,7 +151,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   const registrations = (name: string, version: string) => registry.registrations(name, version);
   // The real directories the last read reached, which the watcher follows (symlinked ones included).
   const realDirs = new Set<string>();
-  let watcher: Watcher | undefined;
+  let watcher: Watcher | undefined = undefined; // set once the loop exists; reads before that follow nothing
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
     runtime,
