@@ -12,6 +12,10 @@ export interface RunConfig {
   apiToken?: string;
   apiReadToken?: string;
   readOnly: boolean;
+  insecureOpenWrites: boolean;
+  allowUnsafeNatives: boolean;
+  apiAllowedOrigins: string[];
+  apiAllowedHosts: string[];
   apiBodyLimit: number;
   applyWaitTimeout: number;
   statsInterval: number;
@@ -46,6 +50,13 @@ export interface RunConfig {
   mworkerMaxReloads: number;
   statsBind?: string;
 }
+
+/** A comma-separated option as its items, blanks dropped. */
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 export type ValueSource = 'cli' | 'env' | 'default' | undefined;
 
@@ -96,6 +107,10 @@ export function resolveRunConfig(
     ...optional('apiToken', str('apiToken')),
     ...optional('apiReadToken', str('apiReadToken')),
     readOnly: v['readOnly'] === true,
+    insecureOpenWrites: v['insecureOpenWrites'] === true,
+    allowUnsafeNatives: v['allowUnsafeNatives'] === true,
+    apiAllowedOrigins: list(str('apiAllowedOrigins')),
+    apiAllowedHosts: list(str('apiAllowedHosts')),
     apiBodyLimit: num('apiBodyLimit'),
     applyWaitTimeout: num('applyWaitTimeout'),
     statsInterval: Math.max(num('statsInterval'), 100),

@@ -187,6 +187,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       render,
       minReloadIntervalMs: config.minReloadInterval,
       keepGenerations: config.keepGenerations,
+      allowUnsafeNatives: config.allowUnsafeNatives,
     },
   );
   const store = new ManifestStore(config.manifests);
@@ -245,6 +246,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     registrations: (name, version) => registry.registrations(name, version),
     check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-candidate.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
+    allowUnsafeNatives: config.allowUnsafeNatives,
     log,
   });
   const poller = new StatsPoller(
@@ -268,6 +270,9 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     },
     {
       readOnly: config.readOnly,
+      openWrites: config.insecureOpenWrites,
+      allowedOrigins: config.apiAllowedOrigins,
+      allowedHosts: config.apiAllowedHosts,
       auth: {
         ...(config.apiToken !== undefined && { writeToken: config.apiToken }),
         ...(config.apiReadToken !== undefined && { readToken: config.apiReadToken }),
@@ -286,10 +291,19 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       `REST API: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
     );
   }
-  if (config.apiToken === undefined && !config.readOnly && !isLoopback(config.host))
+  if (config.allowUnsafeNatives)
+    log.warn('UNSAFE: --allowUnsafeNatives: natives may open sections, run programs and load code');
+  if (config.insecureOpenWrites && config.apiToken === undefined && !config.readOnly)
     log.warn(
       { host: config.host, port: config.port },
-      'the REST API accepts writes from the network without a token: set --apiToken (AQUEDUCT_API_TOKEN) or --readOnly',
+      'INSECURE: --insecureOpenWrites: the REST API accepts writes without a token from any peer that reaches it',
+    );
+  else if (config.apiToken === undefined && config.apiReadToken !== undefined && !config.readOnly)
+    log.info('only --apiReadToken is set: API writes need that token too; set --apiToken for a separate write token');
+  else if (config.apiToken === undefined && !config.readOnly && !isLoopback(config.host))
+    log.info(
+      { host: config.host, port: config.port },
+      'the REST API takes writes from loopback peers only: set --apiToken (AQUEDUCT_API_TOKEN) to write from the network',
     );
   log.info({ host: config.host, port: config.port, readOnly: config.readOnly }, 'REST API listening');
   // chokidar drops a second "change" of one path within 50 ms, so a quick second edit

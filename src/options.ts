@@ -44,7 +44,38 @@ export const RUN_OPTIONS = [
   {
     flag: 'apiReadToken',
     type: 'string',
-    description: 'bearer token API reads must carry (the write token works too); reads are open when unset',
+    description:
+      'bearer token API reads must carry (the write token works too); reads are open when unset. Without --apiToken, writes need it too',
+    group: 'api',
+  },
+  {
+    flag: 'insecureOpenWrites',
+    type: 'boolean',
+    default: false,
+    description:
+      'INSECURE: accept API writes without a token from any peer; by default, without --apiToken only loopback peers may write',
+    group: 'api',
+  },
+  {
+    flag: 'allowUnsafeNatives',
+    type: 'boolean',
+    default: false,
+    description:
+      'UNSAFE: let natives open sections (global, defaults, frontend, ...) and use directives that run programs or load code (external-check, insecure-fork-wanted, lua-load, ...)',
+    group: 'manifests',
+  },
+  {
+    flag: 'apiAllowedOrigins',
+    type: 'string',
+    description:
+      "comma-separated browser origins (scheme://host[:port]) allowed to write and open /stream besides the API's own; others are refused (CSRF)",
+    group: 'api',
+  },
+  {
+    flag: 'apiAllowedHosts',
+    type: 'string',
+    description:
+      'comma-separated Host names loopback peers may use besides localhost and loopback addresses (refuses DNS rebinding)',
     group: 'api',
   },
   {

@@ -34,6 +34,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unauthorized'
+  | 'forbidden_host'
+  | 'forbidden_origin'
   | 'read_only'
   | 'apply_failed'
   | 'apply_timeout'
@@ -250,7 +252,12 @@ export function withoutRollout(existing: BackendManifest, version?: string): Bac
 /** Cross-object issues of the target object, as API problems: a missing backend is its own code. */
 export function setProblems(issues: readonly Issue[]): FieldProblem[] {
   return issues.map((i) => ({
-    code: i.code === 'missing-backend' ? 'unknown_backend' : 'invalid_object',
+    code:
+      i.code === 'missing-backend'
+        ? 'unknown_backend'
+        : i.code === 'unsafe-native'
+          ? 'invalid_value'
+          : 'invalid_object',
     field: bodyField(i.path),
     message: i.message,
   }));

@@ -2,7 +2,7 @@
 // the planner can tell "only servers changed" from anything else whatever
 // template produced the text.
 
-const SECTION_KEYWORDS = new Set([
+export const SECTION_KEYWORDS: ReadonlySet<string> = new Set([
   'global',
   'defaults',
   'frontend',

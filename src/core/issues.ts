@@ -16,7 +16,8 @@ export type IssueCode =
   | 'invalid-members'
   | 'template'
   | 'haproxy-refused'
-  | 'unreadable';
+  | 'unreadable'
+  | 'unsafe-native';
 
 export interface Issue {
   code: IssueCode;

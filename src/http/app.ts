@@ -1,9 +1,17 @@
 // The REST API as a fastify app: built here without listening, so tests can
 // also drive it with inject(); main.ts listens. Cross-cutting parts live
 // here: body parsing, auth, read-only mode and the error mapping.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
-import { authorized, type AuthPolicy } from './auth.js';
+import type { AuthPolicy } from './auth.js';
+import { checkAccess, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
 import { ApiError } from './errors.js';
 import type { ObjectService } from './object-service.js';
 import { registerObjectRoutes } from './routes/objects.js';
@@ -18,6 +26,12 @@ import type { ApplyRecord } from '../reconcile/reconciler.js';
 export interface ApiOptions {
   readOnly: boolean;
   auth: AuthPolicy;
+  /** --insecureOpenWrites: writes without a token from any peer (default: loopback peers only). */
+  openWrites?: boolean;
+  /** Browser origins allowed to write and open the stream, besides the API's own. */
+  allowedOrigins?: readonly string[];
+  /** Host names loopback peers may use besides loopback names. */
+  allowedHosts?: readonly string[];
   /** Largest request body, bytes. */
   bodyLimit: number;
   /** Longest wait of ?wait=applied when the request names no timeout, ms. */
@@ -58,6 +72,18 @@ function asApiError(err: FastifyError | ApiError): ApiError {
   return new ApiError('internal', `internal error: ${err.message}`);
 }
 
+/**
+ * A refused WebSocket upgrade's socket belongs to no HTTP response cycle: the
+ * server handed it over for the upgrade. Left alone it stays open (CLOSE-WAIT)
+ * for ever, so anyone could exhaust the process's descriptors and hold up its
+ * shutdown. Answer, then close it.
+ */
+function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
+  if (req.headers.upgrade === undefined) return;
+  void reply.header('connection', 'close');
+  reply.raw.once('finish', () => req.raw.socket.destroy());
+}
+
 export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's generics at their defaults.
@@ -72,6 +98,8 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    if (jsonTooDeep(text))
+      return done(new ApiError('invalid_body', `the body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     try {
       done(null, JSON.parse(text) as unknown);
     } catch (err) {
@@ -79,18 +107,35 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     }
   });
 
+  const access = {
+    auth: opts.auth,
+    openWrites: opts.openWrites ?? false,
+    allowedOrigins: opts.allowedOrigins ?? [],
+    allowedHosts: (opts.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  };
   app.addHook('onRequest', async (req, reply) => {
     const urlPath = req.url.split('?')[0] ?? '';
     if (OPEN_PATHS.has(urlPath)) return;
     const write = WRITE_METHODS.has(req.method);
-    if (!authorized(opts.auth, write, req.headers.authorization)) {
-      void reply.header('WWW-Authenticate', 'Bearer realm="aqueduct"');
-      throw new ApiError(
-        'unauthorized',
-        write
-          ? 'writes need Authorization: Bearer <token> with the API token (--apiToken)'
-          : 'reads need Authorization: Bearer <token> with the read token (--apiReadToken)',
-      );
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    try {
+      checkAccess(access, {
+        method: req.method,
+        peer: req.socket.remoteAddress,
+        host: header('host'),
+        origin: header('origin'),
+        fetchSite: header('sec-fetch-site'),
+        contentType: header('content-type'),
+        authorization: header('authorization'),
+        upgrade: (header('upgrade') ?? '').toLowerCase() === 'websocket',
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'unauthorized')
+        void reply.header('WWW-Authenticate', 'Bearer realm="aqueduct"');
+      throw err;
     }
     if (write && opts.readOnly) {
       void reply.header('Allow', 'GET, HEAD');
@@ -103,12 +148,14 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = asApiError(err);
+    closeRefusedUpgrade(req, reply);
     // 400 and 413 are the refused inputs (every 400 code names a bad field, body or config).
     if (api.statusCode === 400 || api.statusCode === 413) deps.onRejected?.(api.code);
     if (api.code === 'internal') req.log.error({ err: err.message, url: req.url }, 'API request failed');
     void reply.code(api.statusCode).type('application/json').send(api.body());
   });
   app.setNotFoundHandler((req, reply) => {
+    closeRefusedUpgrade(req, reply);
     const api = new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`);
     void reply.code(api.statusCode).send(api.body());
   });

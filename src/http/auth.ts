@@ -18,14 +18,21 @@ export function bearerToken(header: string | undefined): string | undefined {
 export interface AuthPolicy {
   /** Needed for writes (and accepted for reads) when set. */
   writeToken?: string;
-  /** Needed for reads when set. */
+  /** Needed for reads when set; without a write token, needed for writes too (a read token never leaves writes open). */
   readToken?: string;
 }
 
-/** Whether a request may go on: reads need the read token (or the write token) when one is set, writes the write token. */
+/**
+ * Whether a request's token lets it on: reads need the read token (or the
+ * write token) when one is set; writes the write token, or the read token
+ * when it is the only one.
+ */
 export function authorized(policy: AuthPolicy, write: boolean, header: string | undefined): boolean {
   const token = bearerToken(header);
-  if (write) return policy.writeToken === undefined || tokenMatches(token, policy.writeToken);
+  if (write) {
+    const needed = policy.writeToken ?? policy.readToken;
+    return needed === undefined || tokenMatches(token, needed);
+  }
   if (policy.readToken === undefined) return true;
   return (
     tokenMatches(token, policy.readToken) || (policy.writeToken !== undefined && tokenMatches(token, policy.writeToken))

@@ -16,6 +16,8 @@ const STATUS: Record<ApiErrorCode, number> = {
   read_only: 405,
   in_use: 409,
   not_dynamic: 409,
+  forbidden_host: 403,
+  forbidden_origin: 403,
   no_rollout: 404,
   shared_file: 409,
   precondition_failed: 412,

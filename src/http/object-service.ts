@@ -24,6 +24,7 @@ import { compareStrings } from '../core/desired-state.js';
 import { objectKey, selectServable, withRefusals, type Refusal } from '../core/last-good.js';
 import { subscriptionOf } from '../core/registry.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
+import { applyNativesPolicy, nativesIssues } from '../core/natives-policy.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord } from '../reconcile/reconciler.js';
@@ -57,6 +58,8 @@ export interface ObjectServiceDeps {
   check(configText: string): Promise<CheckResult>;
   /** Asks the loop to reconcile now. */
   requestApply(trigger: string): void;
+  /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
+  allowUnsafeNatives?: boolean;
   log: Logger;
 }
 
@@ -149,7 +152,8 @@ export class ObjectService {
   async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
     const view = await this.deps.store.read();
     const applied = this.deps.loop.appliedManifests();
-    const servable = selectServable(withRefusals(view, this.deps.loop.refused(), manifestGeneration), applied);
+    const policed = applyNativesPolicy(view, this.deps.allowUnsafeNatives === true);
+    const servable = selectServable(withRefusals(policed, this.deps.loop.refused(), manifestGeneration), applied);
     const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
     servable.issues.forEach((i, n) => {
@@ -318,7 +322,8 @@ export class ObjectService {
       ...view.manifests.filter((m) => !(m.manifest.kind === kind && m.manifest.metadata.name === name)),
       target,
     ];
-    const own = checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name);
+    const unsafe = this.deps.allowUnsafeNatives === true ? [] : nativesIssues(target);
+    const own = [...unsafe, ...checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name)];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
     const refused = await this.deps.loop.checkCandidate({ manifests, issues: view.issues }, this.deps.check, {
       kind,

@@ -17,6 +17,7 @@ import {
   type StaleObject,
 } from '../core/last-good.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
+import { applyNativesPolicy } from '../core/natives-policy.js';
 import { ParseCache } from '../core/parse-cache.js';
 import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
 import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
@@ -77,6 +78,8 @@ export interface ReconcilerOptions {
   render: RenderOptions;
   minReloadIntervalMs: number;
   keepGenerations: number;
+  /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
+  allowUnsafeNatives?: boolean;
 }
 
 interface Applied {
@@ -195,7 +198,8 @@ export class Reconciler {
     check: (configText: string) => Promise<CheckResult>,
     target?: ObjectRef,
   ): Promise<string | undefined> {
-    const servable = selectServable(this.withRefusals(read), this.applied?.manifests ?? []);
+    const policed = applyNativesPolicy(read, this.opts.allowUnsafeNatives === true);
+    const servable = selectServable(this.withRefusals(policed), this.applied?.manifests ?? []);
     const { manifests, state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const result = await check(candidate);
@@ -381,7 +385,7 @@ export class Reconciler {
     const elapsed = () => clock.now() - started;
     const declared = this.parsed.parse(await this.deps.readManifests());
     this.forgetEditedRefusals(declared.manifests);
-    const read = this.withRefusals(declared);
+    const read = this.withRefusals(applyNativesPolicy(declared, this.opts.allowUnsafeNatives === true));
     const servable = selectServable(read, this.applied?.manifests ?? []);
     this.reportIssues(servable.issues, servable.stale);
     const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {

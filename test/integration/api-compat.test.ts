@@ -225,10 +225,11 @@ describe('API compatibility with the original', () => {
     }
   });
 
-  it('warns when the API takes writes from the network without a token', async () => {
-    const aq = await startAqueductProcess({ env: { AQUEDUCT_HOST: '0.0.0.0' } });
+  it('says at startup, as a warning, that --insecureOpenWrites opens writes to the network', async () => {
+    const aq = await startAqueductProcess({ env: { AQUEDUCT_HOST: '0.0.0.0' }, args: ['--insecureOpenWrites'] });
     try {
-      const line = await aq.waitFor((l) => String(l.msg).includes('without a token'), 15_000, 0);
+      const line = await aq.waitFor((l) => String(l.msg).startsWith('INSECURE'), 15_000, 0);
+      assert.equal((line as JsonObject)['level'], 40);
       assert.equal((line as JsonObject)['host'], '0.0.0.0');
     } finally {
       assert.equal(await aq.stop(), 0);
