@@ -34,6 +34,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unauthorized'
+  | 'headers_too_large'
+  | 'invalid_request'
   | 'forbidden_host'
   | 'forbidden_origin'
   | 'read_only'
@@ -152,7 +154,8 @@ function takeEchoFields(
       });
   }
   // status is read-only, as in Kubernetes: the server owns it.
-  return Object.fromEntries(Object.entries(body).filter(([k]) => !(k in expected) && k !== 'status'));
+  // hasOwn: `in` would count 'constructor', 'toString' and '__proto__' as echo fields and drop them unseen.
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !Object.hasOwn(expected, k) && k !== 'status'));
 }
 
 export interface BodyResult<M> {

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthPolicy } from './auth.js';
 import { checkAccess, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
@@ -72,6 +73,21 @@ function asApiError(err: FastifyError | ApiError): ApiError {
   return new ApiError('internal', `internal error: ${err.message}`);
 }
 
+/** Requests Node's HTTP parser refuses (headers too large, malformed) get the API's error shape too. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const api = tooLarge
+    ? new ApiError('headers_too_large', 'the request line or headers are larger than the server accepts (16 KiB)')
+    : new ApiError('invalid_request', `the request is not valid HTTP: ${err.message}`);
+  const body = JSON.stringify(api.body());
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  if (socket.writable)
+    socket.end(
+      `HTTP/1.1 ${api.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  else socket.destroy();
+}
+
 /**
  * A refused WebSocket upgrade's socket belongs to no HTTP response cycle: the
  * server handed it over for the upgrade. Left alone it stays open (CLOSE-WAIT)
@@ -90,6 +106,9 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
+    // Names of any length reach validation (a 400 that says what a name may be), up to what Node's parser takes.
+    maxParamLength: 16 * 1024,
+    clientErrorHandler: answerClientError,
   });
 
   // Every body is read as JSON whatever its Content-Type: clients of the

@@ -17,6 +17,8 @@ const STATUS: Record<ApiErrorCode, number> = {
   in_use: 409,
   not_dynamic: 409,
   forbidden_host: 403,
+  headers_too_large: 431,
+  invalid_request: 400,
   forbidden_origin: 403,
   no_rollout: 404,
   shared_file: 409,

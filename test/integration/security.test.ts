@@ -121,6 +121,26 @@ describe('secure defaults', () => {
     }
   });
 
+  it('answers over-long names, huge headers and prototype keys with 4xx in its own error shape', async () => {
+    const aq = await startAqueductProcess();
+    const api = apiClient(aq.api);
+    try {
+      await apiUp(aq);
+      const longName = await api('PUT', `/backends/${'a'.repeat(5000)}`, { type: 'static' });
+      assert.equal(longName.status, 400);
+      assert.equal(obj(longName)['code'], 'invalid_value');
+      const huge = await fetch(`${aq.api}/frontends`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+      assert.equal(huge.status, 431);
+      assert.equal(((await huge.json()) as { code: string }).code, 'headers_too_large');
+      const proto = await api('PUT', '/backends/p', '{"type":"static","__proto__":{"polluted":true}}');
+      assert.equal(proto.status, 400);
+      assert.equal(obj(proto)['code'], 'unknown_field');
+      assert.equal((await api('GET', '/backends/p')).status, 404, 'nothing was written');
+    } finally {
+      await aq.stop();
+    }
+  });
+
   it('closes refused WebSocket upgrades: no descriptor is left behind and the shutdown is prompt', async () => {
     const aq = await startAqueductProcess({ env: { AQUEDUCT_API_TOKEN: 'w', AQUEDUCT_API_READ_TOKEN: 'r' } });
     try {

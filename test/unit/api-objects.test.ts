@@ -64,6 +64,24 @@ describe('request bodies', () => {
     assert.match(name.problems[0]?.message ?? '', /in the URL/);
   });
 
+  it('refuses prototype keys as unknown fields, at every level, instead of dropping them', () => {
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const body = JSON.parse(`{"type":"static","${key}":{"x":1}}`) as unknown;
+      const r = backendFromBody('b', body);
+      assert.deepEqual(
+        r.problems.map((p) => [p.field, p.code]),
+        [[key, 'unknown_field']],
+        key,
+      );
+      assert.equal(({} as Record<string, unknown>)['x'], undefined, 'nothing reached Object.prototype');
+    }
+    const nested = backendFromBody(
+      'b',
+      JSON.parse('{"type":"static","members":[{"host":"h","port":1,"__proto__":{}}]}'),
+    );
+    assert.equal(nested.problems[0]?.field, 'members[0].__proto__');
+  });
+
   it("ignores a dynamic backend's members (the registry's) but keeps a static backend's", () => {
     const dyn = backendFromBody('live', {
       type: 'dynamic',
