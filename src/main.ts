@@ -173,7 +173,8 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       },
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'candidate.cfg')),
+      check: (text, scratch) =>
+        checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`)),
       haproxy,
       runtime,
       applier,
@@ -244,7 +245,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     store,
     loop: reconciler,
     registrations: (name, version) => registry.registrations(name, version),
-    check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-candidate.cfg')),
+    check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-check.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
     allowUnsafeNatives: config.allowUnsafeNatives,
     log,

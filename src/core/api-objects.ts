@@ -39,6 +39,7 @@ export type ApiErrorCode =
   | 'forbidden_host'
   | 'forbidden_origin'
   | 'read_only'
+  | 'storage_failed'
   | 'apply_failed'
   | 'apply_timeout'
   | 'internal';

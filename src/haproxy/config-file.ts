@@ -2,34 +2,66 @@
 // the directory), so that no reader, and no crash at any moment, ever sees a
 // partial file. The last applied generations are kept beside it.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Writes text to file atomically. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await open(tmp, 'w', 0o644);
+/** Writes text to a temporary file beside `file`, synced; removes it again if anything fails (a full disk leaves no debris). */
+async function writeTemp(file: string, text: string): Promise<string> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return tmp;
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+async function syncDir(dir: string): Promise<void> {
   const dirHandle = await open(dir, 'r');
   try {
     await dirHandle.sync();
   } finally {
     await dirHandle.close();
   }
+}
+
+/** Writes text to file atomically. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = await writeTemp(file, text);
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(path.dirname(file));
+}
+
+/**
+ * Creates file with text, atomically, only if no file of that name exists:
+ * a hard link fails where rename would replace. False when it existed.
+ */
+export async function createFileAtomic(file: string, text: string): Promise<boolean> {
+  const tmp = await writeTemp(file, text);
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(path.dirname(file));
+  return true;
 }
 
 export async function readTextIfExists(file: string): Promise<string | undefined> {

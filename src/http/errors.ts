@@ -16,6 +16,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   read_only: 405,
   in_use: 409,
   not_dynamic: 409,
+  storage_failed: 503,
   forbidden_host: 403,
   headers_too_large: 431,
   invalid_request: 400,

@@ -10,7 +10,7 @@ import type { Issue } from '../core/issues.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
 import type { Kind, Manifest } from '../core/model.js';
 import { ParseCache } from '../core/parse-cache.js';
-import { writeFileAtomic } from '../haproxy/config-file.js';
+import { createFileAtomic, writeFileAtomic } from '../haproxy/config-file.js';
 import { readManifestDir } from '../sources/manifest-dir.js';
 
 /** One read of the directory. */
@@ -27,6 +27,19 @@ export const canonicalFile = (kind: Kind, name: string): string => `${kind.toLow
 
 export function findObject(view: ManifestView, kind: Kind, name: string): LocatedManifest | undefined {
   return view.manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name);
+}
+
+/**
+ * Whether an object of this kind and name exists in any form: declared
+ * validly, named by a document that does not validate, or its canonical file
+ * present whatever it holds (even unparseable).
+ */
+export function existsInAnyForm(view: ManifestView, kind: Kind, name: string): boolean {
+  return (
+    findObject(view, kind, name) !== undefined ||
+    view.issues.some((i) => i.kind === kind && i.name === name) ||
+    view.files.some((f) => f.path === canonicalFile(kind, name))
+  );
 }
 
 /** How many documents a file holds, valid or not: a file with others in it is not the API's to rewrite. */
@@ -72,6 +85,13 @@ export class ManifestStore {
     const full = this.resolve(file);
     await mkdir(path.dirname(full), { recursive: true });
     await writeFileAtomic(full, manifestYaml(manifest));
+  }
+
+  /** Writes a new file only: false, and nothing written, when a file of that name exists in any form. */
+  async create(file: string, manifest: Manifest): Promise<boolean> {
+    const full = this.resolve(file);
+    await mkdir(path.dirname(full), { recursive: true });
+    return createFileAtomic(full, manifestYaml(manifest));
   }
 
   async remove(file: string): Promise<void> {

@@ -31,7 +31,14 @@ import type { ApplyRecord } from '../reconcile/reconciler.js';
 import type { GateStatus } from '../core/deploy/health-gate.js';
 import type { RolloutPosition } from '../core/deploy/rollout.js';
 import { ApiError, problemsError } from './errors.js';
-import { canonicalFile, documentsIn, findObject, type ManifestStore, type ManifestView } from './manifest-store.js';
+import {
+  canonicalFile,
+  documentsIn,
+  existsInAnyForm,
+  findObject,
+  type ManifestStore,
+  type ManifestView,
+} from './manifest-store.js';
 
 /** The part of the reconciler the API reads. */
 export interface LoopView {
@@ -89,8 +96,12 @@ const etagList = (header: string): string[] =>
       .replace(/^"(.*)"$/, '$1'),
   );
 
-/** If-Match / If-None-Match against the object's generation (its ETag). */
-function checkPreconditions(pre: Preconditions, current: Manifest | undefined, id: string): void {
+/**
+ * If-Match / If-None-Match against the object's generation (its ETag).
+ * `present`: the object exists in some form even where it does not validate
+ * (If-None-Match: * means "does not exist in any form").
+ */
+function checkPreconditions(pre: Preconditions, current: Manifest | undefined, id: string, present = false): void {
   const generation = current === undefined ? undefined : manifestGeneration(current);
   if (pre.ifMatch !== undefined) {
     const tags = etagList(pre.ifMatch);
@@ -105,11 +116,26 @@ function checkPreconditions(pre: Preconditions, current: Manifest | undefined, i
         { etag: generation ?? null },
       );
   }
+  if (pre.ifNoneMatch !== undefined && generation === undefined && present && etagList(pre.ifNoneMatch).includes('*'))
+    throw new ApiError(
+      'precondition_failed',
+      `If-None-Match: ${id} already exists (in a form that does not validate)`,
+      [],
+      {
+        etag: null,
+      },
+    );
   if (pre.ifNoneMatch !== undefined && generation !== undefined) {
     const tags = etagList(pre.ifNoneMatch);
     if (tags.includes('*') || tags.includes(generation))
       throw new ApiError('precondition_failed', `If-None-Match: ${id} already exists`, [], { etag: generation });
   }
+}
+
+/** A write the file system refused (full, read-only, no permission): the directory is unchanged. */
+function storageError(what: string, err: unknown): ApiError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new ApiError('storage_failed', `cannot write ${what} (${code}); nothing was changed`, [], { errno: code });
 }
 
 export class ObjectService {
@@ -206,7 +232,7 @@ export class ObjectService {
     return this.deps.store.exclusive(async () => {
       const view = await this.deps.store.read();
       const existing = findObject(view, kind, name);
-      checkPreconditions(pre, existing?.manifest, objectId(kind, name));
+      checkPreconditions(pre, existing?.manifest, objectId(kind, name), existsInAnyForm(view, kind, name));
       const metadata = existing?.manifest.metadata;
       const result: BodyResult<Manifest> =
         kind === 'Frontend' ? frontendFromBody(name, body, metadata) : backendFromBody(name, body, metadata);
@@ -284,7 +310,9 @@ export class ObjectService {
           );
       }
       this.ownFile(view, existing, kind, name);
-      await this.deps.store.remove(existing.source.file);
+      await this.deps.store.remove(existing.source.file).catch((err: unknown) => {
+        throw storageError(`${existing.source.file} in the manifests directory`, err);
+      });
       this.deps.log.info({ object: objectId(kind, name), file: existing.source.file }, 'API deleted an object');
       this.deps.requestApply('api');
       return { created: false, file: existing.source.file };
@@ -325,15 +353,21 @@ export class ObjectService {
     const unsafe = this.deps.allowUnsafeNatives === true ? [] : nativesIssues(target);
     const own = [...unsafe, ...checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name)];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
-    const refused = await this.deps.loop.checkCandidate({ manifests, issues: view.issues }, this.deps.check, {
-      kind,
-      name,
-    });
+    const refused = await this.deps.loop
+      .checkCandidate({ manifests, issues: view.issues }, this.deps.check, { kind, name })
+      .catch((err: unknown) => {
+        // haproxy -c needs its candidate on disk: no room there means no check, so no write.
+        if (['ENOSPC', 'EROFS', 'EACCES', 'EDQUOT'].includes((err as NodeJS.ErrnoException).code ?? ''))
+          throw storageError('the candidate config for haproxy -c (in the state directory)', err);
+        throw err;
+      });
     if (refused !== undefined)
       throw new ApiError('haproxy_rejected', `HAProxy refuses the config ${id} would make: ${refused}`);
     if (existing !== undefined && manifestGeneration(existing.manifest) === manifestGeneration(manifest))
       return { object: manifest, created: false, file }; // nothing to write
-    await this.deps.store.write(file, manifest);
+    await this.deps.store.write(file, manifest).catch((err: unknown) => {
+      throw storageError(`${file} in the manifests directory`, err);
+    });
     this.deps.log.info(
       { object: id, file },
       existing === undefined ? 'API created an object' : 'API updated an object',

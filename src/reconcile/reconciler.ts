@@ -61,7 +61,8 @@ export interface ReconcilerDeps {
   readManifests(): Promise<ManifestFile[]>;
   /** Members of these backends' dynamic ones right now (registry snapshot). */
   members(backends: readonly BackendManifest[]): MemberMap;
-  check(configText: string): Promise<CheckResult>;
+  /** haproxy -c on config text; `scratch` names the file it is written to, one per caller so checks never share one. */
+  check(configText: string, scratch: 'candidate' | 'install'): Promise<CheckResult>;
   haproxy: HaproxyController;
   runtime: RuntimeApi;
   applier: RuntimeApplier;
@@ -357,6 +358,16 @@ export class Reconciler {
       this.deps.log.warn({ object: `${s.kind}/${s.name}` }, `serving the last good ${s.kind}/${s.name}: ${s.reason}`);
   }
 
+  /** Logs a state file that could not be written; returns `fallback`. */
+  private wrote<T>(what: string, err: unknown, fallback: T): T {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    this.deps.log.warn(
+      { err: code, stateDir: this.opts.stateDir },
+      `could not write ${what}; a restart may reload once`,
+    );
+    return fallback;
+  }
+
   private async persist(applied: Applied): Promise<void> {
     const data: PersistedApplied = {
       hash: sha256(applied.config),
@@ -476,7 +487,7 @@ export class Reconciler {
       }
     }
 
-    const check = await this.deps.check(candidate);
+    const check = await this.deps.check(candidate, 'candidate');
     if (!check.ok) {
       const error = describeCheckErrors(candidate, check.errors, sourceLookup(manifests)).join('; ');
       const setAside = this.setAside(candidate, check.errors, manifests, declared, false);
@@ -540,7 +551,17 @@ export class Reconciler {
     await this.installs; // a background install must not land after this reload's file
     this.pendingInstall = undefined;
     const previous = (await readTextIfExists(this.opts.cfgPath)) ?? this.applied?.config;
-    await writeFileAtomic(this.opts.cfgPath, candidate);
+    try {
+      await writeFileAtomic(this.opts.cfgPath, candidate);
+    } catch (err) {
+      // A full or read-only disk: nothing changed, HAProxy keeps serving; say so and try again later.
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      reloadRecord({
+        result: 'failed',
+        error: `cannot write ${this.opts.cfgPath} (${code}); HAProxy keeps serving the previous config`,
+      });
+      return { retryAfterMs: FAILED_RETRY_MS };
+    }
     const outcome = await haproxy.reload();
     this.lastReloadAt = clock.now();
     this.deps.applier.cancelAll();
@@ -565,11 +586,14 @@ export class Reconciler {
       reloadRecord({ result: 'failed', error: outcome.message });
       return { retryAfterMs: FAILED_RETRY_MS };
     }
-    const generation = await this.generations.record(candidate);
+    // HAProxy serves it now: a full disk may cost the history and the restart record, never the apply.
+    const generation = await this.generations
+      .record(candidate)
+      .catch((err: unknown) => this.wrote('the generation history', err, (this.applied?.generation ?? 0) + 1));
     this.applied = { config: candidate, state, manifests, generation };
     this.failed = undefined;
     this.forceReload = undefined;
-    await this.persist(this.applied);
+    await this.persist(this.applied).catch((err: unknown) => this.wrote('the applied state', err, undefined));
     reloadRecord({
       result: 'ok',
       ...(outcome.workerPid === undefined ? {} : { workerPid: outcome.workerPid }),
@@ -606,7 +630,7 @@ export class Reconciler {
     if (target === undefined) return;
     this.pendingInstall = undefined;
     try {
-      const check = await this.deps.check(target.config);
+      const check = await this.deps.check(target.config, 'install');
       if (!check.ok) {
         this.deps.log.error(
           { errors: check.errors },

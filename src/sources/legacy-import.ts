@@ -1,12 +1,13 @@
 // --persistence: the original Thalassa Aqueduct's JSON file, imported into the
 // manifests directory at startup. Idempotent: an object whose manifest exists
-// already is left alone (the directory wins), so restarts import nothing twice.
+// already, in any form, is left alone (the directory wins), so restarts import
+// nothing twice and no operator's file is ever overwritten.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { objectId } from '../core/api-objects.js';
 import { importLegacyPersistence } from '../core/legacy-persistence.js';
 import { AqueductError } from '../core/issues.js';
-import { canonicalFile, findObject, type ManifestStore } from '../http/manifest-store.js';
+import { canonicalFile, existsInAnyForm, type ManifestStore } from '../http/manifest-store.js';
 
 export async function importPersistenceFile(file: string, store: ManifestStore, log: Logger): Promise<number> {
   let text: string;
@@ -31,16 +32,12 @@ export async function importPersistenceFile(file: string, store: ManifestStore, 
   let imported = 0;
   for (const m of manifests) {
     const id = objectId(m.kind, m.metadata.name);
-    const existing = findObject(view, m.kind, m.metadata.name);
-    if (existing !== undefined) {
-      log.info(
-        { object: id, file: existing.source.file },
-        'persistence import: already in the manifests directory, kept',
-      );
+    const target = canonicalFile(m.kind, m.metadata.name);
+    // The directory wins, whatever form the object has there: valid, invalid, or a file that does not parse.
+    if (existsInAnyForm(view, m.kind, m.metadata.name) || !(await store.create(target, m))) {
+      log.info({ object: id }, 'persistence import: already in the manifests directory, kept as it is');
       continue;
     }
-    const target = canonicalFile(m.kind, m.metadata.name);
-    await store.write(target, m);
     imported++;
     log.info({ object: id, file: target }, 'persistence import: imported');
   }

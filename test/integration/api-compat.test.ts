@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
+import { apiUp, isApply, startAqueductProcess } from '../helpers/aqueduct.js';
 import { apiClient, obj } from '../helpers/api.js';
-import { tempDir, type JsonObject } from '../helpers/fixtures.js';
+import { tempDir, writeTree, type JsonObject } from '../helpers/fixtures.js';
 import { scenario } from '../helpers/scenario.js';
 import { serverOf } from '../helpers/wait.js';
 
@@ -160,6 +160,32 @@ describe('API compatibility with the original', () => {
     } finally {
       assert.equal(await second.stop(), 0);
       await s.close();
+    }
+  });
+
+  it("never overwrites an operator's manifest file, valid or not, on import; If-None-Match: * sees it too", async () => {
+    const dir = await tempDir('aqueduct-persist-');
+    const file = path.join(dir, 'aqueduct.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        frontends: [],
+        backends: [{ key: 'live', type: 'static', members: [{ host: '127.0.0.1', port: 1 }] }],
+      }),
+    );
+    const mine =
+      '# my live backend, with comments\napiVersion: aqueduct/v1\nkind: Backend\nmetadata: { name: live }\nspec:\n  type: static\n  balance: fastest # not valid: being fixed\n  members:\n    - { host: 127.0.0.1, port: 7001 }\n    - { host: 127.0.0.1, port: 7002 }\n    - { host: 127.0.0.1, port: 7003 }\n';
+    await writeTree({ 'manifests/backends/live.yaml': mine }, dir);
+    const aq = await startAqueductProcess({ dir, args: ['--persistence', file] });
+    try {
+      await apiUp(aq);
+      assert.equal(await readFile(path.join(aq.manifests, 'backends/live.yaml'), 'utf8'), mine);
+      const api = apiClient(aq.api);
+      const create = await api('PUT', '/backends/live', { type: 'static' }, { 'if-none-match': '*' });
+      assert.equal(create.status, 412, create.text);
+      assert.equal(await readFile(path.join(aq.manifests, 'backends/live.yaml'), 'utf8'), mine);
+    } finally {
+      assert.equal(await aq.stop(), 0);
     }
   });
 
