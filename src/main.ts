@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RunConfig } from './config.js';
 import { AqueductError, formatIssue } from './core/issues.js';
+import { parseBind, reservedBind, type ReservedBind } from './core/bind.js';
 import { checkRenderOptions, type RenderOptions } from './core/render.js';
 import { checkConfigTextAt, featuresOf, haproxyVersion } from './haproxy/check.js';
 import { createController, type HaproxyController } from './haproxy/process.js';
@@ -62,6 +63,14 @@ async function writableDir(dir: string, what: string): Promise<void> {
       () => false,
     ));
   if (!writable) throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
+}
+
+/** The addresses Aqueduct itself listens on, which no frontend may take. */
+function reservedBinds(config: RunConfig): ReservedBind[] {
+  const out = [reservedBind(config.host, config.port, "Aqueduct's REST API (--host/--port)")];
+  const stats = config.statsBind === undefined ? undefined : parseBind(config.statsBind).addresses[0];
+  if (stats !== undefined) out.push({ address: stats, owner: "HAProxy's stats page (--statsBind)" });
+  return out;
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
@@ -149,6 +158,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
   const registrations = (name: string, version: string) => registry.registrations(name, version);
+  const reserved = reservedBinds(config);
   // The real directories the last read reached, which the watcher follows (symlinked ones included).
   const realDirs = new Set<string>();
   let watcher: Watcher | undefined = undefined; // set once the loop exists; reads before that follow nothing
@@ -189,6 +199,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       minReloadIntervalMs: config.minReloadInterval,
       keepGenerations: config.keepGenerations,
       allowUnsafeNatives: config.allowUnsafeNatives,
+      reserved,
     },
   );
   const store = new ManifestStore(config.manifests);
@@ -248,6 +259,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-check.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
     allowUnsafeNatives: config.allowUnsafeNatives,
+    reserved,
     log,
   });
   const poller = new StatsPoller(

@@ -1,6 +1,6 @@
 // From manifest files (as text) to the set of valid objects, with every
 // problem reported as an Issue. Pure: the caller reads the files.
-import { bindsOverlap, parseBind, type BindAddress } from './bind.js';
+import { bindsOverlap, parseBind, type BindAddress, type ReservedBind } from './bind.js';
 import type { Issue } from './issues.js';
 import {
   KINDS,
@@ -265,6 +265,7 @@ function checkFrontendRefs(
 function checkBinds(
   frontends: LocatedManifest<FrontendManifest>[],
   issues: Issue[],
+  reserved: readonly ReservedBind[],
 ): Set<LocatedManifest<FrontendManifest>> {
   const rejected = new Set<LocatedManifest<FrontendManifest>>();
   const claims: { f: LocatedManifest<FrontendManifest>; addr: BindAddress }[] = [];
@@ -280,7 +281,18 @@ function checkBinds(
       rejected.add(f);
       continue;
     }
-    for (const addr of parsed.addresses) claims.push({ f, addr });
+    for (const addr of parsed.addresses) {
+      claims.push({ f, addr });
+      const taken = reserved.find((r) => bindsOverlap(r.address, addr));
+      if (taken === undefined) continue;
+      issues.push(
+        objectIssue(f, ['spec', 'bind'], {
+          code: 'bind-conflict',
+          message: `${addr.text} conflicts with ${taken.address.text}, where ${taken.owner} listens`,
+        }),
+      );
+      rejected.add(f);
+    }
   }
   // Only addresses on the same port can overlap: compare within each port.
   const byPort = new Map<number, typeof claims>();
@@ -328,7 +340,10 @@ function checkBinds(
  * member duplicates, bind conflicts, and frontends whose backends are
  * missing, invalid or of another mode. Returns what may be served.
  */
-export function checkManifestSet(manifests: readonly LocatedManifest[]): ManifestSet {
+export function checkManifestSet(
+  manifests: readonly LocatedManifest[],
+  reserved: readonly ReservedBind[] = [],
+): ManifestSet {
   const issues: Issue[] = [];
   const ofKind = <K extends Kind>(kind: K) =>
     manifests.filter((m) => m.manifest.kind === kind) as LocatedManifest<Extract<Manifest, { kind: K }>>[];
@@ -337,7 +352,7 @@ export function checkManifestSet(manifests: readonly LocatedManifest[]): Manifes
   let frontends = rejectDuplicates(ofKind('Frontend'), issues).filter((f) =>
     checkFrontendRefs(f, backendsByName, issues),
   );
-  const conflicting = checkBinds(frontends, issues);
+  const conflicting = checkBinds(frontends, issues, reserved);
   frontends = frontends.filter((f) => !conflicting.has(f));
   return { frontends, backends, issues };
 }

@@ -24,6 +24,7 @@ import { compareStrings } from '../core/desired-state.js';
 import { objectKey, selectServable, withRefusals, type Refusal } from '../core/last-good.js';
 import { subscriptionOf } from '../core/registry.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
+import type { ReservedBind } from '../core/bind.js';
 import { applyNativesPolicy, nativesIssues } from '../core/natives-policy.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
 import type { CheckResult } from '../haproxy/check.js';
@@ -67,6 +68,8 @@ export interface ObjectServiceDeps {
   requestApply(trigger: string): void;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
+  /** Addresses Aqueduct itself listens on: no frontend may bind them. */
+  reserved?: readonly ReservedBind[];
   log: Logger;
 }
 
@@ -179,7 +182,8 @@ export class ObjectService {
     const view = await this.deps.store.read();
     const applied = this.deps.loop.appliedManifests();
     const policed = applyNativesPolicy(view, this.deps.allowUnsafeNatives === true);
-    const servable = selectServable(withRefusals(policed, this.deps.loop.refused(), manifestGeneration), applied);
+    const refusals = withRefusals(policed, this.deps.loop.refused(), manifestGeneration);
+    const servable = selectServable(refusals, applied, this.deps.reserved);
     const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
     servable.issues.forEach((i, n) => {
@@ -351,7 +355,10 @@ export class ObjectService {
       target,
     ];
     const unsafe = this.deps.allowUnsafeNatives === true ? [] : nativesIssues(target);
-    const own = [...unsafe, ...checkManifestSet(manifests).issues.filter((i) => i.kind === kind && i.name === name)];
+    const own = [
+      ...unsafe,
+      ...checkManifestSet(manifests, this.deps.reserved).issues.filter((i) => i.kind === kind && i.name === name),
+    ];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
     const refused = await this.deps.loop
       .checkCandidate({ manifests, issues: view.issues }, this.deps.check, { kind, name })

@@ -17,6 +17,7 @@ import {
   type StaleObject,
 } from '../core/last-good.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
+import type { ReservedBind } from '../core/bind.js';
 import { applyNativesPolicy } from '../core/natives-policy.js';
 import { ParseCache } from '../core/parse-cache.js';
 import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
@@ -81,6 +82,8 @@ export interface ReconcilerOptions {
   keepGenerations: number;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
+  /** Addresses Aqueduct itself listens on (its API, the stats page): no frontend may bind them. */
+  reserved?: readonly ReservedBind[];
 }
 
 interface Applied {
@@ -200,7 +203,7 @@ export class Reconciler {
     target?: ObjectRef,
   ): Promise<string | undefined> {
     const policed = applyNativesPolicy(read, this.opts.allowUnsafeNatives === true);
-    const servable = selectServable(this.withRefusals(policed), this.applied?.manifests ?? []);
+    const servable = selectServable(this.withRefusals(policed), this.applied?.manifests ?? [], this.opts.reserved);
     const { manifests, state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const result = await check(candidate);
@@ -397,7 +400,7 @@ export class Reconciler {
     const declared = this.parsed.parse(await this.deps.readManifests());
     this.forgetEditedRefusals(declared.manifests);
     const read = this.withRefusals(applyNativesPolicy(declared, this.opts.allowUnsafeNatives === true));
-    const servable = selectServable(read, this.applied?.manifests ?? []);
+    const servable = selectServable(read, this.applied?.manifests ?? [], this.opts.reserved);
     this.reportIssues(servable.issues, servable.stale);
     const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'reading the counters of a rollout failed; it stays at its step');

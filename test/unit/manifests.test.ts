@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadManifestSet, parseManifestFiles } from '../../src/core/manifests.js';
+import { reservedBind } from '../../src/core/bind.js';
+import { checkManifestSet, loadManifestSet, parseManifestFiles } from '../../src/core/manifests.js';
 import { formatIssue, type Issue } from '../../src/core/issues.js';
 import { backend, everyFieldSet, frontend, staticBackend, yamlFile, type JsonObject } from '../helpers/fixtures.js';
 
@@ -350,6 +351,46 @@ describe('loading manifests', () => {
       ],
     );
     assert.match(set.issues[0]?.message ?? '', /127\.0\.0\.1:8080 conflicts with 127\.0\.0\.1:8080 of frontend 'b'/);
+  });
+
+  it('compares binds by what they mean: one socket spelled four ways, IPv6 spellings, [::] over everything', () => {
+    const names = (set: ReturnType<typeof loadManifestSet>) => set.frontends.map((f) => f.manifest.metadata.name);
+    const spelled = loadManifestSet([
+      yamlFile(
+        'a.yaml',
+        frontend('plain', { bind: '127.0.0.1:8080', backend: 'b' }),
+        frontend('short', { bind: '127.1:8080', backend: 'b' }),
+        frontend('octal', { bind: '0177.0.0.1:8080', backend: 'b' }),
+        frontend('named', { bind: 'localhost:8080', backend: 'b' }),
+        frontend('v6', { bind: '[0:0::1]:9090', backend: 'b' }),
+        frontend('v6b', { bind: '[::1]:9090', backend: 'b' }),
+        frontend('any6', { bind: '[::]:7070', backend: 'b' }),
+        frontend('four', { bind: '10.1.1.1:7070', backend: 'b' }),
+        frontend('alone', { bind: '127.0.0.2:8080', backend: 'b' }),
+        staticBackend('b', [1]),
+      ),
+    ]);
+    assert.deepEqual(names(spelled), ['alone']);
+    // Every pair of the same socket is named from both sides: 6 pairs of 127.0.0.1, one of ::1, one under [::].
+    assert.equal(spelled.issues.filter((i) => i.code === 'bind-conflict').length, 16);
+  });
+
+  it('rejects a bind on an address Aqueduct itself listens on, naming it', () => {
+    const set = loadManifestSet([
+      yamlFile('a.yaml', frontend('f', { bind: '127.1:10000', backend: 'b' }), staticBackend('b', [1])),
+    ]);
+    const reserved = checkManifestSet(
+      parseManifestFiles([
+        yamlFile('a.yaml', frontend('f', { bind: '127.1:10000', backend: 'b' }), staticBackend('b', [1])),
+      ]).manifests,
+      [reservedBind('0.0.0.0', 10000, "Aqueduct's REST API (--host/--port)")],
+    );
+    assert.equal(set.frontends.length, 1, 'free when nothing is reserved');
+    assert.deepEqual(reserved.frontends, []);
+    assert.match(
+      reserved.issues[0]?.message ?? '',
+      /127\.1:10000 conflicts with \*:10000, where Aqueduct's REST API \(--host\/--port\) listens/,
+    );
   });
 
   it('rejects a bind list overlapping itself and ports out of range', () => {
