@@ -82,6 +82,23 @@ export function parseInteger(flag: string, raw: string, min = 0, max = Number.MA
   return n;
 }
 
+// Control characters are exactly what this must refuse.
+// eslint-disable-next-line no-control-regex
+const MASTER_SOCKET_UNSAFE = /[,\u0000-\u001f\u007f]/;
+
+/**
+ * HAProxy reads `-S <path>,mode,600` as a list: a comma in the master socket
+ * path would add options of the caller's choosing. (The stats socket path,
+ * which goes into the config, is checked with the other render options.)
+ */
+function checkMasterSocket(value: string | undefined): void {
+  if (value === undefined || !MASTER_SOCKET_UNSAFE.test(value)) return;
+  throw new AqueductError(
+    'config',
+    `--haproxyMasterSocket ${JSON.stringify(value)}: the path may not hold commas or control characters (HAProxy reads '-S <path>,<options>' as a list)`,
+  );
+}
+
 export function resolveRunConfig(
   values: Record<string, unknown>,
   sourceOf: (flag: string) => ValueSource,
@@ -94,6 +111,7 @@ export function resolveRunConfig(
   }
   const str = (flag: string): string | undefined => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
   const num = (flag: string): number => v[flag] as number;
+  checkMasterSocket(str('haproxyMasterSocket'));
   const cfgPath = path.resolve(str('haproxyCfgPath') as string);
   const masterExplicit = sourceOf('haproxyMasterSocket') === 'cli' || sourceOf('haproxyMasterSocket') === 'env';
   const modeExplicit = sourceOf('haproxyMode') === 'cli' || sourceOf('haproxyMode') === 'env';

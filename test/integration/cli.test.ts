@@ -164,6 +164,15 @@ describe('aqueduct render', () => {
     assert.match(bad.stderr, /members\.json live\[0\]\.host: must be a host name/);
   });
 
+  it('refuses a master socket path whose commas would add -S options, before starting anything', async () => {
+    const dir = await tempDir();
+    const r = await runCli(['run', '--manifests', dir, '--haproxyMasterSocket', `${dir}/m.sock,level,admin`], {
+      env: { AQUEDUCT_HOST: '127.0.0.1', AQUEDUCT_PORT: '1', AQUEDUCT_REGISTRY: 'none' },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--haproxyMasterSocket .*may not hold commas/);
+  });
+
   it('still renders the valid objects when some are invalid, exiting 1', async () => {
     const dir = await copyOf(EXAMPLES);
     await writeFile(
