@@ -231,6 +231,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
           ),
         );
   });
+  // HAProxy dying outside a reload is seen at once (our child) or within a second (the master socket).
+  haproxy.watch((e) => {
+    metrics.haproxyEvent(e.type);
+    activity.publish(`haproxy-${e.type}`, { message: e.message });
+    if (e.type === 'exited') reconciler.noteHaproxyExit(e.message);
+    queue.add(`haproxy-${e.type}`, 0);
+  });
   const reconcileMeasured = async (triggers: string[]) => {
     const started = performance.now();
     const before = reconciler.ledger().at(-1)?.id;

@@ -28,7 +28,19 @@ export interface HaproxyController {
   workerPid(): Promise<number | undefined>;
   /** Workers still finishing connections from before a reload; undefined when unknown or not tracked. */
   oldWorkers(): Promise<number | undefined>;
+  /**
+   * Tells `listener` when HAProxy goes away or comes back outside a reload:
+   * at once for our own child, within `watchMs` through the master socket
+   * for one we adopted or one run by someone else.
+   */
+  watch(listener: (e: HaproxyEvent) => void, watchMs?: number): void;
   stop(): Promise<void>;
+}
+
+/** HAProxy exited (crashed, killed) or answers again, outside a reload Aqueduct asked for. */
+export interface HaproxyEvent {
+  type: 'exited' | 'back';
+  message: string;
 }
 
 export interface ProcessOptions {
@@ -64,6 +76,10 @@ export class MasterWorkerHaproxy implements HaproxyController {
   private lastOutput: string[] = [];
   /** Lines HAProxy has printed since we started it: marks where a reload's output begins. */
   private outputLines = 0;
+  private listeners: ((e: HaproxyEvent) => void)[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Whether HAProxy answered at the watchdog's last look. */
+  private seenAlive: boolean | undefined;
 
   constructor(
     readonly mode: 'managed' | 'external',
@@ -90,6 +106,31 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async oldWorkers(): Promise<number | undefined> {
     // One short try: a metrics scrape must not wait on an HAProxy that does not answer.
     return (await showProc(this.opts.masterSocket, 2000).catch(() => undefined))?.oldWorkers.length;
+  }
+
+  watch(listener: (e: HaproxyEvent) => void, watchMs = 1000): void {
+    this.listeners.push(listener);
+    if (this.watchdog !== undefined) return;
+    // Our own child reports its exit itself; anything else is looked at through the master socket.
+    this.watchdog = setInterval(() => {
+      if (this.child !== undefined || this.stopping) return;
+      void socketAlive(this.opts.masterSocket, 'show proc', Math.min(watchMs, 1000)).then((alive) => {
+        if (this.child !== undefined || this.stopping) return;
+        if (this.seenAlive === true && !alive)
+          this.emit({
+            type: 'exited',
+            message: `HAProxy stopped answering on its master socket ${this.opts.masterSocket}`,
+          });
+        if (this.seenAlive === false && alive)
+          this.emit({ type: 'back', message: 'HAProxy answers on its master socket again' });
+        this.seenAlive = alive;
+      });
+    }, watchMs);
+    this.watchdog.unref();
+  }
+
+  private emit(e: HaproxyEvent): void {
+    for (const l of this.listeners) l(e);
   }
 
   async reload(): Promise<ReloadOutcome> {
@@ -138,6 +179,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
         const message = `HAProxy exited (${signal ?? `code ${String(code)}`}): ${this.lastOutput.slice(-5).join(' | ')}`;
         if (!this.stopping) {
           log.error({ code, signal }, message);
+          this.seenAlive = false;
+          this.emit({ type: 'exited', message });
           this.scheduleRestart();
         }
         resolve({ ok: false, message });
@@ -153,7 +196,12 @@ export class MasterWorkerHaproxy implements HaproxyController {
       return { ok: false, message: 'HAProxy did not report a worker within 12 s' };
     })();
     const outcome = await Promise.race([ready, exited]);
-    if (outcome.ok) this.backoff = this.opts.restartBackoffMs ?? 1000;
+    if (outcome.ok) {
+      this.backoff = this.opts.restartBackoffMs ?? 1000;
+      if (this.seenAlive === false)
+        this.emit({ type: 'back', message: `HAProxy started again (worker ${outcome.workerPid ?? '?'})` });
+      this.seenAlive = true;
+    }
     return outcome;
   }
 
@@ -173,6 +221,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     if (this.mode === 'external') return;
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
     const pid = this.child?.pid ?? info?.masterPid;
@@ -258,6 +307,9 @@ export class PidfileHaproxy implements HaproxyController {
     if (fresh === undefined) return { ok: false, message: `no new HAProxy pid in ${pidPath}` };
     return { ok: true, workerPid: fresh, message: old.length > 0 ? 'reloaded' : 'started' };
   }
+
+  /** The original's daemons are looked for by their pid file at each reconcile; no watchdog here. */
+  watch(): void {}
 
   /** A daemon outlives Aqueduct, as in the original: a restarted Aqueduct takes it over. */
   async stop(): Promise<void> {}

@@ -10,7 +10,8 @@ export interface Activity {
     | 'reloaded'
     | 'apply-failed'
     | `rollout-${'started' | 'advanced' | 'aborted' | 'complete' | 'removed'}`
-    | `gate-${'waiting' | 'timed-out' | 'passed'}`;
+    | `gate-${'waiting' | 'timed-out' | 'passed'}`
+    | `haproxy-${'exited' | 'back'}`;
   at: string;
   [detail: string]: unknown;
 }

@@ -40,6 +40,7 @@ export class Metrics {
   private readonly lastApply: Gauge;
   private readonly rolloutEvents: Counter<'event'>;
   private readonly gateEvents: Counter<'event'>;
+  private readonly haproxyEvents: Counter<'event'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -150,6 +151,12 @@ export class Metrics {
       labelNames: ['event'],
       registers,
     });
+    this.haproxyEvents = new Counter({
+      name: 'aqueduct_haproxy_process_events_total',
+      help: 'HAProxy going away outside a reload (exited: crashed, killed, or stopped answering) and coming back',
+      labelNames: ['event'],
+      registers,
+    });
     new Gauge({
       name: 'aqueduct_rollout_share_percent',
       help: "The new version's share of requests in each backend's rollout now, with the rollout's state",
@@ -179,6 +186,11 @@ export class Metrics {
     for (const t of REGISTRY_EVENTS) this.registryEvents.inc({ type: t }, 0);
     for (const e of ROLLOUT_EVENTS) this.rolloutEvents.inc({ event: e }, 0);
     for (const e of GATE_EVENTS) this.gateEvents.inc({ event: e }, 0);
+    for (const e of ['exited', 'back']) this.haproxyEvents.inc({ event: e }, 0);
+  }
+
+  haproxyEvent(event: 'exited' | 'back'): void {
+    this.haproxyEvents.inc({ event });
   }
 
   deployEvent(type: 'rollout' | 'gate', event: string): void {

@@ -294,6 +294,19 @@ export class Reconciler {
     return { manifests, state };
   }
 
+  /** HAProxy exited outside a reload: a failed entry in the ledger, so status and metrics say so. */
+  noteHaproxyExit(message: string): void {
+    this.record({
+      triggers: ['haproxy-exited'],
+      plan: 'reload',
+      reasons: [message],
+      commands: 0,
+      durationMs: 0,
+      result: 'failed',
+      error: message,
+    });
+  }
+
   deployStatus(backend: string) {
     const rollout = this.deps.deploys.positionOf(backend);
     const healthGate = this.deps.deploys.gateOf(backend);
