@@ -107,7 +107,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
     // Names of any length reach validation (a 400 that says what a name may be), up to what Node's parser takes.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     clientErrorHandler: answerClientError,
   });
 

@@ -413,7 +413,12 @@ export class ObjectService {
         if (record.result === 'ok' && servedGeneration() === generation)
           return done({ outcome: 'applied', apply: record });
         const began = Date.parse(record.at) - record.durationMs;
-        if ((record.result === 'failed' || record.result === 'rejected') && began >= since)
+        // Events in the ledger (a gate's timeout, HAProxy exiting) are not this write's apply failing.
+        if (
+          (record.result === 'failed' || record.result === 'rejected') &&
+          began >= since &&
+          record.event === undefined
+        )
           done({ outcome: 'failed', apply: record });
       });
       const timer = setTimeout(() => done({ outcome: 'timeout' }), timeoutMs);

@@ -203,6 +203,7 @@ export class Metrics {
   }
 
   applied(r: ApplyRecord): void {
+    if (r.event !== undefined) return; // counted by their own metrics, not as applies
     this.applies.inc({ plan: r.plan, result: r.result });
     if (r.plan === 'reload' && (r.result === 'ok' || r.result === 'failed')) this.reloads.inc({ result: r.result });
     if (r.result === 'rejected') this.validationFailures.inc({ source: 'haproxy' });

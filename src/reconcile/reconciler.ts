@@ -56,6 +56,8 @@ export interface ApplyRecord {
   error?: string;
   workerPid?: number;
   generation?: number;
+  /** Set on entries that record an event rather than an apply: a health gate's timeout, HAProxy exiting. */
+  event?: 'health-gate-timeout' | 'haproxy-exited';
 }
 
 export interface ReconcilerDeps {
@@ -516,7 +518,7 @@ export class Reconciler {
           commands: 0,
           durationMs: elapsed(),
           result: 'rejected',
-          error: `haproxy -c refused ${setAside.join(', ')}; set aside (its last good version, if any, keeps serving), the rest applies: ${error}`,
+          error: `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`,
         });
         return { retryAfterMs: 0 };
       }
