@@ -70,4 +70,44 @@ describe('work queue', () => {
     assert.deepEqual(runs, [['first'], ['retry', 'watch']]);
     q.stop();
   });
+
+  it('runs a trigger that arrives during a run right after it, not behind the retry the run asks for', async () => {
+    const runs: string[][] = [];
+    const q = new WorkQueue(
+      async (t) => {
+        runs.push(t);
+        if (runs.length === 1) {
+          q.add('fix'); // a new change saved while a failed reload is being handled
+          await sleep(20);
+          return { retryAfterMs: 30_000 };
+        }
+        return undefined;
+      },
+      { debounceMs: 0 },
+    );
+    const started = Date.now();
+    q.add('watch');
+    while (runs.length < 2 && Date.now() - started < 2000) await sleep(5);
+    assert.deepEqual(runs[1]?.sort(), ['fix', 'retry'], 'the fix ran at once (the retry trigger rides along)');
+    assert.ok(Date.now() - started < 1000);
+    q.stop();
+  });
+
+  it('runs a trigger that arrives while a retry waits, at once', async () => {
+    const runs: string[][] = [];
+    const q = new WorkQueue(
+      async (t) => {
+        runs.push(t);
+        return runs.length === 1 ? { retryAfterMs: 30_000 } : undefined;
+      },
+      { debounceMs: 0 },
+    );
+    q.add('first');
+    while (runs.length < 1) await sleep(5);
+    q.add('edit', 0);
+    const started = Date.now();
+    while (runs.length < 2 && Date.now() - started < 2000) await sleep(5);
+    assert.deepEqual(runs[1]?.sort(), ['edit', 'retry']);
+    q.stop();
+  });
 });
