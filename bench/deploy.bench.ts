@@ -78,6 +78,7 @@ async function switchUnderLoad(aq: RunningAqueduct, api: ApiCall, port: number, 
       })
     : await api('POST', '/backends/pool', { version });
   if (r.status !== 200) throw new Error(r.text);
+  const answeredAt = now();
   // Done once 2 s pass with no answer from the old version.
   let seenOld = load.now().servers.get(old) ?? 0;
   while (now() - lastOld < 2000) {
@@ -91,6 +92,12 @@ async function switchUnderLoad(aq: RunningAqueduct, api: ApiCall, port: number, 
   }
   const result = await load.stop();
   const reloaded = (await showProc(aq.masterSocket)).workers[0] !== pid;
+  const apply = aq.logs
+    .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('apply ') && l.result === 'ok')
+    .at(-1);
+  out(
+    `  (${viaReload ? 'reload' : 'runtime'}: the API answered after ${fmt(answeredAt - start)}; the apply took ${String(apply?.['durationMs'])} ms)`,
+  );
   if (reloaded && !viaReload)
     out(
       `  reloaded: ${
