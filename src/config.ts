@@ -43,6 +43,7 @@ export interface RunConfig {
   keepGenerations: number;
   resyncInterval: number;
   minReloadInterval: number;
+  reloadBurst: number;
   drainTimeout: number;
   healthGateTimeout: number;
   stopTimeout: number;
@@ -155,6 +156,7 @@ export function resolveRunConfig(
     keepGenerations: num('keepGenerations'),
     resyncInterval: num('resyncInterval'),
     minReloadInterval: num('minReloadInterval'),
+    reloadBurst: Math.max(1, num('reloadBurst')),
     drainTimeout: num('drainTimeout'),
     healthGateTimeout: num('healthGateTimeout'),
     stopTimeout: num('stopTimeout'),

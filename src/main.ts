@@ -197,6 +197,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       template,
       render,
       minReloadIntervalMs: config.minReloadInterval,
+      reloadBurst: config.reloadBurst,
       keepGenerations: config.keepGenerations,
       allowUnsafeNatives: config.allowUnsafeNatives,
       reserved,
@@ -238,11 +239,11 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     if (e.type === 'exited') reconciler.noteHaproxyExit(e.message);
     queue.add(`haproxy-${e.type}`, 0);
   });
-  const reconcileMeasured = async (triggers: string[]) => {
+  const reconcileMeasured = async (triggers: string[], lastTriggerAt: number) => {
     const started = performance.now();
     const before = reconciler.ledger().at(-1)?.id;
     try {
-      const result = await reconciler.reconcile(triggers);
+      const result = await reconciler.reconcile(triggers, lastTriggerAt);
       const last = reconciler.ledger().at(-1);
       metrics.reconciled(
         last !== undefined && last.id !== before ? last.result : 'noop',

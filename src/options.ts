@@ -257,8 +257,17 @@ export const RUN_OPTIONS = [
   {
     flag: 'minReloadInterval',
     type: 'integer',
-    default: 1000,
-    description: 'minimum ms between two reloads; structural changes arriving faster are coalesced',
+    default: 250,
+    description:
+      'the reload budget refills one reload every this many ms (up to --reloadBurst); changes arriving within 100 ms of each other are coalesced into one reload (for up to 1 s)',
+    group: 'loop',
+  },
+  {
+    flag: 'reloadBurst',
+    type: 'integer',
+    default: 20,
+    description:
+      'reloads that may follow each other at once before the budget makes them wait (--minReloadInterval refills it)',
     group: 'loop',
   },
   {

@@ -19,6 +19,14 @@ import {
 import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
 import type { ReservedBind } from '../core/bind.js';
 import { applyNativesPolicy } from '../core/natives-policy.js';
+import {
+  DEFAULT_RELOAD_BUDGET,
+  decideReload,
+  initialBudget,
+  reloaded,
+  type ReloadBudgetOptions,
+  type ReloadBudgetState,
+} from '../core/reload-budget.js';
 import { ParseCache } from '../core/parse-cache.js';
 import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
 import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
@@ -80,7 +88,10 @@ export interface ReconcilerOptions {
   stateDir: string;
   template: string;
   render: RenderOptions;
+  /** One reload token every this many ms (--minReloadInterval). */
   minReloadIntervalMs: number;
+  /** Reloads that may follow each other at once (--reloadBurst). */
+  reloadBurst?: number;
   keepGenerations: number;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
@@ -128,7 +139,7 @@ const sourceLookup =
 
 export class Reconciler {
   private applied: Applied | undefined;
-  private lastReloadAt = -Infinity;
+  private budget: ReloadBudgetState | undefined;
   private failed: { hash: string; retryAt: number } | undefined;
   private forceReload: string | undefined;
   private records: ApplyRecord[] = [];
@@ -219,6 +230,19 @@ export class Reconciler {
     )
       return undefined;
     return describeCheckErrors(candidate, result.errors, sourceLookup(manifests)).join('; ');
+  }
+
+  private budgetOptions(): ReloadBudgetOptions {
+    return {
+      ...DEFAULT_RELOAD_BUDGET,
+      burst: this.opts.reloadBurst ?? DEFAULT_RELOAD_BUDGET.burst,
+      refillMs: this.opts.minReloadIntervalMs,
+    };
+  }
+
+  private reloadBudget(): ReloadBudgetState {
+    this.budget ??= initialBudget(this.budgetOptions(), this.deps.clock.now());
+    return this.budget;
   }
 
   /** Objects set aside because HAProxy refused them, with its words. */
@@ -401,14 +425,14 @@ export class Reconciler {
    * ...). While a rollout or a gated switch is under way it asks to be run
    * again shortly, since those move with time and HAProxy's counters.
    */
-  async reconcile(triggers: string[]): Promise<WorkResult | undefined> {
-    const result = await this.reconcileOnce(triggers);
+  async reconcile(triggers: string[], lastTriggerAt?: number): Promise<WorkResult | undefined> {
+    const result = await this.reconcileOnce(triggers, lastTriggerAt ?? this.deps.clock.now());
     if (!this.deps.deploys.active()) return result;
     if (result?.retryAfterMs !== undefined && result.retryAfterMs <= DEPLOY_TICK_MS) return result;
     return { retryAfterMs: DEPLOY_TICK_MS, trigger: 'tick' };
   }
 
-  private async reconcileOnce(triggers: string[]): Promise<WorkResult | undefined> {
+  private async reconcileOnce(triggers: string[], lastTriggerAt: number): Promise<WorkResult | undefined> {
     const { clock, haproxy, deploys, log } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
@@ -463,8 +487,10 @@ export class Reconciler {
     }
 
     if (plan.kind === 'reload' && running && this.applied !== undefined) {
-      const wait = this.lastReloadAt + this.opts.minReloadIntervalMs - clock.now();
-      if (wait > 0) {
+      const decision = decideReload(this.reloadBudget(), this.budgetOptions(), hash, clock.now(), lastTriggerAt);
+      this.budget = decision.state;
+      const wait = decision.waitMs;
+      if (!decision.reload) {
         // Reload budget spent: serve member changes through the runtime API now, the rest after the wait.
         const partial = withDesiredServers(this.applied.state, state);
         const partialConfig = renderConfig(this.opts.template, partial, this.opts.render);
@@ -581,7 +607,7 @@ export class Reconciler {
       return { retryAfterMs: FAILED_RETRY_MS };
     }
     const outcome = await haproxy.reload();
-    this.lastReloadAt = clock.now();
+    this.budget = reloaded(this.reloadBudget(), this.budgetOptions(), clock.now());
     this.deps.applier.cancelAll();
     if (!outcome.ok) {
       // Put the last good file back, so a restart of HAProxy serves what was working.

@@ -10,7 +10,8 @@ export interface WorkResult {
   trigger?: string;
 }
 
-export type Work = (triggers: string[]) => Promise<WorkResult | undefined>;
+/** One run: why it runs, and when the latest of those triggers arrived (ms since the epoch). */
+export type Work = (triggers: string[], lastTriggerAt: number) => Promise<WorkResult | undefined>;
 
 export interface WorkQueueOptions {
   /** Wait this long after the first trigger so a burst of events becomes one run. */
@@ -22,6 +23,8 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private pending: string[] = [];
+  /** When the latest trigger of the pending batch arrived (retries of our own aside). */
+  private lastAddedAt: number | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
@@ -37,6 +40,7 @@ export class WorkQueue {
   /** Marks the work dirty; `trigger` says why (logged and recorded). */
   add(trigger: string, delayMs = this.opts.debounceMs): void {
     if (this.stopped) return;
+    this.lastAddedAt = Date.now();
     if (!this.pending.includes(trigger)) this.pending.push(trigger);
     if (!this.running) this.schedule(delayMs);
   }
@@ -62,11 +66,13 @@ export class WorkQueue {
     }
     this.running = true;
     const triggers = this.pending;
+    const lastTriggerAt = this.lastAddedAt ?? Date.now();
     this.pending = [];
+    this.lastAddedAt = undefined;
     let retryAfter: number | undefined;
     let retryTrigger = 'retry';
     try {
-      const result = await this.work(triggers);
+      const result = await this.work(triggers, lastTriggerAt);
       this.failures = 0;
       retryAfter = result?.retryAfterMs;
       retryTrigger = result?.trigger ?? 'retry';
