@@ -331,6 +331,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   // could go unseen until the resync: look again shortly after the last event.
   let settle: NodeJS.Timeout | undefined;
   const onWatch = () => {
+    store.invalidate();
     queue.add('watch');
     if (settle !== undefined) clearTimeout(settle);
     settle = setTimeout(() => queue.add('watch-settle', 0), 60);
@@ -339,7 +340,12 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     log.warn({ err: (err as Error).message }, 'manifest watcher error; the periodic resync still reads everything'),
   );
   const resync =
-    config.resyncInterval > 0 ? setInterval(() => queue.add('resync', 0), config.resyncInterval) : undefined;
+    config.resyncInterval > 0
+      ? setInterval(() => {
+          store.invalidate();
+          queue.add('resync', 0);
+        }, config.resyncInterval)
+      : undefined;
   onRegistryChange = () => queue.add('registry');
   registry.start();
   const self =

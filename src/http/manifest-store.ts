@@ -60,15 +60,56 @@ export function manifestYaml(manifest: Manifest): string {
   )}`;
 }
 
+/** A view older than this is read again even if no change was seen (a missed watcher event costs at most this). */
+const MAX_VIEW_AGE_MS = 1000;
+
 export class ManifestStore {
   private readonly cache = new ParseCache();
   private tail: Promise<unknown> = Promise.resolve();
+  /** Bumped whenever the directory may have changed: a read started before must not be handed out after. */
+  private epoch = 0;
+  private current: { view: ManifestView; epoch: number; at: number } | undefined;
+  private reading: { view: Promise<ManifestView>; epoch: number } | undefined;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  async read(): Promise<ManifestView> {
-    const files = await readManifestDir(this.dir);
-    return { files, ...this.cache.parse(files) };
+  /**
+   * The directory as it is: one read shared by every request that arrives
+   * while it runs, and kept until a change is seen (invalidate) or for at
+   * most a second, so a burst of GETs costs one read, not one each.
+   * `fresh` reads again whatever is kept (writes check against the disk).
+   */
+  read(opts: { fresh?: boolean } = {}): Promise<ManifestView> {
+    const c = this.current;
+    if (!opts.fresh && c !== undefined && c.epoch === this.epoch && this.now() - c.at < MAX_VIEW_AGE_MS)
+      return Promise.resolve(c.view);
+    if (!opts.fresh && this.reading?.epoch === this.epoch) return this.reading.view;
+    const epoch = this.epoch;
+    const at = this.now();
+    const view = (async () => {
+      const files = await readManifestDir(this.dir);
+      return { files, ...this.cache.parse(files) };
+    })();
+    this.reading = { view, epoch };
+    void view.then(
+      (v) => {
+        if (epoch === this.epoch) this.current = { view: v, epoch, at };
+        if (this.reading?.view === view) this.reading = undefined;
+      },
+      () => {
+        if (this.reading?.view === view) this.reading = undefined;
+      },
+    );
+    return view;
+  }
+
+  /** The directory changed (the watcher saw it, or this store wrote): the next read reads it. */
+  invalidate(): void {
+    this.epoch++;
+    this.current = undefined;
   }
 
   /**
@@ -84,18 +125,30 @@ export class ManifestStore {
   async write(file: string, manifest: Manifest): Promise<void> {
     const full = this.resolve(file);
     await mkdir(path.dirname(full), { recursive: true });
-    await writeFileAtomic(full, manifestYaml(manifest));
+    try {
+      await writeFileAtomic(full, manifestYaml(manifest));
+    } finally {
+      this.invalidate();
+    }
   }
 
   /** Writes a new file only: false, and nothing written, when a file of that name exists in any form. */
   async create(file: string, manifest: Manifest): Promise<boolean> {
     const full = this.resolve(file);
     await mkdir(path.dirname(full), { recursive: true });
-    return createFileAtomic(full, manifestYaml(manifest));
+    try {
+      return await createFileAtomic(full, manifestYaml(manifest));
+    } finally {
+      this.invalidate();
+    }
   }
 
   async remove(file: string): Promise<void> {
-    await rm(this.resolve(file), { force: true });
+    try {
+      await rm(this.resolve(file), { force: true });
+    } finally {
+      this.invalidate();
+    }
   }
 
   /** Absolute path of a file of the directory; refuses anything that would leave it. */

@@ -181,8 +181,24 @@ export class ObjectService {
   async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
     const view = await this.deps.store.read();
     const applied = this.deps.loop.appliedManifests();
+    const refused = this.deps.loop.refused();
+    // The same inputs give the same overview: a burst of GETs computes it once.
+    const key = [view, applied, JSON.stringify(refused), this.deps.loop.ledger().at(-1)?.id];
+    if (this.memo !== undefined && key.every((k, i) => k === this.memo?.key[i])) return this.memo.value;
+    const value = this.computeOverview(view, applied, refused);
+    this.memo = { key, value };
+    return value;
+  }
+
+  private memo: { key: unknown[]; value: { objects: ObjectEntry[]; issues: string[] } } | undefined;
+
+  private computeOverview(
+    view: ManifestView,
+    applied: readonly LoadedManifest[],
+    refused: readonly Refusal[],
+  ): { objects: ObjectEntry[]; issues: string[] } {
     const policed = applyNativesPolicy(view, this.deps.allowUnsafeNatives === true);
-    const refusals = withRefusals(policed, this.deps.loop.refused(), manifestGeneration);
+    const refusals = withRefusals(policed, refused, manifestGeneration);
     const servable = selectServable(refusals, applied, this.deps.reserved);
     const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
@@ -234,7 +250,7 @@ export class ObjectService {
   /** PUT: create or replace an object from a request body. */
   put(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
     return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read();
+      const view = await this.deps.store.read({ fresh: true });
       const existing = findObject(view, kind, name);
       checkPreconditions(pre, existing?.manifest, objectId(kind, name), existsInAnyForm(view, kind, name));
       const metadata = existing?.manifest.metadata;
@@ -278,7 +294,7 @@ export class ObjectService {
     change: (m: BackendManifest) => BodyResult<BackendManifest>,
   ): Promise<WriteResult> {
     return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read();
+      const view = await this.deps.store.read({ fresh: true });
       const existing = findObject(view, 'Backend', name) as LocatedManifest<BackendManifest> | undefined;
       if (existing === undefined) throw new ApiError('not_found', `backend/${name} does not exist`);
       checkPreconditions(pre, existing.manifest, `backend/${name}`);
@@ -296,7 +312,7 @@ export class ObjectService {
 
   remove(kind: Kind, name: string, pre: Preconditions): Promise<WriteResult> {
     return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read();
+      const view = await this.deps.store.read({ fresh: true });
       const existing = findObject(view, kind, name);
       if (existing === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
       checkPreconditions(pre, existing.manifest, objectId(kind, name));

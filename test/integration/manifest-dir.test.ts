@@ -4,7 +4,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { isManifestName, loadManifestDir, readManifestDir } from '../../src/sources/manifest-dir.js';
-import { frontend, staticBackend, tempDir, writeTree } from '../helpers/fixtures.js';
+import type { Manifest } from '../../src/core/model.js';
+import { ManifestStore } from '../../src/http/manifest-store.js';
+import { frontend, staticBackend, tempDir, writeTree, yamlFile } from '../helpers/fixtures.js';
 
 describe('manifest directory', () => {
   it('reads *.yaml and *.yml recursively, skipping hidden and other files', async () => {
@@ -63,5 +65,24 @@ describe('manifest directory', () => {
     assert.ok(!isManifestName('.a.yaml'));
     assert.ok(!isManifestName('a.yaml.tmp'));
     assert.ok(!isManifestName('a.json'));
+  });
+
+  it('shares one read among concurrent API requests, and reads again after a change, a write or a second', async () => {
+    const dir = await writeTree({ 'a.yaml': yamlFile('a.yaml', staticBackend('a', [1])).text });
+    let clock = 0;
+    const store = new ManifestStore(dir, () => clock);
+    const [first, second] = await Promise.all([store.read(), store.read()]);
+    assert.equal(first, second, 'concurrent reads share one');
+    assert.equal(await store.read(), first, 'kept while nothing changed');
+    await writeFile(path.join(dir, 'b.yaml'), yamlFile('b.yaml', staticBackend('b', [2])).text);
+    assert.equal((await store.read({ fresh: true })).manifests.length, 2, 'fresh reads the disk');
+    store.invalidate();
+    assert.equal((await store.read()).manifests.length, 2, 'a change seen by the watcher is read');
+    const kept = await store.read();
+    await store.write('c.yaml', staticBackend('c', [3]) as unknown as Manifest);
+    assert.notEqual(await store.read(), kept, 'read your writes');
+    const again = await store.read();
+    clock += 1500;
+    assert.notEqual(await store.read(), again, 'at most a second old');
   });
 });
