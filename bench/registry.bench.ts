@@ -13,7 +13,7 @@ import { apiClient } from '../test/helpers/api.js';
 import { ROOT } from '../test/helpers/cli.js';
 import { freePort, waitForPort } from '../test/helpers/haproxy.js';
 import { startRedis, thalassaServer } from '../test/helpers/thalassa.js';
-import { fmt, now } from './lib.js';
+import { fmt, now, percentile } from './lib.js';
 
 const COUNT = Number(process.env['COUNT'] ?? 1000);
 const runs = Number(process.argv[2] ?? 3);
@@ -101,4 +101,42 @@ async function oneRun(run: number): Promise<void> {
   }
 }
 
-for (let i = 1; i <= runs; i++) await oneRun(i);
+/** One registration at a time: from the registry's answer until HAProxy lists the server. */
+async function oneByOne(run: number): Promise<void> {
+  const reg = await registry();
+  const aq = await startAqueductProcess({ env: { ...reg.env, AQUEDUCT_NO_SELF_REGISTRATION: 'true' } });
+  try {
+    const api = apiClient(aq.api);
+    await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
+    const put = await api('PUT', '/backends/pool?wait=applied', { type: 'dynamic', name: 'svc', version: '1.0.0' });
+    if (put.status !== 200) throw new Error(put.text);
+    const mark = aq.logs.length;
+    const latencies: number[] = [];
+    for (let i = 0; i < SINGLES; i++) {
+      const r = await registryRequest(
+        'POST',
+        `${reg.api}/registrations/svc/1.0.0/127.0.0.1/${21000 + i}`,
+        '{"secondsToExpire":600}',
+      );
+      if (r.status !== 200) throw new Error(`register: ${r.status}`);
+      const start = now();
+      for (;;) {
+        const state = await sendCommand(aq.statsSocket, 'show servers state pool');
+        if (state.includes(`:${21000 + i} `)) break;
+        if (now() - start > 10_000) throw new Error('not served within 10 s');
+        await new Promise((res) => setTimeout(res, 2));
+      }
+      latencies.push(now() - start);
+    }
+    const reloads = aq.logs.slice(mark).filter(isApply('reload')).length;
+    out(
+      `run ${run} (${source}): one registration → served p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(Math.max(...latencies))} over ${SINGLES}; reloads ${reloads}`,
+    );
+  } finally {
+    await aq.stop();
+    await reg.stop();
+  }
+}
+
+const SINGLES = Number(process.env['SINGLES'] ?? 100);
+for (let i = 1; i <= runs; i++) await (process.env['MODE'] === 'single' ? oneByOne(i) : oneRun(i));

@@ -92,7 +92,10 @@ export class MasterWorkerHaproxy implements HaproxyController {
     // Our own child is running even while its master re-executes for a reload and refuses connections.
     if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) return true;
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (await socketAlive(this.opts.masterSocket, 'show proc')) return true;
+      if (await socketAlive(this.opts.masterSocket, 'show proc')) {
+        this.seenAlive = true; // the watchdog reports it going away from now on, even before its first look
+        return true;
+      }
       await sleep(50);
     }
     return false;
@@ -137,6 +140,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
     if (await this.running()) {
       const mark = this.outputLines;
       const outcome = await reloadViaMaster(this.opts.masterSocket);
+      if (outcome.ok) this.seenAlive = true;
       if (outcome.ok || this.child === undefined) return outcome;
       // HAProxy 2.6's master answers a failed reload without saying why; our child's stderr does.
       await sleep(100);

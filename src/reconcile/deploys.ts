@@ -113,12 +113,17 @@ export class Deploys {
     return out;
   }
 
-  /** Moves every rollout of these backends (the servable ones); returns one line per move for the ledger. */
+  /**
+   * Moves every rollout of these backends (the servable ones); returns one
+   * line per move for the ledger. A new position is persisted before anyone
+   * can see it: a kill at any moment resumes at a step the API has shown.
+   */
   async advance(backends: readonly BackendManifest[]): Promise<string[]> {
     const now = this.deps.clock.now();
     const rolling = backends.filter((b) => b.spec.rollout !== undefined && b.spec.version !== undefined);
     const counters = await this.counters(rolling.filter((b) => this.positionOf(b.metadata.name)?.state !== 'aborted'));
-    const notes: string[] = [];
+    const next: Record<string, RolloutPosition> = { ...this.positions };
+    const moves: Extract<DeployEvent, { type: 'rollout' }>[] = [];
     let changed = false;
     for (const b of rolling) {
       const name = b.metadata.name;
@@ -126,31 +131,42 @@ export class Deploys {
       if (spec === undefined || b.spec.version === undefined) continue;
       const before = this.positionOf(name);
       const { position, event } = stepRollout(spec, b.spec.version, before, counters.get(name) ?? {}, now);
-      this.positions[name] = position;
+      next[name] = position;
       if (position !== before) changed = true;
-      if (event !== undefined) {
-        const message = describeRollout(name, spec, position);
-        notes.push(message);
-        this.emit({ type: 'rollout', backend: name, event, position, message });
-      }
+      if (event !== undefined)
+        moves.push({ type: 'rollout', backend: name, event, position, message: describeRollout(name, spec, position) });
     }
+    for (const removed of this.removedRollouts(backends, now)) {
+      next[removed.backend] = removed.position;
+      changed = true;
+      moves.push(removed);
+    }
+    if (changed) await this.deps.store.save(next);
+    this.positions = next;
+    for (const m of moves) this.emit(m);
+    return moves.map((m) => m.message);
+  }
+
+  /** Rollouts in progress whose manifest no longer declares them: aborted. */
+  private removedRollouts(
+    backends: readonly BackendManifest[],
+    now: number,
+  ): Extract<DeployEvent, { type: 'rollout' }>[] {
+    const out: Extract<DeployEvent, { type: 'rollout' }>[] = [];
     for (const [name, p] of Object.entries(this.positions)) {
       const b = backends.find((x) => x.metadata.name === name);
       if (p.state !== 'progressing' || (b !== undefined && b.spec.rollout?.to === p.to)) continue;
       const position: RolloutPosition = {
         ...p,
         state: 'aborted',
+        share: 0,
         reason: 'the rollout was removed from the manifest',
         updatedAt: now,
       };
-      this.positions[name] = position;
-      changed = true;
       const message = describeRollout(name, b?.spec.rollout, position);
-      notes.push(message);
-      this.emit({ type: 'rollout', backend: name, event: 'removed', position, message });
+      out.push({ type: 'rollout', backend: name, event: 'removed', position, message });
     }
-    if (changed) await this.deps.store.save(this.positions);
-    return notes;
+    return out;
   }
 
   /** The desired state with every health-gated switch held back; returns notes for the ledger. */

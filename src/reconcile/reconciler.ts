@@ -442,7 +442,10 @@ export class Reconciler {
     const servable = selectServable(read, this.applied?.manifests ?? [], this.opts.reserved);
     this.reportIssues(servable.issues, servable.stale);
     const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message }, 'reading the counters of a rollout failed; it stays at its step');
+      log.warn(
+        { err: (err as Error).message },
+        'advancing rollouts failed (reading HAProxy counters, or saving their positions); they stay at their step',
+      );
       return [];
     });
     const { manifests, state: wanted } = this.desiredFrom(servable);
@@ -535,20 +538,8 @@ export class Reconciler {
     if (!check.ok) {
       const error = describeCheckErrors(candidate, check.errors, sourceLookup(manifests)).join('; ');
       const setAside = this.setAside(candidate, check.errors, manifests, declared, false);
-      if (setAside.length > 0) {
-        // Level-triggered: the next run serves everything else, without these.
-        this.record({
-          triggers,
-          plan: 'reload',
-          reasons: plan.reasons,
-          commands: 0,
-          durationMs: elapsed(),
-          result: 'rejected',
-          error: `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`,
-        });
-        return { retryAfterMs: 0 };
-      }
-      this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
+      // Level-triggered: with the culprits set aside, the next run serves everything else.
+      if (setAside.length === 0) this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
       this.record({
         triggers,
         plan: 'reload',
@@ -556,9 +547,12 @@ export class Reconciler {
         commands: 0,
         durationMs: elapsed(),
         result: 'rejected',
-        error: `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
+        error:
+          setAside.length > 0
+            ? `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`
+            : `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
       });
-      return;
+      return setAside.length > 0 ? { retryAfterMs: 0 } : undefined;
     }
     return this.reload(plan, candidate, state, manifests, triggers, started, declared);
   }

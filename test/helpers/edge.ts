@@ -2,9 +2,10 @@
 // backend `live`, served through the API, and what HAProxy has in a backend.
 import assert from 'node:assert/strict';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
-import { startAqueductProcess, type RunningAqueduct } from './aqueduct.js';
+import { apiUp, startAqueductProcess, type AqueductOptions, type RunningAqueduct } from './aqueduct.js';
 import { apiClient, type ApiCall } from './api.js';
 import type { Scenario } from './scenario.js';
+import { eventually, serverOf } from './wait.js';
 
 /** PUTs backend `live` (as given) and frontend `myapp` on the scenario's port, and waits until HAProxy serves them. */
 export async function serveMyapp(api: ApiCall, s: Scenario, live: object): Promise<void> {
@@ -34,4 +35,29 @@ export async function haproxyServerPorts(statsSocket: string, backend = 'live'):
     .filter((l) => l.split(' ')[1] === backend)
     .map((l) => Number(l.split(' ')[18]))
     .sort((a, b) => a - b);
+}
+
+/**
+ * A real Aqueduct whose API is up, serving the scenario's myapp set written
+ * as a file (app.yaml in `manifests`, its own directory unless given).
+ */
+export async function startServingMyapp(
+  s: Scenario,
+  opts: AqueductOptions = {},
+  manifests?: string,
+): Promise<RunningAqueduct> {
+  const aq = await startAqueductProcess(opts);
+  try {
+    await apiUp(aq);
+    await s.write(manifests ?? aq.manifests, 'app.yaml', ...s.myapp());
+    await eventually(
+      () => serverOf(s.port),
+      (x) => x === 'live-1',
+      15_000,
+    );
+    return aq;
+  } catch (err) {
+    await aq.stop(); // never leave a process behind a failed start
+    throw err;
+  }
 }

@@ -3,6 +3,8 @@
 // README's POST version switch under load, weighted versions, the
 // health-gated switch, and progressive rollouts that finish or roll back.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { showProc } from '../../src/haproxy/master-socket.js';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
@@ -174,7 +176,11 @@ describe('deploying registry versions under load (real Thalassa)', () => {
       minRequests: 30,
     });
     assert.equal(r.status, 200, r.text);
-    const position = await eventually(rollout, (p) => p?.['state'] === 'aborted', 20_000);
+    const position = await eventually(
+      rollout,
+      (p) => p?.['key'] === '1.0.0>3.0.0@10,50,100' && p['state'] === 'aborted',
+      20_000,
+    );
     assert.match(String(position?.['reason']), /requests to 3\.0\.0 failed/);
     await eventually(
       () => haproxyServerPorts(aq.statsSocket),
@@ -202,7 +208,7 @@ describe('deploying registry versions under load (real Thalassa)', () => {
       minRequests: 20,
     });
     assert.equal(r.status, 200, r.text);
-    await eventually(rollout, (p) => p?.['state'] === 'complete', 20_000);
+    await eventually(rollout, (p) => p?.['key'] === '1.0.0>2.0.0@25,100' && p['state'] === 'complete', 20_000);
     const backend = await eventually(
       async () => obj(await api('GET', '/backends/live')),
       (b) => b['version'] === '2.0.0' && b['rollout'] === undefined,
@@ -227,7 +233,12 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     });
     assert.equal(r.status, 200, r.text);
     const load = startLoad(s.port, { keepAlive: 2, fresh: 1 });
-    const at = await eventually(rollout, (p) => p?.['step'] === 1, 20_000);
+    // This rollout's step 1: the previous test's finished rollout shows a step 1 too.
+    const at = await eventually(
+      rollout,
+      (p) => p?.['key'] === '1.0.0>2.0.0@10,50,100' && p['state'] === 'progressing' && p['step'] === 1,
+      20_000,
+    );
     aq.child.kill('SIGKILL');
     await aq.stop();
     aq = await startAqueductProcess({
@@ -238,7 +249,8 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     await apiUp(aq);
     api = apiClient(aq.api);
     const resumed = await rollout();
-    assert.ok(Number(resumed?.['step']) >= 1, `resumed at step ${String(resumed?.['step'])}`);
+    const persisted = await readFile(path.join(aq.stateDir, 'rollouts.json'), 'utf8').catch(() => 'none');
+    assert.ok(Number(resumed?.['step']) >= 1, `resumed at step ${String(resumed?.['step'])}; persisted: ${persisted}`);
     assert.equal(
       resumed?.['stepStartedAt'] !== undefined && Number(resumed['stepStartedAt']) >= Number(at?.['stepStartedAt']),
       true,

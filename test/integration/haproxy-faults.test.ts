@@ -12,6 +12,7 @@ import { apiClient } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
+import { startServingMyapp } from '../helpers/edge.js';
 import { scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 
@@ -34,15 +35,8 @@ const exitsCounted = async (aq: RunningAqueduct): Promise<number> => {
 describe("HAProxy's own faults", () => {
   it('records a managed HAProxy killed with SIGKILL within a second, and serves again', async () => {
     const s = await scenario();
-    const aq = await startAqueductProcess();
+    const aq = await startServingMyapp(s);
     try {
-      await apiUp(aq);
-      await s.write(aq.manifests, 'app.yaml', ...s.myapp());
-      await eventually(
-        () => serverOf(s.port),
-        (x) => x === 'live-1',
-        15_000,
-      );
       const { masterPid } = await showProc(aq.masterSocket);
       process.kill(masterPid, 'SIGKILL');
       const entry = await exitRecorded(aq, 1500);

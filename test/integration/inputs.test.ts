@@ -8,22 +8,14 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { apiClient, obj } from '../helpers/api.js';
-import { apiUp, NOBODY, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { NOBODY, type AqueductOptions, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { startServingMyapp } from '../helpers/edge.js';
 import { scenario, backendOf, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 
-/** Starts Aqueduct with no periodic resync (so only the watcher can notice edits) on the myapp set. */
-async function started(s: Scenario, opts: Parameters<typeof startAqueductProcess>[0] = {}): Promise<RunningAqueduct> {
-  const aq = await startAqueductProcess({ ...opts, args: ['--resyncInterval', '0', ...(opts.args ?? [])] });
-  await apiUp(aq);
-  await s.write(aq.manifests, 'app.yaml', ...s.myapp());
-  await eventually(
-    () => serverOf(s.port),
-    (x) => x === 'live-1',
-    15_000,
-  );
-  return aq;
-}
+/** Aqueduct with no periodic resync (so only the watcher can notice edits), serving the myapp set. */
+const started = (s: Scenario, opts: AqueductOptions = {}): Promise<RunningAqueduct> =>
+  startServingMyapp(s, { ...opts, args: ['--resyncInterval', '0', ...(opts.args ?? [])] });
 
 const rssMb = (pid: number): number => Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)]).toString()) / 1024;
 

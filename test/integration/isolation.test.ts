@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { obj } from '../helpers/api.js';
 import { apiClient } from '../helpers/api.js';
 import { apiUp, startAqueductProcess } from '../helpers/aqueduct.js';
-import { haproxyServerPorts } from '../helpers/edge.js';
+import { haproxyServerPorts, startServingMyapp } from '../helpers/edge.js';
 import { staticBackend, type JsonObject } from '../helpers/fixtures.js';
 import { backendOf, scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
@@ -18,16 +18,9 @@ const status = (r: { body: unknown }) => obj(r as never)['status'] as JsonObject
 describe('fault isolation', () => {
   it('sets aside an object HAProxy refuses and keeps applying every other change, from files and the API', async () => {
     const s = await scenario();
-    const aq = await startAqueductProcess();
+    const aq = await startServingMyapp(s);
     const api = apiClient(aq.api);
     try {
-      await apiUp(aq);
-      await s.write(aq.manifests, 'app.yaml', ...s.myapp());
-      await eventually(
-        () => serverOf(s.port),
-        (x) => x === 'live-1',
-        15_000,
-      );
       await s.write(aq.manifests, 'bad.yaml', staticBackend('bad', [1], { natives: ['frobnicate'] }));
       // A later edit of another object is served although bad.yaml is still there.
       await s.write(aq.manifests, 'app.yaml', ...s.myapp({}, ['live-2']));
@@ -83,16 +76,9 @@ describe('fault isolation', () => {
 
   it('serves neither copy of a name declared in two files, keeps the last good one, and says so consistently', async () => {
     const s = await scenario();
-    const aq = await startAqueductProcess();
+    const aq = await startServingMyapp(s);
     const api = apiClient(aq.api);
     try {
-      await apiUp(aq);
-      await s.write(aq.manifests, 'app.yaml', ...s.myapp());
-      await eventually(
-        () => serverOf(s.port),
-        (x) => x === 'live-1',
-        15_000,
-      );
       // HAProxy serves before the loop records the apply: wait for the record.
       await eventually(
         async () => status(await api('GET', '/backends/live'))['state'],
