@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { showProc } from '../../src/haproxy/master-socket.js';
+import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
@@ -51,7 +51,7 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     AQUEDUCT_THALASSA_API_PORT: String(thalassa.apiPort),
     AQUEDUCT_REGISTRY_POLL_INTERVAL: '1000',
   });
-  const workerPid = async () => (await showProc(aq.masterSocket)).workers[0];
+  const workerPid = async () => (await showProcRetrying(aq.masterSocket)).workers[0];
   const live = async (spec: JsonObject = {}) => {
     const r = await api('PUT', '/backends/live?wait=applied', {
       type: 'dynamic',

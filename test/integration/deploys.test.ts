@@ -2,7 +2,7 @@
 // and version switches lose no request and need no reload.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { showProc } from '../../src/haproxy/master-socket.js';
+import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient, type ApiCall } from '../helpers/api.js';
 import { haproxyServerPorts, serveMyapp } from '../helpers/edge.js';
@@ -12,7 +12,7 @@ import { scenario, type Scenario } from '../helpers/scenario.js';
 const SWAPS = 20;
 
 const workerPid = async (aq: RunningAqueduct): Promise<number | undefined> =>
-  (await showProc(aq.masterSocket)).workers[0];
+  (await showProcRetrying(aq.masterSocket)).workers[0];
 
 describe('make before break: static member swaps under load', () => {
   let s: Scenario;

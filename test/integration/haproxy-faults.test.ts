@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { showProc } from '../../src/haproxy/master-socket.js';
+import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiClient } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -37,7 +37,8 @@ describe("HAProxy's own faults", () => {
     const s = await scenario();
     const aq = await startServingMyapp(s);
     try {
-      const { masterPid } = await showProc(aq.masterSocket);
+      // The master re-executes after the reload that served the set, refusing connections for a moment.
+      const { masterPid } = await showProcRetrying(aq.masterSocket, 50);
       process.kill(masterPid, 'SIGKILL');
       const entry = await exitRecorded(aq, 1500);
       assert.equal(entry['result'], 'failed');
