@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { showProc } from '../../src/haproxy/master-socket.js';
 import { ROOT } from './cli.js';
 import { tempDir } from './fixtures.js';
 import { freePort, HAPROXY_BIN } from './haproxy.js';
@@ -186,11 +187,25 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      // A managed HAProxy runs in its own process group: find it now, while Aqueduct can still say.
+      const master = await showProc(paths.masterSocket, 1000).catch(() => undefined);
       child.kill(signal);
-      // A test must never leave a process behind, even when shutdown hangs.
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      // A test must never leave a process behind, even when shutdown hangs. (stop('SIGKILL') on
+      // purpose leaves a managed HAProxy running: the adoption tests need it.)
+      let forced = false;
+      const killer = setTimeout(() => {
+        forced = true;
+        child.kill('SIGKILL');
+      }, 15_000);
       const [code] = (await exited) as [number | null];
       clearTimeout(killer);
+      if (forced && master !== undefined && !opts.bare) {
+        try {
+          process.kill(master.masterPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       return code;
     },
   };
