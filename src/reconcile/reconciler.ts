@@ -106,6 +106,15 @@ interface Applied {
   generation: number;
 }
 
+/** One run's candidate: what was declared, what would be served, rendered, and what moved in deploys. */
+interface Candidate {
+  declared: { manifests: LocatedManifest[]; issues: Issue[] };
+  manifests: LoadedManifest[];
+  state: DesiredState;
+  config: string;
+  notes: string[];
+}
+
 interface PersistedApplied {
   hash: string;
   state: DesiredState;
@@ -433,9 +442,59 @@ export class Reconciler {
   }
 
   private async reconcileOnce(triggers: string[], lastTriggerAt: number): Promise<WorkResult | undefined> {
-    const { clock, haproxy, deploys, log } = this.deps;
+    const { clock, haproxy } = this.deps;
     const started = clock.now();
     const elapsed = () => clock.now() - started;
+    const c = await this.prepare();
+    const running = await haproxy.running();
+    let plan = withNotes(planChanges(this.applied?.config, c.config), c.notes);
+    if (!running)
+      plan = { kind: 'reload', reasons: ['HAProxy is not running', ...(plan.kind === 'noop' ? [] : plan.reasons)] };
+    if (this.forceReload !== undefined && plan.kind !== 'reload')
+      plan = { kind: 'reload', reasons: [this.forceReload] };
+    if (plan.kind === 'noop') return this.noop(c, plan, triggers, elapsed);
+
+    const hash = sha256(c.config);
+    if (this.failed?.hash === hash && clock.now() < this.failed.retryAt) {
+      return { retryAfterMs: this.failed.retryAt - clock.now() }; // the same config failed a moment ago
+    }
+    if (plan.kind === 'reload' && running && this.applied !== undefined) {
+      const decision = decideReload(this.reloadBudget(), this.budgetOptions(), hash, clock.now(), lastTriggerAt);
+      this.budget = decision.state;
+      if (!decision.reload) return this.defer(c, plan, triggers, elapsed, decision.waitMs);
+    }
+    if (plan.kind === 'runtime') {
+      try {
+        const commands = await this.applyRuntime(plan, c.config, c.state, c.manifests);
+        this.failed = undefined;
+        const generation = this.applied?.generation;
+        this.record({
+          triggers,
+          plan: 'runtime',
+          reasons: plan.reasons,
+          commands,
+          durationMs: elapsed(),
+          result: 'ok',
+          generation,
+        });
+        return;
+      } catch (err) {
+        // A refused command leaves the runtime state unknown: converge with a reload.
+        plan = { kind: 'reload', reasons: [...plan.reasons, `runtime API failed: ${(err as Error).message}`] };
+      }
+    }
+    const check = await this.deps.check(c.config, 'candidate');
+    if (!check.ok) return this.reject(c, plan, check, hash, triggers, elapsed);
+    return this.reload(plan, c.config, c.state, c.manifests, triggers, started, c.declared);
+  }
+
+  /**
+   * What to serve now, from every input: the manifests as declared (with
+   * refused objects and unsafe natives set aside), rollouts moved on, the
+   * desired state with gated switches held back, rendered.
+   */
+  private async prepare(): Promise<Candidate> {
+    const { deploys, log } = this.deps;
     const declared = this.parsed.parse(await this.deps.readManifests());
     this.forgetEditedRefusals(declared.manifests);
     const read = this.withRefusals(applyNativesPolicy(declared, this.opts.allowUnsafeNatives === true));
@@ -450,111 +509,84 @@ export class Reconciler {
     });
     const { manifests, state: wanted } = this.desiredFrom(servable);
     const gated = await deploys.gate(wanted, this.applied?.state);
-    const state = gated.state;
-    const deployNotes = [...rolloutNotes, ...gated.notes];
-    const candidate = renderConfig(this.opts.template, state, this.opts.render);
-    const running = await haproxy.running();
+    const config = renderConfig(this.opts.template, gated.state, this.opts.render);
+    return { declared, manifests, state: gated.state, config, notes: [...rolloutNotes, ...gated.notes] };
+  }
 
-    let plan = withNotes(planChanges(this.applied?.config, candidate), deployNotes);
-    if (!running)
-      plan = { kind: 'reload', reasons: ['HAProxy is not running', ...(plan.kind === 'noop' ? [] : plan.reasons)] };
-    if (this.forceReload !== undefined && plan.kind !== 'reload')
-      plan = { kind: 'reload', reasons: [this.forceReload] };
-
-    if (plan.kind === 'noop') {
-      // The same config from other manifests (a rollout removed, a label added): HAProxy serves them now.
-      if (this.applied !== undefined && !sameManifests(this.applied.manifests, manifests)) {
-        this.applied = { ...this.applied, manifests };
-        await this.persist(this.applied);
-      }
-      // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
-      if (triggers.some((t) => !QUIET_TRIGGERS.has(t)) || deployNotes.length > 0)
-        this.record({
-          triggers,
-          plan: 'noop',
-          reasons: plan.reasons,
-          commands: 0,
-          durationMs: elapsed(),
-          result: 'ok',
-        });
-      if (triggers.includes('resync')) {
-        await this.repairDrift();
-        if (this.forceReload !== undefined) return { retryAfterMs: 0 };
-      }
-      return;
+  /** Nothing to change in HAProxy; the manifests behind it may still be new (a rollout removed, a label added). */
+  private async noop(
+    c: Candidate,
+    plan: Plan,
+    triggers: string[],
+    elapsed: () => number,
+  ): Promise<WorkResult | undefined> {
+    if (this.applied !== undefined && !sameManifests(this.applied.manifests, c.manifests)) {
+      this.applied = { ...this.applied, manifests: c.manifests };
+      await this.persist(this.applied);
     }
-
-    const hash = sha256(candidate);
-    if (this.failed?.hash === hash && clock.now() < this.failed.retryAt) {
-      return { retryAfterMs: this.failed.retryAt - clock.now() }; // the same config failed a moment ago
+    // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
+    if (triggers.some((t) => !QUIET_TRIGGERS.has(t)) || c.notes.length > 0)
+      this.record({ triggers, plan: 'noop', reasons: plan.reasons, commands: 0, durationMs: elapsed(), result: 'ok' });
+    if (triggers.includes('resync')) {
+      await this.repairDrift();
+      if (this.forceReload !== undefined) return { retryAfterMs: 0 };
     }
+    return undefined;
+  }
 
-    if (plan.kind === 'reload' && running && this.applied !== undefined) {
-      const decision = decideReload(this.reloadBudget(), this.budgetOptions(), hash, clock.now(), lastTriggerAt);
-      this.budget = decision.state;
-      const wait = decision.waitMs;
-      if (!decision.reload) {
-        // Reload budget spent: serve member changes through the runtime API now, the rest after the wait.
-        const partial = withDesiredServers(this.applied.state, state);
-        const partialConfig = renderConfig(this.opts.template, partial, this.opts.render);
-        const partialPlan = planChanges(this.applied.config, partialConfig);
-        let commands = 0;
-        if (partialPlan.kind === 'runtime') {
-          commands = await this.applyRuntime(partialPlan, partialConfig, partial, this.applied.manifests);
-        }
-        this.record({
-          triggers,
-          plan: 'reload',
-          reasons: [...plan.reasons, `waiting ${wait} ms for the reload budget`],
-          commands,
-          durationMs: elapsed(),
-          result: 'deferred',
-        });
-        return { retryAfterMs: wait };
-      }
-    }
+  /** The reload budget says wait: member changes go through the runtime API now, the rest after the wait. */
+  private async defer(
+    c: Candidate,
+    plan: Plan,
+    triggers: string[],
+    elapsed: () => number,
+    wait: number,
+  ): Promise<WorkResult> {
+    const applied = this.applied as Applied;
+    const partial = withDesiredServers(applied.state, c.state);
+    const partialConfig = renderConfig(this.opts.template, partial, this.opts.render);
+    const partialPlan = planChanges(applied.config, partialConfig);
+    const commands =
+      partialPlan.kind === 'runtime'
+        ? await this.applyRuntime(partialPlan, partialConfig, partial, applied.manifests)
+        : 0;
+    this.record({
+      triggers,
+      plan: 'reload',
+      reasons: [...plan.reasons, `waiting ${wait} ms for the reload budget`],
+      commands,
+      durationMs: elapsed(),
+      result: 'deferred',
+    });
+    return { retryAfterMs: wait };
+  }
 
-    if (plan.kind === 'runtime') {
-      try {
-        const commands = await this.applyRuntime(plan, candidate, state, manifests);
-        this.failed = undefined;
-        this.record({
-          triggers,
-          plan: 'runtime',
-          reasons: plan.reasons,
-          commands,
-          durationMs: elapsed(),
-          result: 'ok',
-          generation: this.applied?.generation,
-        });
-        return;
-      } catch (err) {
-        // A refused command leaves the runtime state unknown: converge with a reload.
-        plan = { kind: 'reload', reasons: [...plan.reasons, `runtime API failed: ${(err as Error).message}`] };
-      }
-    }
-
-    const check = await this.deps.check(candidate, 'candidate');
-    if (!check.ok) {
-      const error = describeCheckErrors(candidate, check.errors, sourceLookup(manifests)).join('; ');
-      const setAside = this.setAside(candidate, check.errors, manifests, declared, false);
-      // Level-triggered: with the culprits set aside, the next run serves everything else.
-      if (setAside.length === 0) this.failed = { hash, retryAt: clock.now() + FAILED_RETRY_MS };
-      this.record({
-        triggers,
-        plan: 'reload',
-        reasons: plan.reasons,
-        commands: 0,
-        durationMs: elapsed(),
-        result: 'rejected',
-        error:
-          setAside.length > 0
-            ? `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`
-            : `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
-      });
-      return setAside.length > 0 ? { retryAfterMs: 0 } : undefined;
-    }
-    return this.reload(plan, candidate, state, manifests, triggers, started, declared);
+  /** haproxy -c refused the candidate: set its culprits aside and run again, or keep serving and wait. */
+  private reject(
+    c: Candidate,
+    plan: Plan,
+    check: CheckResult,
+    hash: string,
+    triggers: string[],
+    elapsed: () => number,
+  ): WorkResult | undefined {
+    const error = describeCheckErrors(c.config, check.errors, sourceLookup(c.manifests)).join('; ');
+    const setAside = this.setAside(c.config, check.errors, c.manifests, c.declared, false);
+    // Level-triggered: with the culprits set aside, the next run serves everything else.
+    if (setAside.length === 0) this.failed = { hash, retryAt: this.deps.clock.now() + FAILED_RETRY_MS };
+    this.record({
+      triggers,
+      plan: 'reload',
+      reasons: plan.reasons,
+      commands: 0,
+      durationMs: elapsed(),
+      result: 'rejected',
+      error:
+        setAside.length > 0
+          ? `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`
+          : `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
+    });
+    return setAside.length > 0 ? { retryAfterMs: 0 } : undefined;
   }
 
   /** A refused object that was edited since gets its chance again. */
