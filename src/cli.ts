@@ -24,6 +24,13 @@ export const templateFileOption = (): Option =>
     'AQUEDUCT_TEMPLATE_FILE',
   );
 
+/** The same policy switch as `aqueduct run`'s, so an offline check agrees with the running loop. */
+export const unsafeNativesOption = (): Option =>
+  new Option(
+    '--allowUnsafeNatives',
+    'accept natives that open sections, run programs or load code (as aqueduct run --allowUnsafeNatives)',
+  ).env('AQUEDUCT_ALLOW_UNSAFE_NATIVES');
+
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('aqueduct')
     .description(
@@ -39,8 +46,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('check every manifest under <dir>; exit 0 when all are valid, 1 listing every problem')
     .argument('<dir>', 'manifests directory')
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (dir: string, opts: { json?: boolean }) => {
-      setExit(await validateCommand(io, dir, { json: opts.json === true }));
+    .addOption(unsafeNativesOption())
+    .action(async (dir: string, opts: { json?: boolean; allowUnsafeNatives?: boolean }) => {
+      setExit(
+        await validateCommand(io, dir, {
+          json: opts.json === true,
+          allowUnsafeNatives: opts.allowUnsafeNatives === true,
+        }),
+      );
     });
 
   program
@@ -50,6 +63,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--members <file>', 'JSON file of dynamic backend members: {"<backend>": [{"host": "...", "port": 8080}]}')
     .addOption(templateFileOption())
     .addOption(haproxySocketPathOption())
+    .addOption(unsafeNativesOption())
     .addOption(
       new Option('--statsBind <address:port>', 'also serve the HAProxy stats page on this address').env(
         'AQUEDUCT_STATS_BIND',
@@ -58,11 +72,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(
       async (
         dir: string,
-        opts: { members?: string; templateFile?: string; haproxySocketPath: string; statsBind?: string },
+        opts: {
+          members?: string;
+          templateFile?: string;
+          haproxySocketPath: string;
+          statsBind?: string;
+          allowUnsafeNatives?: boolean;
+        },
       ) => {
         setExit(
           await renderCommand(io, dir, {
             templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
+            allowUnsafeNatives: opts.allowUnsafeNatives === true,
             render: {
               statsSocketPath: opts.haproxySocketPath,
               ...(opts.statsBind === undefined ? {} : { statsBind: opts.statsBind }),

@@ -17,9 +17,13 @@ async function requireDir(io: Io, dir: string): Promise<boolean> {
 }
 
 /** Exit 0 when every manifest is valid, 1 with every problem listed. */
-export async function validateCommand(io: Io, dir: string, opts: { json: boolean }): Promise<number> {
+export async function validateCommand(
+  io: Io,
+  dir: string,
+  opts: { json: boolean; allowUnsafeNatives?: boolean },
+): Promise<number> {
   if (!(await requireDir(io, dir))) return 2;
-  const set = await loadManifestDir(dir);
+  const set = await loadManifestDir(dir, { allowUnsafeNatives: opts.allowUnsafeNatives === true });
   const ok = set.issues.length === 0;
   if (opts.json) {
     const objects = [...set.frontends, ...set.backends].map((m) => ({
@@ -39,6 +43,7 @@ export async function validateCommand(io: Io, dir: string, opts: { json: boolean
 
 export interface RenderCommandOptions {
   templateFile: string;
+  allowUnsafeNatives?: boolean;
   membersFile?: string;
   render: RenderOptions;
 }
@@ -59,7 +64,7 @@ export async function renderCommand(io: Io, dir: string, opts: RenderCommandOpti
     printIssues(io, fatal);
     return 2;
   }
-  const set = await loadManifestDir(dir);
+  const set = await loadManifestDir(dir, { allowUnsafeNatives: opts.allowUnsafeNatives === true });
   printIssues(io, set.issues);
   const state = buildDesiredState(
     set.frontends.map((f) => f.manifest),

@@ -2,7 +2,14 @@
 // touches the file system; parsing and validation are in core/manifests.ts.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadManifestSet, type ManifestFile, type ManifestSet } from '../core/manifests.js';
+import {
+  checkManifestSet,
+  parseManifestFiles,
+  sortIssues,
+  type ManifestFile,
+  type ManifestSet,
+} from '../core/manifests.js';
+import { applyNativesPolicy } from '../core/natives-policy.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml']);
 
@@ -74,7 +81,9 @@ export async function readManifestDir(dir: string, realDirs?: Set<string>): Prom
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Reads, parses and checks every manifest under dir. */
-export async function loadManifestDir(dir: string): Promise<ManifestSet> {
-  return loadManifestSet(await readManifestDir(dir));
+/** Reads, parses and checks every manifest under dir, as the running loop would (the natives policy included). */
+export async function loadManifestDir(dir: string, opts: { allowUnsafeNatives?: boolean } = {}): Promise<ManifestSet> {
+  const parsed = applyNativesPolicy(parseManifestFiles(await readManifestDir(dir)), opts.allowUnsafeNatives === true);
+  const set = checkManifestSet(parsed.manifests);
+  return { ...set, issues: sortIssues([...parsed.issues, ...set.issues]) };
 }

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
 import { checkConfigText } from '../../src/haproxy/check.js';
 import { runCli, ROOT } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';
 
 const EXAMPLES = path.join(ROOT, 'examples', 'manifests');
@@ -162,6 +162,20 @@ describe('aqueduct render', () => {
     const bad = await runCli(['render', EXAMPLES, '--members', members]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /members\.json live\[0\]\.host: must be a host name/);
+  });
+
+  it('applies the natives policy as the running loop does, and lifts it with --allowUnsafeNatives', async () => {
+    const dir = await writeTree({
+      'x.yaml':
+        'apiVersion: aqueduct/v1\nkind: Backend\nmetadata: { name: x }\nspec:\n  type: static\n  natives: ["global"]\n',
+    });
+    const refused = await runCli(['validate', dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /x\.yaml:6 .*spec\.natives\[0\]: 'global' opens a section/);
+    assert.equal((await runCli(['validate', '--allowUnsafeNatives', dir])).code, 0);
+    const rendered = await runCli(['render', dir]);
+    assert.equal(rendered.code, 1);
+    assert.doesNotMatch(rendered.stdout, /backend x/);
   });
 
   it('refuses a master socket path whose commas would add -S options, before starting anything', async () => {
