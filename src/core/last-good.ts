@@ -25,7 +25,8 @@ export interface ServableSet {
 
 export const objectKey = (kind: string, name: string): string => `${kind}/${name}`;
 const keyOf = (m: LoadedManifest): string => objectKey(m.manifest.kind, m.manifest.metadata.name);
-const same = (a: LoadedManifest, b: LoadedManifest): boolean =>
+/** Whether two loaded manifests declare the same object content (where they came from aside). */
+export const sameManifest = (a: LoadedManifest, b: LoadedManifest): boolean =>
   JSON.stringify(a.manifest) === JSON.stringify(b.manifest);
 const located = (m: LoadedManifest): LocatedManifest => ({ ...m, lineOf: () => m.source.line ?? 1 });
 
@@ -50,7 +51,7 @@ export function selectServable(
   const keep = (key: string, reason: string): boolean => {
     const lg = good.get(key);
     const current = candidates.get(key);
-    if (lg === undefined || (current !== undefined && same(current, lg))) return false;
+    if (lg === undefined || (current !== undefined && sameManifest(current, lg))) return false;
     candidates.set(key, located(lg));
     stale.set(key, { kind: lg.manifest.kind, name: lg.manifest.metadata.name, reason });
     return true;

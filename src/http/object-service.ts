@@ -21,11 +21,11 @@ import {
 } from '../core/api-objects.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import { compareStrings } from '../core/desired-state.js';
-import { objectKey, selectServable, withRefusals, type Refusal } from '../core/last-good.js';
+import { objectKey, type Refusal, type ServableSet } from '../core/last-good.js';
 import { subscriptionOf } from '../core/registry.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
 import type { ReservedBind } from '../core/bind.js';
-import { applyNativesPolicy, nativesIssues } from '../core/natives-policy.js';
+import { nativesIssues } from '../core/natives-policy.js';
 import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord } from '../reconcile/reconciler.js';
@@ -53,6 +53,8 @@ export interface LoopView {
   ): Promise<string | undefined>;
   /** Objects set aside because HAProxy refused them. */
   refused(): Refusal[];
+  /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
+  servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
   /** The backend's rollout position and health gate, when it has them. */
   deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus };
 }
@@ -185,7 +187,7 @@ export class ObjectService {
     // The same inputs give the same overview: a burst of GETs computes it once.
     const key = [view, applied, JSON.stringify(refused), this.deps.loop.ledger().at(-1)?.id];
     if (this.memo !== undefined && key.every((k, i) => k === this.memo?.key[i])) return this.memo.value;
-    const value = this.computeOverview(view, applied, refused);
+    const value = this.computeOverview(view, applied);
     this.memo = { key, value };
     return value;
   }
@@ -195,11 +197,8 @@ export class ObjectService {
   private computeOverview(
     view: ManifestView,
     applied: readonly LoadedManifest[],
-    refused: readonly Refusal[],
   ): { objects: ObjectEntry[]; issues: string[] } {
-    const policed = applyNativesPolicy(view, this.deps.allowUnsafeNatives === true);
-    const refusals = withRefusals(policed, refused, manifestGeneration);
-    const servable = selectServable(refusals, applied, this.deps.reserved);
+    const servable = this.deps.loop.servableOf(view);
     const issues = servable.issues.map(formatIssue);
     const issuesBy = new Map<string, string[]>();
     servable.issues.forEach((i, n) => {

@@ -10,6 +10,7 @@ import { detectDrift } from '../core/drift.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import {
   objectKey,
+  sameManifest,
   selectServable,
   withRefusals,
   type Refusal,
@@ -134,7 +135,7 @@ const DEPLOY_TICK_MS = 1000;
 const QUIET_TRIGGERS = new Set(['resync', 'watch-settle', 'tick']);
 
 const sameManifests = (a: readonly LoadedManifest[], b: readonly LoadedManifest[]): boolean =>
-  a.length === b.length && JSON.stringify(a.map((m) => m.manifest)) === JSON.stringify(b.map((m) => m.manifest));
+  a.length === b.length && a.every((m, i) => sameManifest(m, b[i] as LoadedManifest));
 
 /** The plan with what moved in rollouts and gates in front of its reasons. */
 const withNotes = (plan: Plan, notes: readonly string[]): Plan =>
@@ -224,9 +225,7 @@ export class Reconciler {
     check: (configText: string) => Promise<CheckResult>,
     target?: ObjectRef,
   ): Promise<string | undefined> {
-    const policed = applyNativesPolicy(read, this.opts.allowUnsafeNatives === true);
-    const servable = selectServable(this.withRefusals(policed), this.applied?.manifests ?? [], this.opts.reserved);
-    const { manifests, state } = this.desiredFrom(servable);
+    const { manifests, state } = this.desiredFrom(this.servableOf(read));
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const result = await check(candidate);
     if (result.ok) return undefined;
@@ -259,11 +258,21 @@ export class Reconciler {
     return [...this.refusals.values()].map(({ kind, name, generation, error }) => ({ kind, name, generation, error }));
   }
 
-  /** The read with refused objects set aside; load failures whose retry time came are tried again. */
-  private withRefusals(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }) {
+  /**
+   * What may be served from a read of the manifests: unsafe natives and
+   * refused objects set aside (load failures whose retry time came are tried
+   * again), each broken object on its last good version. The loop, the API's
+   * pre-write check and the API's status all choose through this one place.
+   */
+  servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet {
     const now = this.deps.clock.now();
     const active = [...this.refusals.values()].filter((r) => r.retryAt === undefined || r.retryAt > now);
-    return withRefusals(read, active, manifestGeneration);
+    const policed = applyNativesPolicy(read, this.opts.allowUnsafeNatives === true);
+    return selectServable(
+      withRefusals(policed, active, manifestGeneration),
+      this.applied?.manifests ?? [],
+      this.opts.reserved,
+    );
   }
 
   /**
@@ -287,7 +296,7 @@ export class Reconciler {
     if (keys.length === 0 && this.applied !== undefined) {
       const changed = (k: string, m: LoadedManifest) => {
         const before = appliedBy.get(k);
-        return before === undefined || !sameManifests([before], [m]);
+        return before === undefined || !sameManifest(before, m);
       };
       keys = [...servedBy].filter(([k, m]) => changed(k, m)).map(([k]) => k);
     }
@@ -296,7 +305,7 @@ export class Reconciler {
     for (const key of keys) {
       const declared = declaredBy.get(key);
       const s = servedBy.get(key);
-      if (declared === undefined || s === undefined || !sameManifests([declared], [s])) continue;
+      if (declared === undefined || s === undefined || !sameManifest(declared, s)) continue;
       const generation = manifestGeneration(declared.manifest);
       const { kind, metadata } = declared.manifest;
       const error = describeCheckErrors(config, errors, sourceLookup(served)).join('; ');
@@ -497,8 +506,7 @@ export class Reconciler {
     const { deploys, log } = this.deps;
     const declared = this.parsed.parse(await this.deps.readManifests());
     this.forgetEditedRefusals(declared.manifests);
-    const read = this.withRefusals(applyNativesPolicy(declared, this.opts.allowUnsafeNatives === true));
-    const servable = selectServable(read, this.applied?.manifests ?? [], this.opts.reserved);
+    const servable = this.servableOf(declared);
     this.reportIssues(servable.issues, servable.stale);
     const rolloutNotes = await deploys.advance(servable.backends.map((b) => b.manifest)).catch((err: unknown) => {
       log.warn(
