@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { sendCommand } from '../src/haproxy/socket-client.js';
 import { registryRequest } from '../src/sources/registry/registry-http.js';
-import { isApply, startAqueductProcess } from '../test/helpers/aqueduct.js';
+import { isApply, startAqueductProcess, type RunningAqueduct } from '../test/helpers/aqueduct.js';
 import { apiClient } from '../test/helpers/api.js';
 import { ROOT } from '../test/helpers/cli.js';
 import { freePort, waitForPort } from '../test/helpers/haproxy.js';
@@ -20,7 +20,13 @@ const runs = Number(process.argv[2] ?? 3);
 const source = process.env['SOURCE'] === 'thalassa' ? 'thalassa' : 'socketio';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-async function registry(): Promise<{ env: Record<string, string>; api: string; stop(): Promise<void> }> {
+interface Registry {
+  env: Record<string, string>;
+  api: string;
+  stop(): Promise<void>;
+}
+
+async function registry(): Promise<Registry> {
   if (source === 'thalassa') {
     const redis = await startRedis();
     const t = await thalassaServer(redis);
@@ -53,7 +59,8 @@ async function registry(): Promise<{ env: Record<string, string>; api: string; s
   };
 }
 
-async function oneRun(run: number): Promise<void> {
+/** A registry and an Aqueduct following it, with a dynamic backend `pool` on svc@1.0.0 served; stopped after fn. */
+async function withPool(fn: (reg: Registry, aq: RunningAqueduct) => Promise<void>): Promise<void> {
   const reg = await registry();
   const aq = await startAqueductProcess({ env: { ...reg.env, AQUEDUCT_NO_SELF_REGISTRATION: 'true' } });
   try {
@@ -61,6 +68,15 @@ async function oneRun(run: number): Promise<void> {
     await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
     const put = await api('PUT', '/backends/pool?wait=applied', { type: 'dynamic', name: 'svc', version: '1.0.0' });
     if (put.status !== 200) throw new Error(put.text);
+    await fn(reg, aq);
+  } finally {
+    await aq.stop();
+    await reg.stop();
+  }
+}
+
+async function oneRun(run: number): Promise<void> {
+  await withPool(async (reg, aq) => {
     const reloadsBefore = aq.logs.filter(isApply('reload')).length;
     const start = now();
     // All at once, a few hundred connections in flight, as a fleet starting together.
@@ -95,21 +111,12 @@ async function oneRun(run: number): Promise<void> {
     out(
       `run ${run} (${source}): ${COUNT} registered in ${fmt(registered)}; all served by HAProxy after ${fmt(served)}; reloads ${reloads}; runtime applies ${runtime}`,
     );
-  } finally {
-    await aq.stop();
-    await reg.stop();
-  }
+  });
 }
 
 /** One registration at a time: from the registry's answer until HAProxy lists the server. */
 async function oneByOne(run: number): Promise<void> {
-  const reg = await registry();
-  const aq = await startAqueductProcess({ env: { ...reg.env, AQUEDUCT_NO_SELF_REGISTRATION: 'true' } });
-  try {
-    const api = apiClient(aq.api);
-    await aq.waitFor((l) => l.msg === 'registry events connected', 15_000, 0);
-    const put = await api('PUT', '/backends/pool?wait=applied', { type: 'dynamic', name: 'svc', version: '1.0.0' });
-    if (put.status !== 200) throw new Error(put.text);
+  await withPool(async (reg, aq) => {
     const mark = aq.logs.length;
     const latencies: number[] = [];
     for (let i = 0; i < SINGLES; i++) {
@@ -132,10 +139,7 @@ async function oneByOne(run: number): Promise<void> {
     out(
       `run ${run} (${source}): one registration → served p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(Math.max(...latencies))} over ${SINGLES}; reloads ${reloads}`,
     );
-  } finally {
-    await aq.stop();
-    await reg.stop();
-  }
+  });
 }
 
 const SINGLES = Number(process.env['SINGLES'] ?? 100);
