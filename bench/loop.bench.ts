@@ -4,7 +4,8 @@
 //   npx tsx bench/loop.bench.ts member-events    10k member events across 1k backends: reloads and time to converge
 //   npx tsx bench/loop.bench.ts reload-load      1000 reloads under HTTP load: failed requests
 //   npx tsx bench/loop.bench.ts rss              Aqueduct's RSS with 100k servers
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkConfigFile } from '../src/haproxy/check.js';
 import { reloadViaMaster, showProcRetrying } from '../src/haproxy/master-socket.js';
@@ -214,52 +215,53 @@ async function reloadUnderLoad(): Promise<void> {
   await Promise.all(echoes.map((e) => e.close()));
 }
 
+/** Aqueduct's resident and peak memory, from the kernel. */
+async function rssOf(pid: number | undefined): Promise<{ rss: number; peak: number }> {
+  const st = await readFile(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024;
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
+}
+
 async function rss(): Promise<void> {
   const port = await freePort();
-  await withAqueduct([], async (aq) => {
-    await writeSplit(aq.manifests, manifestSet({ backends: 1000, serversPerBackend: 100, frontendPort: port }));
+  // HAProxy needs a file descriptor per health check: 100k checks exceed this machine's hard limit (20,000), so
+  // the benchmark's template leaves them out; Aqueduct's own work is the same either way.
+  const bundled = await readFile(path.join(import.meta.dirname, '..', 'templates', 'haproxy.cfg.mustache'), 'utf8');
+  const noChecks = bundled.replace(' check inter {{interval}}', '');
+  if (noChecks === bundled) throw new Error('the template no longer has the server check this benchmark removes');
+  const template = path.join(await mkdtemp(path.join(tmpdir(), 'aqueduct-bench-')), 'no-checks.mustache');
+  await writeFile(template, noChecks);
+  await withAqueduct(['--templateFile', template], async (aq) => {
+    const shape = { backends: 1000, serversPerBackend: 100, frontendPort: port };
+    await writeSplit(aq.manifests, manifestSet(shape));
     const t0 = now();
-    // The first apply may fail where the file descriptor limit is below what HAProxy needs for 100k servers'
-    // checks (20,000 on our CI machines): Aqueduct has rendered, checked and held all of it either way.
     const first = await aq.waitFor(
       (l) => (isApply('reload')(l) || isApply('reload', 'failed')(l)) && JSON.stringify(l.reasons).includes('bench'),
       300_000,
       0,
     );
+    if (first.result === 'failed')
+      throw new Error(`HAProxy refused 100k servers: ${String(first.error).slice(0, 500)}`);
     const firstApply = now() - t0;
-    if (first.result === 'failed') {
-      await aq.quiet(1000);
-      const st = await readFile(`/proc/${aq.child.pid}/status`, 'utf8');
-      const mb = (key: string) => (Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024).toFixed(0);
-      out(
-        `100,000 servers: HAProxy refused to load (${String(first.error)}); Aqueduct, having read, rendered and checked them in ${fmt(firstApply)}: RSS ${mb('VmRSS')} MB (peak ${mb('VmHWM')} MB)`,
-      );
-      return;
-    }
     await aq.quiet(1000);
-    const status = await readFile(`/proc/${aq.child.pid}/status`, 'utf8');
-    const vmRss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    const vmHwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    // A member change at this size, for the record.
+    const applied = await rssOf(aq.child.pid);
+    // 1,000 member events: one member changed in every backend, one file each.
     const mark = aq.logs.length;
-    await writeAtomic(
-      aq.manifests,
-      'backend-7.yaml',
-      toYaml([
-        manifestSet({
-          backends: 1000,
-          serversPerBackend: 100,
-          frontendPort: port,
-          changeEvery: 1,
-          generation: 1,
-        })[8] as object,
-      ]),
-    );
-    const runtime = await aq.waitFor(isApply('runtime'), 120_000, mark);
-    const after =
-      Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${aq.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const changed = manifestSet({ ...shape, changeEvery: 1, generation: 1 });
+    const t1 = now();
+    await Promise.all(changed.slice(1).map((d, i) => writeAtomic(aq.manifests, `backend-${i}.yaml`, toYaml([d]))));
+    const last = `b999_127.0.${1 + (999 % 250)}.${1 + Math.floor(999 / 250)}:${20000 + 1000}`;
+    for (;;) {
+      if ((await sendCommand(aq.statsSocket, 'show servers state b999')).includes(` ${last} `)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const served = now() - t1;
+    await aq.waitFor(isApply('runtime'), 120_000, mark);
+    await aq.quiet(1000);
+    const events = await rssOf(aq.child.pid);
+    const after = aq.logs.slice(mark);
     out(
-      `100,000 servers: first apply ${fmt(firstApply)}; Aqueduct RSS ${vmRss.toFixed(0)} MB (peak ${vmHwm.toFixed(0)} MB), ${after.toFixed(0)} MB after a member change applied in ${fmt(Number(runtime['durationMs']))}`,
+      `100,000 servers: first apply ${fmt(firstApply)}; Aqueduct RSS ${applied.rss.toFixed(0)} MB (peak ${applied.peak.toFixed(0)} MB); after 1,000 member events (served ${fmt(served)} after the first was written; ${after.filter(isApply('runtime')).length} runtime applies, ${after.filter(isApply('reload')).length} reloads): RSS ${events.rss.toFixed(0)} MB (peak ${events.peak.toFixed(0)} MB)`,
     );
   });
 }

@@ -11,7 +11,7 @@ import {
   type Manifest,
 } from './model.js';
 import { formatPath, validateBackend, validateFrontend, type PathSegments } from './schema-validation.js';
-import { parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
+import { laterLocator, parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
 
 export interface ManifestFile {
   /** Path as it should appear in messages (relative to the manifests directory). */
@@ -104,10 +104,16 @@ export function parseManifestFile(file: ManifestFile): { manifests: LocatedManif
     manifests.push({
       manifest: result.value,
       source: { file: file.path, document: doc.index, line: doc.line },
-      lineOf: (segments) => doc.locate(segments).line,
+      lineOf: lineOfLater(file.text, doc.index),
     });
   }
   return { manifests, issues };
+}
+
+// Outside parseManifestFile so the closure cannot hold that function's parse tree.
+function lineOfLater(text: string, index: number): LocatedManifest['lineOf'] {
+  const locate = laterLocator(text, index);
+  return (segments) => locate(segments).line;
 }
 
 /** parseManifestFile over every file. */

@@ -7,7 +7,7 @@
 //   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
 //             optionally through sudo. The daemon outlives Aqueduct.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
@@ -15,6 +15,11 @@ import { socketAlive } from './socket-client.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pathExists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 export type HaproxyMode = 'managed' | 'external' | 'pidfile';
 
@@ -91,7 +96,12 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async running(): Promise<boolean> {
     // Our own child is running even while its master re-executes for a reload and refuses connections.
     if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) return true;
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // No socket file: no master (a re-executing master keeps its socket file), so no retries to wait
+    // through; they cost a cold start a quarter of a second.
+    if (!(await pathExists(this.opts.masterSocket))) return false;
+    // Retries ride out a master re-executing for a reload; a managed HAProxy never seen alive is not in one.
+    const attempts = this.mode === 'managed' && this.seenAlive !== true ? 1 : 5;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       if (await socketAlive(this.opts.masterSocket, 'show proc')) {
         this.seenAlive = true; // the watchdog reports it going away from now on, even before its first look
         return true;

@@ -31,8 +31,8 @@ export interface RuntimeApi {
   serversState(): Promise<ServerState[]>;
   /** Current sessions of every server, by "backend/server". */
   sessions(): Promise<Map<string, number>>;
-  /** `show stat` as records, one per frontend, backend and server. */
-  stats(): Promise<Record<string, string>[]>;
+  /** `show stat` as records, one per frontend, backend and server, with the given columns (default all). */
+  stats(columns?: readonly string[]): Promise<Record<string, string>[]>;
 }
 
 /** Whether HAProxy's answer means the command succeeded. */
@@ -46,6 +46,8 @@ export function refusal(list: readonly RuntimeCommand[], answers: readonly strin
   const i = list.findIndex((c, n) => !accepted(c, answers[n] ?? ''));
   return i === -1 ? undefined : new RuntimeCommandError(list[i]?.command ?? '', answers[i] ?? '');
 }
+
+const SESSION_COLUMNS = ['pxname', 'svname', 'scur'];
 
 export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
   const command = async (cmd: string, okAnswers?: RegExp): Promise<string> => {
@@ -69,9 +71,9 @@ export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
       return answers;
     },
     serversState: async () => parseServersState(await sendCommand(socketPath, 'show servers state', timeoutMs)),
-    stats: async () => parseStatCsv(await sendCommand(socketPath, 'show stat', timeoutMs)),
+    stats: async (columns) => parseStatCsv(await sendCommand(socketPath, 'show stat', timeoutMs), columns),
     sessions: async () => {
-      const rows = parseStatCsv(await sendCommand(socketPath, 'show stat -1 4 -1', timeoutMs));
+      const rows = parseStatCsv(await sendCommand(socketPath, 'show stat -1 4 -1', timeoutMs), SESSION_COLUMNS);
       return new Map(rows.map((r) => [`${r['pxname'] ?? ''}/${r['svname'] ?? ''}`, Number(r['scur'] ?? 0)]));
     },
   };

@@ -41,12 +41,12 @@ export interface DeploysDeps {
 const num = (row: Record<string, string>, col: string): number => Number(row[col] ?? 0) || 0;
 
 /** Requests a server answered (every response class, plus connection and response errors) and those that failed. */
+const ANSWERED = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other'];
+const FIGURE_COLUMNS = ['pxname', 'svname', 'econ', 'eresp', ...ANSWERED];
+
 function serverFigures(row: Record<string, string>): Figures {
   const errors = num(row, 'hrsp_5xx') + num(row, 'econ') + num(row, 'eresp');
-  const answered = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other'].reduce(
-    (sum, c) => sum + num(row, c),
-    0,
-  );
+  const answered = ANSWERED.reduce((sum, c) => sum + num(row, c), 0);
   return { requests: answered + num(row, 'econ') + num(row, 'eresp'), errors };
 }
 
@@ -96,7 +96,7 @@ export class Deploys {
   private async counters(rolling: readonly BackendManifest[]): Promise<Map<string, Record<string, Figures>>> {
     const out = new Map<string, Record<string, Figures>>();
     if (rolling.length === 0) return out;
-    const rows = await this.deps.runtime.stats();
+    const rows = await this.deps.runtime.stats(FIGURE_COLUMNS);
     for (const b of rolling) {
       const sub = subscriptionOf(b);
       const to = b.spec.rollout?.to;

@@ -126,6 +126,12 @@ interface PersistedApplied {
 const LEDGER_SIZE = 200;
 const MAX_REASONS = 20;
 const FAILED_RETRY_MS = 30_000;
+/** A list for a message: a refusal of a thousand objects must not become a megabyte of log. */
+function listed(items: readonly string[], max = 10): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
 /** An object that failed to load (a busy port, a limit) is tried again after this, doubling up to the cap. */
 const LOAD_RETRY_MS = 30_000;
 const LOAD_RETRY_CAP_MS = 300_000;
@@ -591,7 +597,7 @@ export class Reconciler {
       result: 'rejected',
       error:
         setAside.length > 0
-          ? `haproxy -c refused the candidate; set aside ${setAside.join(', ')} (its last good version, if any, keeps serving) and the rest applies: ${error}`
+          ? `haproxy -c refused the candidate; set aside ${listed(setAside)} (its last good version, if any, keeps serving) and the rest applies: ${error}`
           : `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
     });
     return setAside.length > 0 ? { retryAfterMs: 0 } : undefined;
@@ -656,7 +662,7 @@ export class Reconciler {
       if (setAside.length > 0) {
         reloadRecord({
           result: 'failed',
-          error: `${outcome.message}; set aside ${setAside.join(', ')} (tried again later), the rest applies`,
+          error: `${outcome.message}; set aside ${listed(setAside)} (tried again later), the rest applies`,
         });
         return { retryAfterMs: 0 };
       }

@@ -37,6 +37,9 @@ const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 
  * such entry with the path ''. `realDirs`, when given, collects the real
  * path of every directory read (the watcher follows them).
  */
+/** How many files of one directory are read at once. */
+const READ_BATCH = 32;
+
 export async function readManifestDir(dir: string, realDirs?: Set<string>): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   const visited = realDirs ?? new Set<string>();
@@ -67,14 +70,23 @@ export async function readManifestDir(dir: string, realDirs?: Set<string>): Prom
       unreadable(current === dir ? '' : `${rel(current)}/`, err);
       return;
     }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const full = path.join(current, entry.name);
-      const wanted = entry.isDirectory() || entry.isSymbolicLink() || (entry.isFile() && isManifestName(entry.name));
-      if (!wanted) continue; // FIFOs, sockets, devices and other names are not manifests
-      const target = await stat(full).catch(() => undefined); // a dangling link is skipped
-      if (target?.isDirectory() === true) await walk(full);
-      else if (target?.isFile() === true && isManifestName(entry.name)) await readOne(full, target.size);
+    const wanted = entries.filter(
+      (e) =>
+        !e.name.startsWith('.') && (e.isDirectory() || e.isSymbolicLink() || (e.isFile() && isManifestName(e.name))),
+    ); // FIFOs, sockets, devices and other names are not manifests
+    // Files are stat'ed and read a batch at a time: one at a time, a thousand files waited on the
+    // thread pool for a quarter of a second at startup. Directories are still walked in order.
+    for (let i = 0; i < wanted.length; i += READ_BATCH) {
+      const batch = wanted.slice(i, i + READ_BATCH).map((e) => path.join(current, e.name));
+      const targets = await Promise.all(batch.map((full) => stat(full).catch(() => undefined))); // dangling links skipped
+      await Promise.all(
+        batch.map((full, k) =>
+          targets[k]?.isFile() === true && isManifestName(path.basename(full))
+            ? readOne(full, targets[k].size)
+            : undefined,
+        ),
+      );
+      for (const [k, full] of batch.entries()) if (targets[k]?.isDirectory() === true) await walk(full);
     }
   }
   await walk(dir);

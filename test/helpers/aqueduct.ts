@@ -100,6 +100,8 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
   const [cmd = process.execPath, ...cmdArgs] = asUser(
     [
       process.execPath,
+      // For benchmarks: PROFILE_DIR=/tmp/prof writes Aqueduct's CPU profile there when it exits.
+      ...(process.env['PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROFILE_DIR']}`] : []),
       path.join(ROOT, 'bin', opts.bin ?? 'aqueduct.js'),
       ...(opts.bin === 'thalassa-aqueduct.js' ? [] : ['run']),
       ...base,

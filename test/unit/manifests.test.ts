@@ -439,3 +439,22 @@ describe('loading manifests', () => {
     assert.equal(set.issues.length, 2);
   });
 });
+
+describe('lines of fields after loading', () => {
+  it('finds a field of any document, in any file, after the parse tree is gone', () => {
+    const a = 'apiVersion: aqueduct/v1\nkind: Backend\nmetadata:\n  name: one\nspec:\n  type: static\n  members: []\n';
+    const b = `${a}---\n# a comment\n${a.replace('one', 'two').replace('members: []', 'natives:\n    - x')}`;
+    const { manifests, issues } = parseManifestFiles([
+      { path: 'a.yaml', text: a },
+      { path: 'b.yaml', text: b },
+    ]);
+    assert.deepEqual(issues, []);
+    const byName = new Map(manifests.map((m) => [`${m.source.file}/${m.manifest.metadata.name}`, m]));
+    // Lookups alternate between files, so a kept re-parse of the wrong file would show.
+    assert.equal(byName.get('b.yaml/two')?.lineOf(['spec', 'natives', 0]), 17);
+    assert.equal(byName.get('a.yaml/one')?.lineOf(['spec', 'members']), 7);
+    assert.equal(byName.get('b.yaml/one')?.lineOf(['metadata', 'name']), 4);
+    assert.equal(byName.get('b.yaml/two')?.lineOf(['metadata', 'name']), 13);
+    assert.equal(byName.get('b.yaml/two')?.lineOf(['spec', 'nothing-here']), 14);
+  });
+});
