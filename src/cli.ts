@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { processIo, type Io } from './io.js';
 import { parseInteger, resolveRunConfig, type ValueSource } from './config.js';
 import { AqueductError } from './core/issues.js';
-import { createLogger } from './log.js';
+import { createLogger, defaultLogFormat } from './log.js';
 import { startAqueduct } from './main.js';
 import { startRegistryServer } from './registry-server/server.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
@@ -114,7 +114,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--persist <file>', 'keep registrations in this JSON file across restarts'))
     .option('--debug', 'debug logging')
     .action(async (opts: { host: string; port: number; ttl: number; persist?: string; debug?: boolean }) => {
-      const log = createLogger({ debug: opts.debug === true });
+      const log = createLogger({ level: opts.debug === true ? 'debug' : 'info', format: defaultLogFormat() });
       const server = await startRegistryServer({
         host: opts.host,
         port: opts.port,
@@ -139,7 +139,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   for (const spec of RUN_OPTIONS) run.addOption(optionFor(spec));
   run.action(async (_opts: unknown, cmd: Command) => {
     const config = resolveRunConfig(cmd.opts(), (flag) => cmd.getOptionValueSource(flag) as ValueSource, process.env);
-    const log = createLogger({ debug: config.debug, ...(config.label === undefined ? {} : { label: config.label }) });
+    const log = createLogger({
+      level: config.logLevel,
+      format: config.logFormat,
+      ...(config.label === undefined ? {} : { label: config.label }),
+    });
     const aqueduct = await startAqueduct(config, log);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {

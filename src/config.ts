@@ -1,5 +1,7 @@
 // The resolved configuration of `aqueduct run`: flags, environment and
 // defaults from options.ts, checked and given their final types.
+import { ACCESS_LOG_ADDRESS } from './core/render.js';
+import { defaultLogFormat } from './log.js';
 import path from 'node:path';
 import { AqueductError } from './core/issues.js';
 import type { HaproxyMode } from './haproxy/process.js';
@@ -33,6 +35,9 @@ export interface RunConfig {
   persistence?: string;
   sudo: boolean;
   debug: boolean;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  accessLog: string;
   manifests: string;
   /** False when --manifests was left at its default: the directory may then be created. */
   manifestsExplicit: boolean;
@@ -50,6 +55,7 @@ export interface RunConfig {
   hardStopAfter: string;
   mworkerMaxReloads: number;
   statsBind?: string;
+  haproxyMetricsBind?: string;
 }
 
 /** A comma-separated option as its items, blanks dropped. */
@@ -100,6 +106,18 @@ function checkMasterSocket(value: string | undefined): void {
   );
 }
 
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
+function checkAccessLog(value: string): string {
+  if (value === 'stdout' || value === 'off') return value;
+  if (ACCESS_LOG_ADDRESS.test(value)) return value;
+  throw new AqueductError(
+    'config',
+    `--accessLog ${JSON.stringify(value)}: expected stdout, off or a syslog address such as 127.0.0.1:514`,
+  );
+}
+
 export function resolveRunConfig(
   values: Record<string, unknown>,
   sourceOf: (flag: string) => ValueSource,
@@ -147,6 +165,9 @@ export function resolveRunConfig(
     ...optional('persistence', str('persistence')),
     sudo: v['sudo'] === true,
     debug: v['debug'] === true,
+    logLevel: v['debug'] === true && sourceOf('logLevel') === 'default' ? 'debug' : (str('logLevel') as LogLevel),
+    logFormat: (str('logFormat') ?? defaultLogFormat()) as RunConfig['logFormat'],
+    accessLog: checkAccessLog(str('accessLog') as string),
     manifests: path.resolve(str('manifests') as string),
     manifestsExplicit: sourceOf('manifests') === 'cli' || sourceOf('manifests') === 'env',
     haproxyMode: mode,
@@ -163,5 +184,6 @@ export function resolveRunConfig(
     hardStopAfter: str('hardStopAfter') as string,
     mworkerMaxReloads: num('mworkerMaxReloads'),
     ...optional('statsBind', str('statsBind')),
+    ...optional('haproxyMetricsBind', str('haproxyMetricsBind')),
   };
 }

@@ -1,5 +1,6 @@
 // Wiring for `aqueduct run`: build every piece, connect them, start the loop,
 // and take it all down again. The only place that knows all the parts.
+import { readyLine, type Endpoints } from './observe/ready-line.js';
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -65,16 +66,30 @@ async function writableDir(dir: string, what: string): Promise<void> {
   if (!writable) throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
 }
 
+/** Where a person reaches what this process serves, for the ready line. */
+function endpointsOf(config: RunConfig): Endpoints {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const api = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  return { api, ...(config.haproxyMetricsBind !== undefined && { haproxyMetrics: config.haproxyMetricsBind }) };
+}
+
 /** The addresses Aqueduct itself listens on, which no frontend may take. */
 function reservedBinds(config: RunConfig): ReservedBind[] {
   const out = [reservedBind(config.host, config.port, "Aqueduct's REST API (--host/--port)")];
   const stats = config.statsBind === undefined ? undefined : parseBind(config.statsBind).addresses[0];
   if (stats !== undefined) out.push({ address: stats, owner: "HAProxy's stats page (--statsBind)" });
+  const metrics =
+    config.haproxyMetricsBind === undefined ? undefined : parseBind(config.haproxyMetricsBind).addresses[0];
+  if (metrics !== undefined)
+    out.push({ address: metrics, owner: "HAProxy's Prometheus exporter (--haproxyMetricsBind)" });
   return out;
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
-async function preflight(config: RunConfig, log: Logger): Promise<{ template: string; render: RenderOptions }> {
+async function preflight(
+  config: RunConfig,
+  log: Logger,
+): Promise<{ template: string; render: RenderOptions; haproxyVersion: string }> {
   let version: [number, number, number];
   try {
     version = await haproxyVersion(config.haproxyBin);
@@ -105,16 +120,18 @@ async function preflight(config: RunConfig, log: Logger): Promise<{ template: st
     mworkerMaxReloads: config.mworkerMaxReloads,
     features: featuresOf(version),
     ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
+    ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
+    accessLog: config.accessLog,
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)
     throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);
-  return { template: template.template, render };
+  return { template: template.template, render, haproxyVersion: version.join('.') };
 }
 
 /** Starts the loop; resolves once the first reconcile has been scheduled. */
 export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqueduct> {
-  const { template, render } = await preflight(config, log);
+  const { template, render, haproxyVersion: haproxyVersionText } = await preflight(config, log);
   const haproxy = createController(config.haproxyMode, {
     haproxyBin: config.haproxyBin,
     cfgPath: config.haproxyCfgPath,
@@ -140,6 +157,8 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         share: p.share,
       })),
     healthGates: () => deploys.gatesOpen().map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
+    build: { version: PACKAGE_VERSION, haproxyVersion: haproxyVersionText, nodeVersion: process.version },
+    applied: () => reconciler.appliedIdentity(),
   });
   // Registry changes only mark work: the loop reads the snapshot when it runs.
   let onRegistryChange = (): void => undefined;
@@ -209,8 +228,13 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       log.warn({ persistence: config.persistence }, '--readOnly: the persistence file is not imported');
     else await importPersistenceFile(config.persistence, store, log);
   }
+  let announced = false;
   reconciler.onApply((r) => {
     metrics.applied(r);
+    if (!announced && r.result === 'ok' && r.plan !== 'noop') {
+      announced = true;
+      log.info(readyLine(reconciler.appliedFrontends(), endpointsOf(config)));
+    }
     if (r.result === 'ok' && r.plan !== 'noop') activity.publish('config-changed', { apply: r.id, plan: r.plan });
     if (r.result === 'ok' && r.plan === 'reload') activity.publish('reloaded', { apply: r.id, workerPid: r.workerPid });
     if (r.result === 'failed' || r.result === 'rejected')

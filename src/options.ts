@@ -208,7 +208,38 @@ export const RUN_OPTIONS = [
     original: true,
     group: 'haproxy',
   },
-  { flag: 'debug', type: 'boolean', default: false, description: 'debug logging', original: true, group: 'general' },
+  {
+    flag: 'debug',
+    type: 'boolean',
+    default: false,
+    description: 'debug logging (the same as --logLevel debug)',
+    original: true,
+    group: 'general',
+  },
+  {
+    flag: 'logLevel',
+    type: 'string',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
+    description: "the least severe log lines written; HAProxy's own lines are logged at their own level",
+    group: 'general',
+  },
+  {
+    flag: 'logFormat',
+    type: 'string',
+    choices: ['json', 'pretty'],
+    description:
+      'json (one JSON object per line) or pretty (for people); default: pretty on a terminal, json otherwise',
+    group: 'general',
+  },
+  {
+    flag: 'accessLog',
+    type: 'string',
+    default: 'stdout',
+    description:
+      "HAProxy's per-request log (httplog fields for http frontends, tcplog for tcp): stdout (a managed HAProxy's lines become Aqueduct's JSON log lines with source \"access\"; an external HAProxy writes them to its own stdout), off, or a syslog address such as 127.0.0.1:514 or udp@[::1]:514",
+    group: 'haproxy',
+  },
   {
     flag: 'manifests',
     type: 'string',
@@ -318,6 +349,13 @@ export const RUN_OPTIONS = [
     flag: 'statsBind',
     type: 'string',
     description: "serve HAProxy's stats page on this address:port (no extra port unless set)",
+    group: 'haproxy',
+  },
+  {
+    flag: 'haproxyMetricsBind',
+    type: 'string',
+    description:
+      "serve HAProxy's built-in Prometheus exporter (its own traffic metrics) at /metrics on this address:port (none unless set)",
     group: 'haproxy',
   },
 ] as const satisfies readonly OptionSpec[];

@@ -114,3 +114,41 @@ export function parseStatCsv(output: string, columns?: readonly string[]): Recor
   }
   return records;
 }
+
+/** One line HAProxy printed: a request from the access log, or a message at the level HAProxy gave it. */
+export type HaproxyLine =
+  | { kind: 'access'; request: Record<string, unknown>; summary: string }
+  | { kind: 'message'; level: 'debug' | 'info' | 'warn' | 'error'; text: string };
+
+// Per-proxy chatter of every reload and the echo of our own runtime commands: debug, not news.
+const NOISE = [
+  /\bProxy \S+ (?:stopped|started)\b/,
+  /\bStopping (?:frontend|backend|proxy) \S+ in \d+ ms\b/,
+  /\bPausing (?:frontend|backend|proxy)\b/,
+  / : CLI : /,
+  /path to executable is/,
+];
+
+/** Classifies a line of a managed HAProxy's output (stdout carries the access log, stderr its messages). */
+export function classifyHaproxyLine(line: string): HaproxyLine {
+  if (line.startsWith('{"type":')) {
+    try {
+      const request = JSON.parse(line) as Record<string, unknown>;
+      return { kind: 'access', request, summary: accessSummary(request) };
+    } catch {
+      // A field HAProxy did not escape for JSON: kept as the message it is.
+    }
+  }
+  if (NOISE.some((r) => r.test(line))) return { kind: 'message', level: 'debug', text: line };
+  const level = line.startsWith('[ALERT]') ? 'error' : line.startsWith('[WARNING]') ? 'warn' : 'info';
+  // A server coming up is good news, though HAProxy says it as a warning.
+  if (level === 'warn' && / is UP\b/.test(line)) return { kind: 'message', level: 'info', text: line };
+  return { kind: 'message', level, text: line };
+}
+
+function accessSummary(r: Record<string, unknown>): string {
+  const route = `${String(r['frontend'])} → ${String(r['backend'])}/${String(r['server'])}`;
+  return r['type'] === 'http'
+    ? `${String(r['method'])} ${String(r['path'])} ${String(r['status'])} (${route})`
+    : `tcp ${String(r['bytes_read'])} bytes (${route})`;
+}

@@ -20,6 +20,10 @@ export interface RenderOptions {
   statsSocketPath: string;
   /** Address of an HTTP stats page, e.g. 127.0.0.1:1988; none unless set. */
   statsBind?: string;
+  /** Address of HAProxy's Prometheus exporter (GET /metrics); none unless set. */
+  metricsBind?: string;
+  /** Where frontends log each request: stdout (default), off, or a syslog address. */
+  accessLog?: string;
   /** Bound on how long old workers live after a reload, e.g. 5m. */
   hardStopAfter?: string;
   /** Old workers surviving more reloads than this are stopped. */
@@ -73,6 +77,9 @@ export interface ConfigView {
   };
   features: HaproxyFeatures;
   stats: { bind: string } | null;
+  metrics: { bind: string } | null;
+  /** `log` target of every frontend; null: no access log. */
+  accessLog: { target: string } | null;
   frontends: FrontendView[];
   backends: BackendView[];
 }
@@ -82,6 +89,12 @@ const KEEPALIVE_OPTIONS: Record<string, string[]> = {
   close: ['option httpclose'],
   'server-close': ['option http-server-close'],
 };
+
+/** stdout in raw format (one line per request, read by Aqueduct in managed mode), or a syslog address. */
+function accessLogView(target: string): ConfigView['accessLog'] {
+  if (target === 'off') return null;
+  return { target: target === 'stdout' ? 'stdout format raw' : target };
+}
 
 export function buildView(state: DesiredState, options: RenderOptions): ConfigView {
   return {
@@ -93,6 +106,8 @@ export function buildView(state: DesiredState, options: RenderOptions): ConfigVi
     },
     features: options.features ?? MODERN_HAPROXY,
     stats: options.statsBind === undefined ? null : { bind: options.statsBind },
+    metrics: options.metricsBind === undefined ? null : { bind: options.metricsBind },
+    accessLog: accessLogView(options.accessLog ?? 'stdout'),
     frontends: state.frontends.map((f) => ({
       name: f.name,
       mode: f.mode,
@@ -152,6 +167,8 @@ export function checkTemplate(template: string, file: string): Issue[] {
 // eslint-disable-next-line no-control-regex
 const SAFE_PATH = /^[^\s'"#\\\u0000-\u001f\u007f]+$/;
 const DURATION = /^[0-9]+(?:us|ms|s|m|h|d)?$/;
+/** A syslog address as HAProxy's `log` takes it (it goes into the config, so nothing else may). */
+export const ACCESS_LOG_ADDRESS = /^(?:udp@|udp4@|udp6@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/;
 
 /** Checks options that end up in the config, since they too must not inject syntax. */
 export function checkRenderOptions(options: RenderOptions): Issue[] {
@@ -162,16 +179,20 @@ export function checkRenderOptions(options: RenderOptions): Issue[] {
   if (!SAFE_PATH.test(options.statsSocketPath)) {
     bad('haproxySocketPath', 'must be a path without spaces, quotes, backslashes, # or control characters');
   }
-  if (options.statsBind !== undefined) {
-    const parsed = /^(?:\*|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/.test(options.statsBind)
-      ? parseBind(options.statsBind)
-      : undefined;
-    if (parsed === undefined || parsed.badPort !== undefined)
-      bad('statsBind', 'must be one address:port, e.g. 127.0.0.1:1988');
+  for (const [flag, value, example] of [
+    ['statsBind', options.statsBind, '127.0.0.1:1988'],
+    ['haproxyMetricsBind', options.metricsBind, '127.0.0.1:8405'],
+  ] as const) {
+    if (value === undefined) continue;
+    const parsed = /^(?:\*|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/.test(value) ? parseBind(value) : undefined;
+    if (parsed === undefined || parsed.badPort !== undefined) bad(flag, `must be one address:port, e.g. ${example}`);
   }
   if (options.hardStopAfter !== undefined && !DURATION.test(options.hardStopAfter)) {
     bad('hardStopAfter', 'must be an HAProxy duration such as 30s, 5m or 1h');
   }
+  const log = options.accessLog;
+  if (log !== undefined && log !== 'stdout' && log !== 'off' && !ACCESS_LOG_ADDRESS.test(log))
+    bad('accessLog', 'must be stdout, off or a syslog address such as 127.0.0.1:514');
   for (const [path, value] of [
     ['mworkerMaxReloads', options.mworkerMaxReloads],
     ['maxconn', options.maxconn],

@@ -10,6 +10,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { classifyHaproxyLine } from '../core/haproxy-output.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
 import { socketAlive } from './socket-client.js';
 
@@ -179,10 +180,15 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     const record = (line: string) => {
+      const c = classifyHaproxyLine(line);
+      if (c.kind === 'access') {
+        log.info({ source: 'access', ...c.request }, c.summary);
+        return;
+      }
       this.lastOutput.push(line);
       this.outputLines++;
       if (this.lastOutput.length > 50) this.lastOutput.shift();
-      log.info({ source: 'haproxy' }, line);
+      log[c.level]({ source: 'haproxy' }, line);
     };
     pipeLines(child.stdout, record);
     pipeLines(child.stderr, record);

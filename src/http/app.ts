@@ -103,7 +103,11 @@ function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
 export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's generics at their defaults.
-    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    // Fastify's info lines ("Server listening at …") repeat Aqueduct's own: below debug, it says only warnings.
+    loggerInstance: deps.log.child(
+      { component: 'api' },
+      { level: deps.log.isLevelEnabled('debug') ? deps.log.level : 'warn' },
+    ) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
     // Names of any length reach validation (a 400 that says what a name may be), up to what Node's parser takes.

@@ -26,7 +26,19 @@ export interface MetricsSources {
   rollouts(): { backend: string; share: number; state: string }[];
   /** Backends whose switch waits for a new server to pass its health check, and whether past the timeout. */
   healthGates(): { backend: string; timedOut: boolean }[];
+  /** Versions for aqueduct_build_info. */
+  build: { version: string; haproxyVersion: string; nodeVersion: string };
+  /** The generation HAProxy serves and the sha256 of its config (undefined before the first apply). */
+  applied(): { generation: number; hash: string } | undefined;
 }
+
+// prom-client's gauges named *_total break `promtool check metrics` (a gauge
+// must not look like a counter); the per-type gauges beside them hold the same.
+const DEFAULTS_LEFT_OUT = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -41,10 +53,14 @@ export class Metrics {
   private readonly rolloutEvents: Counter<'event'>;
   private readonly gateEvents: Counter<'event'>;
   private readonly haproxyEvents: Counter<'event'>;
+  private readonly lastApplySuccess: Gauge;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'aqueduct_' });
+    // Unprefixed, as every Node exporter names them, so standard Node.js dashboards work.
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of DEFAULTS_LEFT_OUT) this.registry.removeSingleMetric(name);
+    this.lastApplySuccess = this.identity(sources, registers);
     this.reconciles = new Counter({
       name: 'aqueduct_reconciles_total',
       help: 'Reconcile runs by result (noop: nothing to do; else the apply result; error: it threw and is retried)',
@@ -189,6 +205,49 @@ export class Metrics {
     for (const e of ['exited', 'back']) this.haproxyEvents.inc({ event: e }, 0);
   }
 
+  /** What runs, and what it serves: build versions, the applied generation and config hash, the last apply's outcome. */
+  private identity(sources: MetricsSources, registers: Registry[]): Gauge {
+    new Gauge({
+      name: 'aqueduct_build_info',
+      help: 'Always 1; the labels say which Aqueduct, HAProxy and Node.js run',
+      labelNames: ['version', 'haproxy_version', 'node_version'],
+      registers,
+    }).set(
+      {
+        version: sources.build.version,
+        haproxy_version: sources.build.haproxyVersion,
+        node_version: sources.build.nodeVersion,
+      },
+      1,
+    );
+    new Gauge({
+      name: 'aqueduct_applied_generation',
+      help: 'Generation of the config HAProxy serves (absent before the first apply)',
+      registers,
+      collect() {
+        this.reset();
+        const a = sources.applied();
+        if (a !== undefined) this.set(a.generation);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_config_info',
+      help: 'Always 1; hash is the sha256 (first 12 hex digits) of the config HAProxy serves: compare it across a fleet',
+      labelNames: ['hash'],
+      registers,
+      collect() {
+        this.reset();
+        const a = sources.applied();
+        if (a !== undefined) this.set({ hash: a.hash }, 1);
+      },
+    });
+    return new Gauge({
+      name: 'aqueduct_last_apply_success',
+      help: '1 when the latest apply that finished (ok, failed or rejected) succeeded, 0 when it did not',
+      registers,
+    });
+  }
+
   haproxyEvent(event: 'exited' | 'back'): void {
     this.haproxyEvents.inc({ event });
   }
@@ -208,6 +267,7 @@ export class Metrics {
     if (r.plan === 'reload' && (r.result === 'ok' || r.result === 'failed')) this.reloads.inc({ result: r.result });
     if (r.result === 'rejected') this.validationFailures.inc({ source: 'haproxy' });
     if (r.result === 'ok' && r.plan !== 'noop') this.lastApply.set(Date.parse(r.at) / 1000);
+    if (r.result !== 'deferred') this.lastApplySuccess.set(r.result === 'ok' ? 1 : 0);
   }
 
   runtimeCommand(ok: boolean): void {

@@ -159,6 +159,8 @@ export class Reconciler {
   private failed: { hash: string; retryAt: number } | undefined;
   private forceReload: string | undefined;
   private records: ApplyRecord[] = [];
+  /** The applied config's hash, computed once per config rather than per scrape. */
+  private hashOf: { config: string; hash: string } | undefined;
   private nextId = 1;
   private issues: Issue[] = [];
   private stale: StaleObject[] = [];
@@ -384,6 +386,19 @@ export class Reconciler {
 
   appliedConfig(): string | undefined {
     return this.applied?.config;
+  }
+
+  /** Frontends HAProxy serves now, with their binds. */
+  appliedFrontends(): { name: string; binds: readonly string[] }[] {
+    return (this.applied?.state.frontends ?? []).map((f) => ({ name: f.name, binds: f.binds }));
+  }
+
+  /** The served generation and its config's hash (for metrics and fleet comparison). */
+  appliedIdentity(): { generation: number; hash: string } | undefined {
+    const a = this.applied;
+    if (a === undefined) return undefined;
+    if (this.hashOf?.config !== a.config) this.hashOf = { config: a.config, hash: sha256(a.config).slice(0, 12) };
+    return { generation: a.generation, hash: this.hashOf.hash };
   }
 
   private record(r: Omit<ApplyRecord, 'id' | 'at'>): ApplyRecord {

@@ -140,7 +140,7 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
       }
       logs.push(line);
       // HAProxy's own chatter (health checks) says nothing about whether Aqueduct has settled.
-      if (line['source'] !== 'haproxy') lastLineAt = Date.now();
+      if (line['source'] !== 'haproxy' && line['source'] !== 'access') lastLineAt = Date.now();
       for (const w of [...waiters]) {
         if (w.pred(line)) {
           waiters.splice(waiters.indexOf(w), 1);

@@ -230,7 +230,7 @@ describe('stats stream, metrics and the apply ledger', () => {
     assert.ok(Math.abs(last - Date.now() / 1000) < 120);
     assert.equal(sample(families, 'aqueduct_haproxy_old_workers') !== undefined, true);
     assert.ok(
-      families.some((f) => f.name === 'aqueduct_process_cpu_seconds_total'),
+      families.some((f) => f.name === 'process_cpu_seconds_total'),
       'default process metrics',
     );
     const before = sample(families, 'aqueduct_validation_failures_total', { source: 'api' }) ?? 0;

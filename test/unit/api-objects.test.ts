@@ -214,6 +214,8 @@ describe('OpenAPI document', () => {
             oldWorkers: async () => undefined,
             rollouts: () => [],
             healthGates: () => [],
+            build: { version: '1.0.0', haproxyVersion: '2.6.12', nodeVersion: process.version },
+            applied: () => undefined,
           }),
           maxBufferedBytes: 1024,
         },

@@ -19,6 +19,11 @@ const section = (config: string, header: string): string[] => {
   return out;
 };
 
+const HTTP_LOG_FORMAT =
+  `log-format '{"type":"http","frontend":"%f","backend":"%b","server":"%s","client":"%ci:%cp","method":"%HM","path":"%HP",` +
+  `"status":%ST,"bytes_read":%B,"bytes_uploaded":%U,"time_request_ms":%TR,"time_queue_ms":%Tw,"time_connect_ms":%Tc,` +
+  `"time_response_ms":%Tr,"time_total_ms":%Ta,"termination":"%tsc","retries":%rc}'`;
+
 describe('rendering', () => {
   it('renders the README scenario with modern directives only', () => {
     const { config } = renderFiles([
@@ -40,6 +45,9 @@ describe('rendering', () => {
       'bind *:80',
       'bind *:8080',
       'mode http',
+      '# One JSON line per request (Aqueduct reads them from stdout in managed mode).',
+      'log stdout format raw local0',
+      HTTP_LOG_FORMAT,
       `acl ${acl} hdr_dom(host) -- 'staged.myapp.com'`,
       `use_backend staged if ${acl}`,
       'default_backend live',
@@ -278,5 +286,42 @@ describe('rendering', () => {
 
   it('builds an empty state from no manifests', () => {
     assert.deepEqual(buildDesiredState([], [], {}), { frontends: [], backends: [] });
+  });
+});
+
+describe('access log', () => {
+  const files = [
+    yamlFile('x.yaml', frontend('web', { bind: '*:8080', backend: 'b' }), staticBackend('b', [9001])),
+    yamlFile(
+      'y.yaml',
+      frontend('db', { bind: '*:5432', backend: 't', mode: 'tcp' }),
+      staticBackend('t', [5433], { mode: 'tcp' }),
+    ),
+  ];
+  const logLines = (config: string, name: string) => section(config, name).filter((l) => /^(?:log|no log)\b/.test(l));
+
+  it('logs every frontend as JSON lines to stdout by default, httplog fields for http and tcplog for tcp', () => {
+    const { config } = renderFiles(files);
+    assert.deepEqual(logLines(config, 'frontend web'), ['log stdout format raw local0', HTTP_LOG_FORMAT]);
+    const tcp = logLines(config, 'frontend db');
+    assert.equal(tcp[0], 'log stdout format raw local0');
+    assert.match(tcp[1] ?? '', /^log-format '\{"type":"tcp",.*"termination":"%ts","retries":%rc\}'$/);
+  });
+
+  it('sends them to a syslog address, or nowhere', () => {
+    const syslog = renderFiles(files, {}, { ...TEST_RENDER_OPTIONS, accessLog: '127.0.0.1:514' }).config;
+    assert.equal(logLines(syslog, 'frontend web')[0], 'log 127.0.0.1:514 local0');
+    const off = renderFiles(files, {}, { ...TEST_RENDER_OPTIONS, accessLog: 'off' }).config;
+    assert.deepEqual(logLines(off, 'frontend web'), []);
+    assert.ok(!off.includes('log-format'));
+  });
+
+  it('refuses a target that would inject config', () => {
+    for (const bad of ['127.0.0.1:514 local0\n  lua-load /x', 'stdout format raw', '/dev/log', ''])
+      assert.deepEqual(
+        checkRenderOptions({ ...TEST_RENDER_OPTIONS, accessLog: bad }).map((i) => i.path),
+        ['accessLog'],
+        bad,
+      );
   });
 });

@@ -1,0 +1,24 @@
+// The one line that tells a person, once HAProxy first serves, what is served where.
+
+export interface ServedFrontend {
+  name: string;
+  binds: readonly string[];
+}
+
+export interface Endpoints {
+  api: string;
+  /** HAProxy's Prometheus exporter, when --haproxyMetricsBind is set. */
+  haproxyMetrics?: string;
+}
+
+/** "ready: 2 frontends (myapp on 127.0.0.1:8080, db on :5432); API on http://127.0.0.1:10000" */
+export function readyLine(frontends: readonly ServedFrontend[], at: Endpoints): string {
+  const shown = frontends.slice(0, 5).map((f) => `${f.name} on ${f.binds.join(', ')}`);
+  if (frontends.length > shown.length) shown.push(`${frontends.length - shown.length} more`);
+  const served =
+    frontends.length === 0
+      ? 'no frontends yet'
+      : `${frontends.length} frontend${frontends.length === 1 ? '' : 's'} (${shown.join('; ')})`;
+  const metrics = at.haproxyMetrics === undefined ? '' : `; HAProxy metrics on http://${at.haproxyMetrics}/metrics`;
+  return `ready: ${served}; API on ${at.api}${metrics}`;
+}
