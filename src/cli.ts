@@ -1,4 +1,5 @@
 // Command line: flags → options → the command's function. Nothing else lives here.
+import { diffCommand } from './commands/diff.js';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIo, type Io } from './io.js';
@@ -43,18 +44,40 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program
     .command('validate')
-    .description('check every manifest under <dir>; exit 0 when all are valid, 1 listing every problem')
+    .description(
+      'check every manifest under <dir>, and run haproxy -c on what they render to when a haproxy binary is found; exit 0 when all is valid, 1 listing every problem',
+    )
     .argument('<dir>', 'manifests directory')
     .option('--json', 'print the result as JSON on stdout')
     .addOption(unsafeNativesOption())
-    .action(async (dir: string, opts: { json?: boolean; allowUnsafeNatives?: boolean }) => {
-      setExit(
-        await validateCommand(io, dir, {
-          json: opts.json === true,
-          allowUnsafeNatives: opts.allowUnsafeNatives === true,
-        }),
-      );
-    });
+    .addOption(templateFileOption())
+    .addOption(
+      new Option('--haproxyBin <path>', 'the haproxy binary for haproxy -c')
+        .default('haproxy')
+        .env('AQUEDUCT_HAPROXY_BIN'),
+    )
+    .option('--skipHaproxyCheck', 'check the manifests only, without haproxy -c')
+    .action(
+      async (
+        dir: string,
+        opts: {
+          json?: boolean;
+          allowUnsafeNatives?: boolean;
+          templateFile?: string;
+          haproxyBin: string;
+          skipHaproxyCheck?: boolean;
+        },
+      ) => {
+        setExit(
+          await validateCommand(io, dir, {
+            json: opts.json === true,
+            allowUnsafeNatives: opts.allowUnsafeNatives === true,
+            templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
+            ...(opts.skipHaproxyCheck !== true && { haproxyBin: opts.haproxyBin }),
+          }),
+        );
+      },
+    );
 
   program
     .command('render')
@@ -89,6 +112,48 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
               ...(opts.statsBind === undefined ? {} : { statsBind: opts.statsBind }),
             },
             ...(opts.members === undefined ? {} : { membersFile: opts.members }),
+          }),
+        );
+      },
+    );
+
+  program
+    .command('diff')
+    .description(
+      'what applying the manifests under <dir> would do: the plan (noop, runtime, reload) with its reasons and a unified diff of the config; exit 0 nothing would change, 1 something would, 2 on errors',
+    )
+    .argument('<dir>', 'manifests directory')
+    .option('--api <url>', 'a running Aqueduct (token from AQUEDUCT_API_READ_TOKEN or AQUEDUCT_API_TOKEN)')
+    .option('--config <file>', 'compare with this HAProxy config instead, rendering here')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--members <file>', 'with --config: JSON file of dynamic backend members, as for render')
+    .addOption(templateFileOption())
+    .addOption(haproxySocketPathOption())
+    .addOption(unsafeNativesOption())
+    .action(
+      async (
+        dir: string,
+        opts: {
+          api?: string;
+          config?: string;
+          json?: boolean;
+          members?: string;
+          templateFile?: string;
+          haproxySocketPath: string;
+          allowUnsafeNatives?: boolean;
+        },
+      ) => {
+        const token = process.env['AQUEDUCT_API_READ_TOKEN'] ?? process.env['AQUEDUCT_API_TOKEN'];
+        setExit(
+          await diffCommand(io, dir, {
+            json: opts.json === true,
+            templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
+            allowUnsafeNatives: opts.allowUnsafeNatives === true,
+            render: { statsSocketPath: opts.haproxySocketPath },
+            ...(opts.api !== undefined && { api: opts.api }),
+            ...(opts.config !== undefined && { config: opts.config }),
+            ...(opts.members !== undefined && { membersFile: opts.members }),
+            ...(token !== undefined && token !== '' && { token }),
           }),
         );
       },
@@ -144,15 +209,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       format: config.logFormat,
       ...(config.label === undefined ? {} : { label: config.label }),
     });
-    const aqueduct = await startAqueduct(config, log);
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        log.info({ signal }, 'signal received');
-        void aqueduct.stop().then(resolve);
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
+    // Listen before starting: a signal during startup is a stop request, not Node's default exit.
+    const signalled = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
     });
+    const aqueduct = await startAqueduct(config, log);
+    const signal = await signalled;
+    log.info({ signal }, 'signal received');
+    await aqueduct.stop();
     setExit(0);
   });
 

@@ -307,6 +307,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       onRejected: () => metrics.validationFailure('api'),
       system: {
         appliedConfig: () => reconciler.appliedConfig(),
+        preview: (files) => reconciler.preview(files),
         ready: () => reconciler.status().ready,
         lastApply: () => reconciler.ledger().at(-1),
         extra: () => ({ registry: registry.status() }),

@@ -2,6 +2,9 @@
 import { buildDesiredState } from '../core/desired-state.js';
 import type { Issue } from '../core/issues.js';
 import { checkRenderOptions, renderConfig, type RenderOptions } from '../core/render.js';
+import { checkIssues } from '../core/check-errors.js';
+import { sortIssues, type ManifestSet } from '../core/manifests.js';
+import { checkConfigText } from '../haproxy/check.js';
 import { printIssues, type Io } from '../io.js';
 import { loadManifestDir } from '../sources/manifest-dir.js';
 import { readMembersFile } from '../sources/members-file.js';
@@ -16,26 +19,54 @@ async function requireDir(io: Io, dir: string): Promise<boolean> {
   return false;
 }
 
-/** Exit 0 when every manifest is valid, 1 with every problem listed. */
-export async function validateCommand(
-  io: Io,
-  dir: string,
-  opts: { json: boolean; allowUnsafeNatives?: boolean },
-): Promise<number> {
+export interface ValidateOptions {
+  json: boolean;
+  allowUnsafeNatives?: boolean;
+  /** haproxy -c on the rendered result, when this binary is found; undefined skips it. */
+  haproxyBin?: string;
+  templateFile: string;
+}
+
+/**
+ * haproxy -c on what the valid objects render to, its complaints as issues
+ * on the manifests; a note instead when there is no haproxy to run.
+ */
+async function haproxyCheck(io: Io, set: ManifestSet, opts: ValidateOptions): Promise<Issue[]> {
+  if (opts.haproxyBin === undefined) return [];
+  const template = await readTemplateFile(opts.templateFile);
+  if (template.template === undefined) return template.issues;
+  const state = buildDesiredState(
+    set.frontends.map((f) => f.manifest),
+    set.backends.map((b) => b.manifest),
+    {},
+  );
+  const config = renderConfig(template.template, state, { statsSocketPath: '/tmp/aqueduct-validate.sock' });
+  try {
+    const result = await checkConfigText(opts.haproxyBin, config);
+    return result.ok ? [] : checkIssues(config, result.errors, [...set.frontends, ...set.backends]);
+  } catch (err) {
+    io.err(`note: ${(err as Error).message}; haproxy -c skipped (--haproxyBin, or --skipHaproxyCheck)\n`);
+    return [];
+  }
+}
+
+/** Exit 0 when every manifest is valid (and HAProxy accepts what they render to), 1 with every problem listed. */
+export async function validateCommand(io: Io, dir: string, opts: ValidateOptions): Promise<number> {
   if (!(await requireDir(io, dir))) return 2;
   const set = await loadManifestDir(dir, { allowUnsafeNatives: opts.allowUnsafeNatives === true });
-  const ok = set.issues.length === 0;
+  const issues = sortIssues([...set.issues, ...(await haproxyCheck(io, set, opts))]);
+  const ok = issues.length === 0;
   if (opts.json) {
     const objects = [...set.frontends, ...set.backends].map((m) => ({
       kind: m.manifest.kind,
       name: m.manifest.metadata.name,
       ...m.source,
     }));
-    io.out(`${JSON.stringify({ ok, objects, issues: set.issues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ok, objects, issues }, null, 2)}\n`);
   } else {
-    printIssues(io, set.issues);
+    printIssues(io, issues);
     const count = set.frontends.length + set.backends.length;
-    const summary = ok ? `${count} objects valid` : `${set.issues.length} problem(s); ${count} valid objects`;
+    const summary = ok ? `${count} objects valid` : `${issues.length} problem(s); ${count} valid objects`;
     io.err(`${summary} (${set.frontends.length} frontends, ${set.backends.length} backends)\n`);
   }
   return ok ? 0 : 1;
@@ -48,9 +79,13 @@ export interface RenderCommandOptions {
   render: RenderOptions;
 }
 
-/** Prints the config of the valid objects; exit 1 (config still printed) when some were invalid. */
-export async function renderCommand(io: Io, dir: string, opts: RenderCommandOptions): Promise<number> {
-  if (!(await requireDir(io, dir))) return 2;
+/** The config the valid objects under dir produce, with the problems found; undefined (printed) on a fatal one. */
+export async function renderDir(
+  io: Io,
+  dir: string,
+  opts: RenderCommandOptions,
+): Promise<{ config: string; issues: Issue[] } | undefined> {
+  if (!(await requireDir(io, dir))) return undefined;
   const fatal: Issue[] = [...checkRenderOptions(opts.render)];
   const template = await readTemplateFile(opts.templateFile);
   fatal.push(...template.issues);
@@ -62,15 +97,22 @@ export async function renderCommand(io: Io, dir: string, opts: RenderCommandOpti
   }
   if (fatal.length > 0 || template.template === undefined) {
     printIssues(io, fatal);
-    return 2;
+    return undefined;
   }
   const set = await loadManifestDir(dir, { allowUnsafeNatives: opts.allowUnsafeNatives === true });
-  printIssues(io, set.issues);
   const state = buildDesiredState(
     set.frontends.map((f) => f.manifest),
     set.backends.map((b) => b.manifest),
     members,
   );
-  io.out(renderConfig(template.template, state, opts.render));
-  return set.issues.length === 0 ? 0 : 1;
+  return { config: renderConfig(template.template, state, opts.render), issues: set.issues };
+}
+
+/** Prints the config of the valid objects; exit 1 (config still printed) when some were invalid. */
+export async function renderCommand(io: Io, dir: string, opts: RenderCommandOptions): Promise<number> {
+  const rendered = await renderDir(io, dir, opts);
+  if (rendered === undefined) return 2;
+  printIssues(io, rendered.issues);
+  io.out(rendered.config);
+  return rendered.issues.length === 0 ? 0 : 1;
 }

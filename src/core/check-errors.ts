@@ -1,5 +1,7 @@
 // Maps haproxy -c complaints about the rendered config back to the manifest
 // object that produced the offending line.
+import type { Issue } from './issues.js';
+import type { LocatedManifest } from './manifests.js';
 import type { CheckMessageLike } from './types-check.js';
 
 export interface SourceLookup {
@@ -67,5 +69,42 @@ export function loadErrorsOf(message: string, cfgPath: string): CheckMessageLike
   return message.split(' | ').map((m) => {
     const line = at.exec(m)?.[1];
     return line === undefined ? { message: m } : { line: Number(line), message: m };
+  });
+}
+
+/** HAProxy's summary lines repeat what the others said. */
+const SUMMARY = /^(Error\(s\) found in configuration file|Fatal errors found in configuration)/;
+
+/**
+ * haproxy -c complaints as issues on the manifests: the object whose section
+ * holds the line, and where a `natives` entry produced that very line, that
+ * entry's own line in its file.
+ */
+export function checkIssues(
+  config: string,
+  errors: readonly CheckMessageLike[],
+  manifests: readonly LocatedManifest[],
+): Issue[] {
+  const lines = config.split('\n');
+  const useful = errors.filter((e) => !SUMMARY.test(e.message));
+  return (useful.length > 0 ? useful : errors).map((e): Issue => {
+    const section = e.line === undefined ? undefined : sectionAtLine(config, e.line);
+    const kind = section?.kind === 'frontend' ? 'Frontend' : section?.kind === 'backend' ? 'Backend' : undefined;
+    const m = manifests.find((x) => x.manifest.kind === kind && x.manifest.metadata.name === section?.name);
+    const base = { code: 'haproxy-refused' as const, message: `haproxy -c: ${e.message}` };
+    if (m === undefined || e.line === undefined)
+      return { ...base, path: '', ...(e.line !== undefined && { message: `${base.message} (config line ${e.line})` }) };
+    const text = (lines[e.line - 1] ?? '').trim();
+    const native = m.manifest.spec.natives?.findIndex((n) => n.trim() === text) ?? -1;
+    const segments = native === -1 ? [] : ['spec', 'natives', native];
+    return {
+      ...base,
+      file: m.source.file,
+      document: m.source.document,
+      line: native === -1 ? (m.source.line ?? 1) : m.lineOf(segments),
+      kind: m.manifest.kind,
+      name: m.manifest.metadata.name,
+      path: native === -1 ? '' : `spec.natives[${native}]`,
+    };
   });
 }

@@ -129,6 +129,16 @@ const NOISE = [
   /path to executable is/,
 ];
 
+// The master's lifecycle on a reload or a stop, which HAProxy prints as warnings (even as an ALERT for a
+// worker that exited with 0): normal events, logged as info. A non-zero exit stays an error.
+const LIFECYCLE = [
+  /\bexited with code 0\b/,
+  /\bExiting Master process\.\.\./,
+  /\bAll workers exited\. Exiting\.\.\. \(0\)/,
+  /\bReexecuting Master process\b/,
+  /\bStopping (?:frontend|backend|proxy) GLOBAL\b/,
+];
+
 /** Classifies a line of a managed HAProxy's output (stdout carries the access log, stderr its messages). */
 export function classifyHaproxyLine(line: string): HaproxyLine {
   if (line.startsWith('{"type":')) {
@@ -140,6 +150,7 @@ export function classifyHaproxyLine(line: string): HaproxyLine {
     }
   }
   if (NOISE.some((r) => r.test(line))) return { kind: 'message', level: 'debug', text: line };
+  if (LIFECYCLE.some((r) => r.test(line))) return { kind: 'message', level: 'info', text: line };
   const level = line.startsWith('[ALERT]') ? 'error' : line.startsWith('[WARNING]') ? 'warn' : 'info';
   // A server coming up is good news, though HAProxy says it as a warning.
   if (level === 'warn' && / is UP\b/.test(line)) return { kind: 'message', level: 'info', text: line };

@@ -12,7 +12,7 @@ import Fastify, {
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthPolicy } from './auth.js';
-import { checkAccess, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
+import { checkAccess, isWrite, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
 import { ApiError } from './errors.js';
 import type { ObjectService } from './object-service.js';
 import { registerObjectRoutes } from './routes/objects.js';
@@ -52,7 +52,6 @@ export interface ApiDeps {
   log: Logger;
 }
 
-const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
 /** Probes answer without a token: a kubelet has none. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -139,7 +138,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   app.addHook('onRequest', async (req, reply) => {
     const urlPath = req.url.split('?')[0] ?? '';
     if (OPEN_PATHS.has(urlPath)) return;
-    const write = WRITE_METHODS.has(req.method);
+    const write = isWrite(req.method, urlPath);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
@@ -147,6 +146,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     try {
       checkAccess(access, {
         method: req.method,
+        path: urlPath,
         peer: req.socket.remoteAddress,
         host: header('host'),
         origin: header('origin'),

@@ -19,6 +19,8 @@ export interface AccessPolicy {
 
 export interface RequestFacts {
   method: string;
+  /** The URL's path, without the query. */
+  path: string;
   peer: string | undefined;
   host: string | undefined;
   origin: string | undefined;
@@ -29,6 +31,12 @@ export interface RequestFacts {
 }
 
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
+/** POSTs that compute an answer and change nothing (a dry run): guarded as reads, allowed with --readOnly. */
+export const READ_ONLY_POSTS = new Set(['/diff']);
+
+/** Whether the request may change something. */
+export const isWrite = (method: string, urlPath: string): boolean =>
+  WRITE_METHODS.has(method) && !(method === 'POST' && READ_ONLY_POSTS.has(urlPath));
 
 /** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -60,7 +68,7 @@ const sameOrigin = (origin: string, host: string | undefined): boolean => {
 
 /** Throws the ApiError that refuses the request, or returns when it may go on. */
 export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
-  const write = WRITE_METHODS.has(r.method);
+  const write = isWrite(r.method, r.path);
   const loopbackPeer = isLoopbackAddress(r.peer);
   if (loopbackPeer && r.host !== undefined) {
     const name = hostName(r.host);

@@ -113,6 +113,15 @@ export const ROUTES: readonly RouteDoc[] = [
     errors: [401, 404],
   },
   {
+    method: 'POST',
+    url: '/diff',
+    summary:
+      'Dry run: what serving these manifest files instead of the directory would do (plan, reasons, unified diff of the config); changes nothing, guarded as a read',
+    body: 'DiffRequest',
+    response: 'Diff',
+    errors: [400, 401, 413],
+  },
+  {
     method: 'GET',
     url: '/status',
     summary: 'Every object with its status, and every problem found',
@@ -267,6 +276,36 @@ export function openApiDocument(version: string): Json {
             members: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
           },
           required: ['id', '_type', 'key', 'members'],
+        },
+        DiffRequest: {
+          type: 'object',
+          required: ['files'],
+          properties: {
+            files: {
+              type: 'array',
+              maxItems: 10_000,
+              items: {
+                type: 'object',
+                required: ['path', 'text'],
+                properties: {
+                  path: { type: 'string', description: 'as it should appear in messages' },
+                  text: { type: 'string', description: 'the YAML' },
+                },
+              },
+            },
+          },
+        },
+        Diff: {
+          type: 'object',
+          properties: {
+            plan: { enum: ['noop', 'runtime', 'reload'] },
+            reasons: { type: 'array', items: { type: 'string' } },
+            diff: {
+              type: 'string',
+              description: 'unified diff from the served config to the candidate; empty if equal',
+            },
+            issues: { type: 'array', items: { type: 'object' } },
+          },
         },
         FrontendList: { type: 'array', items: ref('Frontend') },
         BackendList: { type: 'array', items: ref('Backend') },

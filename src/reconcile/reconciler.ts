@@ -1,6 +1,7 @@
 // reconcile(): read every input, decide, apply. Level-triggered: it never
 // looks at what changed, only at what is wanted and what is served, so
 // running it twice in a row does nothing the second time.
+import { configDiff, type ConfigDiff } from '../core/config-diff.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { manifestGeneration } from '../core/api-objects.js';
@@ -17,7 +18,7 @@ import {
   type ServableSet,
   type StaleObject,
 } from '../core/last-good.js';
-import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
+import { parseManifestFiles, type LocatedManifest, type ManifestFile } from '../core/manifests.js';
 import type { ReservedBind } from '../core/bind.js';
 import { applyNativesPolicy } from '../core/natives-policy.js';
 import {
@@ -221,6 +222,20 @@ export class Reconciler {
   /** The manifests HAProxy serves now (the last applied set). */
   appliedManifests(): readonly LoadedManifest[] {
     return this.applied?.manifests ?? [];
+  }
+
+  /**
+   * What applying these manifest files instead of the directory would do to
+   * HAProxy: rendered as the loop would (same options, members, natives
+   * policy, last good versions for invalid objects), planned against what is
+   * served. Changes nothing.
+   */
+  preview(files: readonly ManifestFile[]): ConfigDiff {
+    const read = parseManifestFiles(files);
+    const servable = this.servableOf(read);
+    const { state } = this.desiredFrom(servable);
+    const candidate = renderConfig(this.opts.template, state, this.opts.render);
+    return configDiff(this.applied?.config, candidate, servable.issues);
   }
 
   /**

@@ -38,7 +38,7 @@ async function slowRequestAcrossStop(stop: (pid: number) => void): Promise<void>
     assert.equal(code, 0, 'Aqueduct exits 0');
     assert.ok(
       !aq.logs.some((l) => (l as { level?: number }).level === 40 || (l as { level?: number }).level === 50),
-      'no warning or error on the way out',
+      `no warning or error on the way out: ${JSON.stringify(aq.logs.filter((l) => ((l as { level?: number }).level ?? 0) >= 40))}`,
     );
   } finally {
     await aq.stop(); // a no-op when the test stopped it; otherwise HAProxy goes with it

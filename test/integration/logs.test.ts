@@ -34,6 +34,7 @@ describe('logs', () => {
         (x) => x === 'live-1',
         15_000,
       );
+      await aq.waitFor((l) => String(l.msg).startsWith('ready: '), 15_000, 0);
     });
     after(async () => void (await aq.stop()));
 
@@ -52,7 +53,7 @@ describe('logs', () => {
 
     it('says once what is served where, and gives HAProxy its own levels with per-proxy chatter below info', async () => {
       const ready = aq.logs.filter((l) => String(l.msg).startsWith('ready: '));
-      assert.equal(ready.length, 1);
+      assert.equal(ready.length, 1, JSON.stringify(aq.logs.filter((l) => l['source'] !== 'haproxy').map((l) => l.msg)));
       assert.match(
         String(ready[0]?.msg),
         /frontends? \(.*myapp on 127\.0\.0\.1:\d+.*\); API on http:\/\/127\.0\.0\.1:\d+/,

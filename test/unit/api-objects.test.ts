@@ -1,5 +1,6 @@
 // The API's pure parts: bodies to manifests, object status, the legacy
 // persistence import, tokens, and the OpenAPI document against the routes.
+import { configDiff } from '../../src/core/config-diff.js';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -202,7 +203,12 @@ describe('OpenAPI document', () => {
     const app = await buildApp(
       {
         service: {} as ObjectService, // routes are only registered here, never called
-        system: { appliedConfig: () => undefined, ready: () => false, lastApply: () => undefined },
+        system: {
+          appliedConfig: () => undefined,
+          ready: () => false,
+          lastApply: () => undefined,
+          preview: () => configDiff(undefined, ''),
+        },
         ledger: () => [],
         observe: {
           poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),

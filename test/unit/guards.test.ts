@@ -1,6 +1,7 @@
 // Who may talk to the API: the policy as a table of requests, then the app
 // itself through inject() (peer addresses and headers as an attacker would
 // send them, no socket needed).
+import { configDiff } from '../../src/core/config-diff.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -20,6 +21,7 @@ import type { ObjectService } from '../../src/http/object-service.js';
 const open: AccessPolicy = { auth: {}, openWrites: false, allowedOrigins: [], allowedHosts: [] };
 const request = (extra: Partial<RequestFacts>): RequestFacts => ({
   method: 'GET',
+  path: '/backends/x',
   peer: '127.0.0.1',
   host: '127.0.0.1:10000',
   origin: undefined,
@@ -55,6 +57,19 @@ describe('access policy', () => {
       undefined,
     ],
     ['a network read', open, { peer: '10.1.2.3', host: 'lb:10000' }, undefined],
+    ['a dry-run diff from the network (a read)', open, { method: 'POST', path: '/diff', peer: '10.1.2.3' }, undefined],
+    [
+      'a diff without the read token',
+      { ...open, auth: { readToken: 'r', writeToken: 'w' } },
+      { method: 'POST', path: '/diff' },
+      'unauthorized',
+    ],
+    [
+      'a POST elsewhere from the network',
+      open,
+      { method: 'POST', path: '/backends/b', peer: '10.1.2.3' },
+      'unauthorized',
+    ],
     ['a write when only a read token is set', { ...open, auth: { readToken: 'r' } }, { method: 'PUT' }, 'unauthorized'],
     [
       'a write with the only (read) token',
@@ -124,7 +139,12 @@ describe('the API refuses hostile requests with its own error shape', () => {
     buildApp(
       {
         service: { put: async () => ({ created: false, file: 'x' }) } as unknown as ObjectService,
-        system: { appliedConfig: () => undefined, ready: () => false, lastApply: () => undefined },
+        system: {
+          appliedConfig: () => undefined,
+          ready: () => false,
+          lastApply: () => undefined,
+          preview: () => configDiff(undefined, ''),
+        },
         ledger: () => [],
         log: pino({ level: 'silent' }),
       },

@@ -2,6 +2,8 @@
 // status overview, health probes and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { objectId } from '../../core/api-objects.js';
+import type { ConfigDiff } from '../../core/config-diff.js';
+import type { ManifestFile } from '../../core/manifests.js';
 import type { ApplyRecord } from '../../reconcile/reconciler.js';
 import { ApiError } from '../errors.js';
 import type { ObjectService } from '../object-service.js';
@@ -16,6 +18,26 @@ export interface SystemView {
   lastApply(): ApplyRecord | undefined;
   /** Extra parts of the overview (registry state and the like). */
   extra?(): Record<string, unknown>;
+  /** What serving these manifest files instead of the directory would change (a dry run). */
+  preview(files: readonly ManifestFile[]): ConfigDiff;
+}
+
+const MAX_DIFF_FILES = 10_000;
+
+/** The body of POST /diff: {files: [{path, text}]}, checked by hand as it is not a manifest. */
+function diffFiles(body: unknown): ManifestFile[] {
+  const files = (body as { files?: unknown } | null)?.files;
+  if (!Array.isArray(files) || files.length > MAX_DIFF_FILES)
+    throw new ApiError(
+      'invalid_request',
+      `the body must be {"files": [{"path", "text"}, ...]}, at most ${MAX_DIFF_FILES}`,
+    );
+  return files.map((f: unknown, i) => {
+    const { path, text } = (f ?? {}) as { path?: unknown; text?: unknown };
+    if (typeof path !== 'string' || typeof text !== 'string')
+      throw new ApiError('invalid_request', `files[${i}] must have a string path and a string text`);
+    return { path, text };
+  });
 }
 
 export function registerSystemRoutes(
@@ -29,6 +51,8 @@ export function registerSystemRoutes(
     if (config === undefined) throw new ApiError('not_found', 'no config has been applied yet');
     return reply.type('text/plain; charset=utf-8').send(config);
   });
+
+  app.post('/diff', async (req) => system.preview(diffFiles(req.body)));
 
   app.get('/status', async () => {
     const { objects, issues } = await service.overview();
