@@ -4,6 +4,11 @@
 # The haproxy binary is here too: Aqueduct checks every candidate config with
 # `haproxy -c` before HAProxy ever sees it.
 
+# HAProxy: Debian bookworm's 2.6 here checks configs (haproxy -c) for the sidecar, which runs the
+# official haproxy:2.6 image: one major.minor on both sides (deploy/kubernetes, deploy/compose.yaml).
+# Pin the base images by digest for reproducible builds: replace each tag with tag@sha256:<digest>,
+# the digest from `docker buildx imagetools inspect node:22-bookworm-slim` (and haproxy:2.6 in the
+# pod specs), and bump them together when updating.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -11,6 +11,7 @@ import { startRegistryServer } from './registry-server/server.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
 import { DEFAULT_TEMPLATE_FILE, PACKAGE_VERSION } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
+import type { RenderOptions } from './core/render.js';
 
 const VERSION = PACKAGE_VERSION;
 
@@ -31,6 +32,33 @@ export const unsafeNativesOption = (): Option =>
     '--allowUnsafeNatives',
     'accept natives that open sections, run programs or load code (as aqueduct run --allowUnsafeNatives)',
   ).env('AQUEDUCT_ALLOW_UNSAFE_NATIVES');
+
+/** Options that change the rendered config beyond the manifests, as `aqueduct run` takes them. */
+const renderOutputOptions = (): Option[] => [
+  new Option('--statsBind <address:port>', 'also serve the HAProxy stats page on this address').env(
+    'AQUEDUCT_STATS_BIND',
+  ),
+  new Option('--haproxyMetricsBind <address:port>', "serve HAProxy's Prometheus exporter on this address").env(
+    'AQUEDUCT_HAPROXY_METRICS_BIND',
+  ),
+  new Option('--accessLog <target>', 'stdout, off or a syslog address, as aqueduct run --accessLog')
+    .default('stdout')
+    .env('AQUEDUCT_ACCESS_LOG'),
+];
+
+interface RenderOutputFlags {
+  haproxySocketPath: string;
+  statsBind?: string;
+  haproxyMetricsBind?: string;
+  accessLog: string;
+}
+
+const renderOptionsOf = (o: RenderOutputFlags): RenderOptions => ({
+  statsSocketPath: o.haproxySocketPath,
+  accessLog: o.accessLog,
+  ...(o.statsBind !== undefined && { statsBind: o.statsBind }),
+  ...(o.haproxyMetricsBind !== undefined && { metricsBind: o.haproxyMetricsBind }),
+});
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('aqueduct')
@@ -79,45 +107,32 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       },
     );
 
-  program
+  const render = program
     .command('render')
     .description('print the HAProxy config the manifests under <dir> produce')
     .argument('<dir>', 'manifests directory')
     .option('--members <file>', 'JSON file of dynamic backend members: {"<backend>": [{"host": "...", "port": 8080}]}')
     .addOption(templateFileOption())
     .addOption(haproxySocketPathOption())
-    .addOption(unsafeNativesOption())
-    .addOption(
-      new Option('--statsBind <address:port>', 'also serve the HAProxy stats page on this address').env(
-        'AQUEDUCT_STATS_BIND',
-      ),
-    )
-    .action(
-      async (
-        dir: string,
-        opts: {
-          members?: string;
-          templateFile?: string;
-          haproxySocketPath: string;
-          statsBind?: string;
-          allowUnsafeNatives?: boolean;
-        },
-      ) => {
-        setExit(
-          await renderCommand(io, dir, {
-            templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
-            allowUnsafeNatives: opts.allowUnsafeNatives === true,
-            render: {
-              statsSocketPath: opts.haproxySocketPath,
-              ...(opts.statsBind === undefined ? {} : { statsBind: opts.statsBind }),
-            },
-            ...(opts.members === undefined ? {} : { membersFile: opts.members }),
-          }),
-        );
-      },
-    );
+    .addOption(unsafeNativesOption());
+  for (const o of renderOutputOptions()) render.addOption(o);
+  render.action(
+    async (
+      dir: string,
+      opts: RenderOutputFlags & { members?: string; templateFile?: string; allowUnsafeNatives?: boolean },
+    ) => {
+      setExit(
+        await renderCommand(io, dir, {
+          templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
+          allowUnsafeNatives: opts.allowUnsafeNatives === true,
+          render: renderOptionsOf(opts),
+          ...(opts.members === undefined ? {} : { membersFile: opts.members }),
+        }),
+      );
+    },
+  );
 
-  program
+  const diff = program
     .command('diff')
     .description(
       'what applying the manifests under <dir> would do: the plan (noop, runtime, reload) with its reasons and a unified diff of the config; exit 0 nothing would change, 1 something would, 2 on errors',
@@ -129,35 +144,35 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--members <file>', 'with --config: JSON file of dynamic backend members, as for render')
     .addOption(templateFileOption())
     .addOption(haproxySocketPathOption())
-    .addOption(unsafeNativesOption())
-    .action(
-      async (
-        dir: string,
-        opts: {
-          api?: string;
-          config?: string;
-          json?: boolean;
-          members?: string;
-          templateFile?: string;
-          haproxySocketPath: string;
-          allowUnsafeNatives?: boolean;
-        },
-      ) => {
-        const token = process.env['AQUEDUCT_API_READ_TOKEN'] ?? process.env['AQUEDUCT_API_TOKEN'];
-        setExit(
-          await diffCommand(io, dir, {
-            json: opts.json === true,
-            templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
-            allowUnsafeNatives: opts.allowUnsafeNatives === true,
-            render: { statsSocketPath: opts.haproxySocketPath },
-            ...(opts.api !== undefined && { api: opts.api }),
-            ...(opts.config !== undefined && { config: opts.config }),
-            ...(opts.members !== undefined && { membersFile: opts.members }),
-            ...(token !== undefined && token !== '' && { token }),
-          }),
-        );
+    .addOption(unsafeNativesOption());
+  for (const o of renderOutputOptions()) diff.addOption(o);
+  diff.action(
+    async (
+      dir: string,
+      opts: RenderOutputFlags & {
+        api?: string;
+        config?: string;
+        json?: boolean;
+        members?: string;
+        templateFile?: string;
+        allowUnsafeNatives?: boolean;
       },
-    );
+    ) => {
+      const token = process.env['AQUEDUCT_API_READ_TOKEN'] ?? process.env['AQUEDUCT_API_TOKEN'];
+      setExit(
+        await diffCommand(io, dir, {
+          json: opts.json === true,
+          templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
+          allowUnsafeNatives: opts.allowUnsafeNatives === true,
+          render: renderOptionsOf(opts),
+          ...(opts.api !== undefined && { api: opts.api }),
+          ...(opts.config !== undefined && { config: opts.config }),
+          ...(opts.members !== undefined && { membersFile: opts.members }),
+          ...(token !== undefined && token !== '' && { token }),
+        }),
+      );
+    },
+  );
 
   program
     .command('registry')

@@ -195,6 +195,9 @@ describe('the Kubernetes sidecar pod, run here', () => {
     env['AQUEDUCT_THALASSA_HOST'] = '127.0.0.1';
     env['AQUEDUCT_THALASSA_API_PORT'] = String(registryPort);
     env['AQUEDUCT_HAPROXY_BIN'] = HAPROXY_BIN;
+    // HAProxy's exporter listens on a free loopback port here, not on the pod's 0.0.0.0:8405.
+    if (env['AQUEDUCT_HAPROXY_METRICS_BIND'] !== undefined)
+      env['AQUEDUCT_HAPROXY_METRICS_BIND'] = `127.0.0.1:${await freePort()}`;
     aq = await startAqueductProcess({ dir, bare: true, args: container(pod, 'aqueduct').args?.slice(1) ?? [], env });
     await aq.waitFor(isApply('reload'), 20_000, 0);
     assert.equal(
