@@ -1,6 +1,9 @@
 // The REST API as a fastify app: built here without listening, so tests can
 // also drive it with inject(); main.ts listens. Cross-cutting parts live
 // here: body parsing, auth, read-only mode and the error mapping.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { openApiOptions } from './openapi.js';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -183,8 +186,16 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     void reply.code(api.statusCode).send(api.body());
   });
 
+  // The route schemas are documentation, read by @fastify/swagger: bodies are validated by the
+  // object service against schemas/ (with its own precise messages), and replies are sent as
+  // JSON.stringify makes them, not reshaped by a compiled serializer.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(swagger, openApiOptions(opts.version));
+  // Swagger UI's own assets, from its package: works with no internet.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   registerObjectRoutes(app, deps.service, opts);
-  registerSystemRoutes(app, deps.service, deps.system, opts.version);
+  registerSystemRoutes(app, deps.service, deps.system);
   registerObserveRoutes(app, deps.ledger, deps.observe?.metrics);
   if (deps.observe !== undefined)
     await registerStreamRoutes(app, deps.observe.poller, deps.observe.activity, {

@@ -532,6 +532,13 @@ describe('REST API', () => {
     const schemas = (doc['components'] as JsonObject)['schemas'] as JsonObject;
     assert.ok('frontend.spec' in schemas && 'backend.spec' in schemas);
     assert.ok('/backends/{name}' in (doc['paths'] as JsonObject));
+    // The interactive reference, from the swagger-ui package's own files (no CDN).
+    const ui = await fetch(`${aq.api}/docs/`);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /swagger-ui/i);
+    const css = await fetch(`${aq.api}/docs/static/swagger-ui.css`);
+    assert.equal(css.status, 200);
+    assert.ok((await css.text()).length > 10_000);
   });
 
   it('answers health probes', async () => {

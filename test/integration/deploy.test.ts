@@ -11,10 +11,10 @@ import { mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { ROUTES } from '../../src/http/openapi.js';
 import { envName, RUN_OPTIONS } from '../../src/options.js';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { openApiDocument } from '../helpers/app.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { DEPLOY, container, deployYamlFiles, envOf, mapPaths, podSpecs, type Doc } from '../helpers/deploy.js';
@@ -67,7 +67,7 @@ describe('deployment files', () => {
         assert.ok(aqueduct.volumeMounts?.some((m) => (env['AQUEDUCT_MANIFESTS'] ?? '').startsWith(m.mountPath)));
         const apiPort = aqueduct.ports?.find((p) => p.name === 'api')?.containerPort;
         assert.equal(String(apiPort), env['AQUEDUCT_PORT']);
-        const routes = new Set(ROUTES.map((r) => r.url));
+        const routes = new Set(Object.keys((await openApiDocument())['paths'] as object));
         for (const probe of [aqueduct.readinessProbe, aqueduct.livenessProbe])
           assert.ok(routes.has(probe?.httpGet?.path ?? ''), `${name}: probe ${probe?.httpGet?.path}`);
         // The bootstrap config goes where HAProxy reads it, with the socket Aqueduct uses.

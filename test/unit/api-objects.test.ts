@@ -1,11 +1,10 @@
 // The API's pure parts: bodies to manifests, object status, the legacy
 // persistence import, tokens, and the OpenAPI document against the routes.
-import { configDiff } from '../../src/core/config-diff.js';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import pino from 'pino';
 import {
   backendFromBody,
   frontendFromBody,
@@ -16,13 +15,9 @@ import {
 } from '../../src/core/api-objects.js';
 import { importLegacyPersistence } from '../../src/core/legacy-persistence.js';
 import type { BackendManifest } from '../../src/core/model.js';
-import { buildApp } from '../../src/http/app.js';
-import { StatsPoller } from '../../src/haproxy/stats-poller.js';
-import { ActivityFeed } from '../../src/observe/activity.js';
-import { Metrics } from '../../src/observe/metrics.js';
 import { authorized, bearerToken, tokenMatches } from '../../src/http/auth.js';
-import type { ObjectService } from '../../src/http/object-service.js';
-import { openApiDocument, ROUTES } from '../../src/http/openapi.js';
+import { openApiDocument } from '../helpers/app.js';
+import { tempDir } from '../helpers/fixtures.js';
 import { ROOT } from '../helpers/cli.js';
 
 const fe = { bind: '127.0.0.1:80', backend: 'live' };
@@ -186,9 +181,8 @@ describe('tokens', () => {
 });
 
 describe('OpenAPI document', () => {
-  const doc = openApiDocument('1.0.0');
-
-  it('resolves every $ref to a component', () => {
+  it('resolves every $ref to a component', async () => {
+    const doc = await openApiDocument();
     const schemas = (doc['components'] as { schemas: Record<string, unknown> }).schemas;
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1] as string);
     assert.ok(refs.length > 20);
@@ -198,47 +192,37 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('lists exactly the routes the server registers', async () => {
-    const log = pino({ level: 'silent' });
-    const app = await buildApp(
-      {
-        service: {} as ObjectService, // routes are only registered here, never called
-        system: {
-          appliedConfig: () => undefined,
-          ready: () => false,
-          lastApply: () => undefined,
-          preview: () => configDiff(undefined, ''),
-        },
-        ledger: () => [],
-        observe: {
-          poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),
-          activity: new ActivityFeed(),
-          metrics: new Metrics({
-            manifests: async () => [],
-            members: () => ({}),
-            registryConnected: () => undefined,
-            oldWorkers: async () => undefined,
-            rollouts: () => [],
-            healthGates: () => [],
-            build: { version: '1.0.0', haproxyVersion: '2.6.12', nodeVersion: process.version },
-            applied: () => undefined,
-          }),
-          maxBufferedBytes: 1024,
-        },
-        log,
-      },
-      { readOnly: false, auth: {}, bodyLimit: 1024, waitTimeoutMs: 1000, version: '1.0.0' },
+  it('documents every route the server registers, each with an operationId, a summary and a tag', async () => {
+    const doc = await openApiDocument();
+    const operations = Object.entries(doc['paths'] as Record<string, Record<string, Record<string, unknown>>>).flatMap(
+      ([url, item]) => Object.entries(item).map(([method, op]) => ({ url, method, op })),
     );
-    await app.ready();
-    for (const r of ROUTES)
-      assert.ok(app.hasRoute({ method: r.method, url: r.url.replace(/\{(\w+)\}/g, ':$1') }), `${r.method} ${r.url}`);
+    for (const { url, method, op } of operations) {
+      assert.match(String(op['operationId']), /^[a-z][A-Za-z]+$/, `${method} ${url}`);
+      assert.ok(String(op['summary']).length > 5, `${method} ${url}`);
+      assert.equal((op['tags'] as string[]).length, 1, `${method} ${url}`);
+    }
+    const ids = operations.map((o) => o.op['operationId']);
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
     const sources = await Promise.all(
       ['objects.ts', 'system.ts', 'observe.ts', 'stream.ts'].map((f) =>
         readFile(path.join(ROOT, 'src/http/routes', f), 'utf8'),
       ),
     );
     const registered = sources.join('\n').match(/\bapp\.(get|put|post|delete)(<[^(]*>)?\(/g) ?? [];
-    assert.equal(registered.length, ROUTES.length, 'every registered route is documented');
-    await app.close();
+    assert.equal(operations.length, registered.length, 'every registered route is documented');
+  });
+
+  it("passes redocly's recommended rules with no error", async () => {
+    const file = path.join(await tempDir(), 'openapi.json');
+    await writeFile(file, JSON.stringify(await openApiDocument()));
+    const bin = path.join(ROOT, 'node_modules', '.bin', 'redocly');
+    const lint = await new Promise<{ code: number; output: string }>((resolve) =>
+      execFile(bin, ['lint', '--extends', 'recommended', '--format', 'summary', file], (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : Number(err.code ?? 1), output: stdout + stderr }),
+      ),
+    );
+    assert.equal(lint.code, 0, lint.output);
+    assert.doesNotMatch(lint.output, /^error /m, lint.output);
   });
 });

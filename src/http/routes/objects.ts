@@ -1,4 +1,5 @@
 // /frontends and /backends: the original Thalassa Aqueduct's routes.
+import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { manifestGeneration, objectId } from '../../core/api-objects.js';
 import type { Kind } from '../../core/model.js';
@@ -71,43 +72,192 @@ export function registerObjectRoutes(
     return { ...service.toApi(entry), ...(apply !== undefined && { apply }) };
   };
 
-  app.get('/frontends', async () => (await service.list('Frontend')).map((e) => service.toApi(e)));
-  app.get('/frontends/:name', (req: NameRequest, reply) => getOne('Frontend', req, reply));
-  app.put('/frontends/:name', (req: NameRequest, reply) =>
-    write('Frontend', req, reply, (pre) => service.put('Frontend', req.params.name, req.body, pre)),
+  const doc = (d: RouteDoc) => ({ schema: routeSchema(d) });
+  const writeErrors = WRITE_ERRORS;
+  const createErrors = WRITE_ERRORS.filter((c) => c !== 404);
+
+  app.get(
+    '/frontends',
+    doc({
+      operationId: 'listFrontends',
+      tag: 'objects',
+      summary: 'All frontends',
+      response: 'FrontendList',
+      errors: [401],
+    }),
+    async () => (await service.list('Frontend')).map((e) => service.toApi(e)),
   );
-  app.delete('/frontends/:name', (req: NameRequest, reply) =>
-    write('Frontend', req, reply, (pre) => service.remove('Frontend', req.params.name, pre)),
+  app.get(
+    '/frontends/:name',
+    doc({
+      operationId: 'getFrontend',
+      tag: 'objects',
+      summary: 'One frontend',
+      param: 'name',
+      response: 'Frontend',
+      errors: [401, 404],
+    }),
+    (req: NameRequest, reply) => getOne('Frontend', req, reply),
+  );
+  app.put(
+    '/frontends/:name',
+    doc({
+      operationId: 'putFrontend',
+      tag: 'objects',
+      summary: 'Create or replace a frontend (writes frontends/<name>.yaml)',
+      param: 'name',
+      body: 'FrontendBody',
+      response: 'Frontend',
+      write: true,
+      errors: createErrors,
+    }),
+    (req: NameRequest, reply) =>
+      write('Frontend', req, reply, (pre) => service.put('Frontend', req.params.name, req.body, pre)),
+  );
+  app.delete(
+    '/frontends/:name',
+    doc({
+      operationId: 'deleteFrontend',
+      tag: 'objects',
+      summary: 'Delete a frontend (removes its manifest file)',
+      param: 'name',
+      response: 'Deleted',
+      write: true,
+      errors: writeErrors,
+    }),
+    (req: NameRequest, reply) =>
+      write('Frontend', req, reply, (pre) => service.remove('Frontend', req.params.name, pre)),
   );
 
-  app.get('/backends', async () => (await service.list('Backend')).map((e) => service.toApi(e)));
-  app.get('/backends/:name', (req: NameRequest, reply) => getOne('Backend', req, reply));
-  app.put('/backends/:name', (req: NameRequest, reply) =>
-    write('Backend', req, reply, (pre) => service.put('Backend', req.params.name, req.body, pre)),
+  app.get(
+    '/backends',
+    doc({
+      operationId: 'listBackends',
+      tag: 'objects',
+      summary: 'All backends, with live members',
+      response: 'BackendList',
+      errors: [401],
+    }),
+    async () => (await service.list('Backend')).map((e) => service.toApi(e)),
   );
-  app.post('/backends/:name', (req: NameRequest, reply) =>
-    write('Backend', req, reply, (pre) => service.resubscribe(req.params.name, req.body, pre)),
+  app.get(
+    '/backends/:name',
+    doc({
+      operationId: 'getBackend',
+      tag: 'objects',
+      summary: 'One backend',
+      param: 'name',
+      response: 'Backend',
+      errors: [401, 404],
+    }),
+    (req: NameRequest, reply) => getOne('Backend', req, reply),
   );
-  app.delete('/backends/:name', (req: NameRequest, reply) =>
-    write('Backend', req, reply, (pre) => service.remove('Backend', req.params.name, pre)),
+  app.put(
+    '/backends/:name',
+    doc({
+      operationId: 'putBackend',
+      tag: 'objects',
+      summary: 'Create or replace a backend (writes backends/<name>.yaml)',
+      param: 'name',
+      body: 'BackendBody',
+      response: 'Backend',
+      write: true,
+      errors: createErrors,
+    }),
+    (req: NameRequest, reply) =>
+      write('Backend', req, reply, (pre) => service.put('Backend', req.params.name, req.body, pre)),
   );
-  app.post('/backends/:name/rollout', (req: NameRequest, reply) =>
-    write('Backend', req, reply, (pre) => service.startRollout(req.params.name, req.body, pre)),
+  app.post(
+    '/backends/:name',
+    doc({
+      operationId: 'switchBackendVersion',
+      tag: 'deploys',
+      summary:
+        "Switch a dynamic backend's registry subscription ({version}), or split its traffic between versions ({versions})",
+      param: 'name',
+      body: 'Subscription',
+      response: 'Backend',
+      write: true,
+      errors: writeErrors,
+    }),
+    (req: NameRequest, reply) =>
+      write('Backend', req, reply, (pre) => service.resubscribe(req.params.name, req.body, pre)),
   );
-  app.delete('/backends/:name/rollout', (req: NameRequest, reply) =>
-    write('Backend', req, reply, (pre) => service.abortRollout(req.params.name, pre)),
+  app.delete(
+    '/backends/:name',
+    doc({
+      operationId: 'deleteBackend',
+      tag: 'objects',
+      summary: 'Delete a backend no frontend uses',
+      param: 'name',
+      response: 'Deleted',
+      write: true,
+      errors: writeErrors,
+    }),
+    (req: NameRequest, reply) => write('Backend', req, reply, (pre) => service.remove('Backend', req.params.name, pre)),
   );
-  app.get('/backends/:name/rollout', async (req: NameRequest) => {
-    const entry = await service.get('Backend', req.params.name);
-    const rollout = entry.manifest.kind === 'Backend' ? entry.manifest.spec.rollout : undefined;
-    const position = service.deployStatus(req.params.name).rollout;
-    if (rollout === undefined && position === undefined)
-      throw new ApiError('no_rollout', `backend/${req.params.name} has no rollout`);
-    return { spec: rollout ?? null, position: position ?? null };
-  });
-  app.get('/backends/:name/members', async (req: NameRequest) => {
-    const entry = await service.get('Backend', req.params.name);
-    const api = service.toApi(entry);
-    return 'members' in api ? api.members : [];
-  });
+  app.post(
+    '/backends/:name/rollout',
+    doc({
+      operationId: 'startRollout',
+      tag: 'deploys',
+      summary:
+        'Start a progressive rollout to another version, rolled back on its own when its error rate passes the bound',
+      param: 'name',
+      body: 'backend.rollout',
+      response: 'Backend',
+      write: true,
+      errors: writeErrors,
+    }),
+    (req: NameRequest, reply) =>
+      write('Backend', req, reply, (pre) => service.startRollout(req.params.name, req.body, pre)),
+  );
+  app.delete(
+    '/backends/:name/rollout',
+    doc({
+      operationId: 'abortRollout',
+      tag: 'deploys',
+      summary: 'Abort a rollout: the backend version takes all traffic again, the new one is drained',
+      param: 'name',
+      response: 'Backend',
+      write: true,
+      errors: writeErrors,
+    }),
+    (req: NameRequest, reply) => write('Backend', req, reply, (pre) => service.abortRollout(req.params.name, pre)),
+  );
+  app.get(
+    '/backends/:name/rollout',
+    doc({
+      operationId: 'getRollout',
+      tag: 'deploys',
+      summary: "A backend's rollout: its spec and recorded position (step, figures, state)",
+      param: 'name',
+      response: 'Rollout',
+      errors: [401, 404],
+    }),
+    async (req: NameRequest) => {
+      const entry = await service.get('Backend', req.params.name);
+      const rollout = entry.manifest.kind === 'Backend' ? entry.manifest.spec.rollout : undefined;
+      const position = service.deployStatus(req.params.name).rollout;
+      if (rollout === undefined && position === undefined)
+        throw new ApiError('no_rollout', `backend/${req.params.name} has no rollout`);
+      return { spec: rollout ?? null, position: position ?? null };
+    },
+  );
+  app.get(
+    '/backends/:name/members',
+    doc({
+      operationId: 'listMembers',
+      tag: 'objects',
+      summary: "A backend's members (registry instances for a dynamic backend)",
+      param: 'name',
+      response: 'MemberList',
+      errors: [401, 404],
+    }),
+    async (req: NameRequest) => {
+      const entry = await service.get('Backend', req.params.name);
+      const api = service.toApi(entry);
+      return 'members' in api ? api.members : [];
+    },
+  );
 }

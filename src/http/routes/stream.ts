@@ -2,6 +2,7 @@
 // @fastify/websocket, on ws): a snapshot first, then only what changed, and
 // the activity feed in the same channel. A client that cannot keep up is
 // dropped once its send buffer passes the limit: nobody waits for it.
+import { routeSchema } from '../openapi.js';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -48,8 +49,21 @@ export async function registerStreamRoutes(
 ): Promise<void> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.get('/stats', async () => poller.snapshot());
+  app.get(
+    '/stats',
+    {
+      schema: routeSchema({
+        operationId: 'getStats',
+        tag: 'observe',
+        summary: 'HAProxy stats of every frontend, backend and server',
+        response: 'StatList',
+        errors: [401],
+      }),
+    },
+    async () => poller.snapshot(),
+  );
 
+  // @fastify/websocket hides its routes from @fastify/swagger; openapi.ts adds this one (STREAM_OPERATION).
   app.get('/stream', { websocket: true }, (socket: WebSocket) => {
     let closed = false;
     // Deltas before the snapshot is out are already in it: a client sees the snapshot first, then changes.

@@ -7,7 +7,7 @@ import type { ManifestFile } from '../../core/manifests.js';
 import type { ApplyRecord } from '../../reconcile/reconciler.js';
 import { ApiError } from '../errors.js';
 import type { ObjectService } from '../object-service.js';
-import { openApiDocument } from '../openapi.js';
+import { routeSchema, type RouteDoc } from '../openapi.js';
 
 /** What the system routes read from the loop. */
 export interface SystemView {
@@ -40,42 +40,83 @@ function diffFiles(body: unknown): ManifestFile[] {
   });
 }
 
-export function registerSystemRoutes(
-  app: FastifyInstance,
-  service: ObjectService,
-  system: SystemView,
-  version: string,
-): void {
-  app.get('/haproxy/config', async (_req, reply) => {
-    const config = system.appliedConfig();
-    if (config === undefined) throw new ApiError('not_found', 'no config has been applied yet');
-    return reply.type('text/plain; charset=utf-8').send(config);
-  });
+export function registerSystemRoutes(app: FastifyInstance, service: ObjectService, system: SystemView): void {
+  const doc = (d: Omit<RouteDoc, 'tag'>) => ({ schema: routeSchema({ ...d, tag: 'system' }) });
+  app.get(
+    '/haproxy/config',
+    doc({
+      operationId: 'getHaproxyConfig',
+      summary: 'The config HAProxy serves now',
+      response: 'text',
+      errors: [401, 404],
+    }),
+    async (_req, reply) => {
+      const config = system.appliedConfig();
+      if (config === undefined) throw new ApiError('not_found', 'no config has been applied yet');
+      return reply.type('text/plain; charset=utf-8').send(config);
+    },
+  );
 
-  app.post('/diff', async (req) => system.preview(diffFiles(req.body)));
+  app.post(
+    '/diff',
+    doc({
+      operationId: 'diff',
+      summary:
+        'Dry run: what serving these manifest files instead of the directory would do (plan, reasons, unified diff of the config); changes nothing, guarded as a read',
+      body: 'DiffRequest',
+      response: 'Diff',
+      errors: [400, 401, 413],
+    }),
+    async (req) => system.preview(diffFiles(req.body)),
+  );
 
-  app.get('/status', async () => {
-    const { objects, issues } = await service.overview();
-    return {
-      ready: system.ready(),
-      lastApply: system.lastApply() ?? null,
-      objects: objects.map((o) => ({
-        id: objectId(o.manifest.kind, o.manifest.metadata.name),
-        kind: o.manifest.kind,
-        name: o.manifest.metadata.name,
-        ...o.status,
-      })),
-      issues,
-      ...system.extra?.(),
-    };
-  });
+  app.get(
+    '/status',
+    doc({
+      operationId: 'getStatus',
+      summary: 'Every object with its status, and every problem found',
+      response: 'Status',
+      errors: [401],
+    }),
+    async () => {
+      const { objects, issues } = await service.overview();
+      return {
+        ready: system.ready(),
+        lastApply: system.lastApply() ?? null,
+        objects: objects.map((o) => ({
+          id: objectId(o.manifest.kind, o.manifest.metadata.name),
+          kind: o.manifest.kind,
+          name: o.manifest.metadata.name,
+          ...o.status,
+        })),
+        issues,
+        ...system.extra?.(),
+      };
+    },
+  );
 
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_req, reply) => {
-    const ready = system.ready();
-    return reply.code(ready ? 200 : 503).send({ ok: ready, ready });
-  });
+  app.get(
+    '/healthz',
+    doc({ operationId: 'healthz', summary: 'The process answers (no token needed)', response: 'Health', errors: [] }),
+    async () => ({ ok: true }),
+  );
+  app.get(
+    '/readyz',
+    doc({
+      operationId: 'readyz',
+      summary: 'The first apply has succeeded (503 until then; no token needed)',
+      response: 'Health',
+      errors: [503],
+    }),
+    async (_req, reply) => {
+      const ready = system.ready();
+      return reply.code(ready ? 200 : 503).send({ ok: ready, ready });
+    },
+  );
 
-  const doc = openApiDocument(version);
-  app.get('/openapi.json', async () => doc);
+  app.get(
+    '/openapi.json',
+    doc({ operationId: 'getOpenApi', summary: 'This document', response: 'OpenApi', errors: [401] }),
+    async () => app.swagger(),
+  );
 }

@@ -1,0 +1,58 @@
+// The API app with stand-ins for the parts behind it, for tests of what the
+// routes declare (their OpenAPI document) without a loop or HAProxy.
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { configDiff } from '../../src/core/config-diff.js';
+import { StatsPoller } from '../../src/haproxy/stats-poller.js';
+import { buildApp } from '../../src/http/app.js';
+import type { ObjectService } from '../../src/http/object-service.js';
+import { ActivityFeed } from '../../src/observe/activity.js';
+import { Metrics } from '../../src/observe/metrics.js';
+
+/** The app with every route registered; its handlers must not be called (the service is empty). */
+export async function documentedApp(): Promise<FastifyInstance> {
+  const log = pino({ level: 'silent' });
+  const app = await buildApp(
+    {
+      service: {} as ObjectService,
+      system: {
+        appliedConfig: () => undefined,
+        ready: () => false,
+        lastApply: () => undefined,
+        preview: () => configDiff(undefined, ''),
+      },
+      ledger: () => [],
+      observe: {
+        poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),
+        activity: new ActivityFeed(),
+        metrics: new Metrics({
+          manifests: async () => [],
+          members: () => ({}),
+          registryConnected: () => undefined,
+          oldWorkers: async () => undefined,
+          rollouts: () => [],
+          healthGates: () => [],
+          build: { version: '1.0.0', haproxyVersion: '2.6.12', nodeVersion: process.version },
+          applied: () => undefined,
+        }),
+        maxBufferedBytes: 1024,
+      },
+      log,
+    },
+    { readOnly: false, auth: {}, bodyLimit: 1024, waitTimeoutMs: 1000, version: '1.0.0' },
+  );
+  await app.ready();
+  return app;
+}
+
+type Json = Record<string, unknown>;
+
+/** The generated OpenAPI document. */
+export async function openApiDocument(): Promise<Json> {
+  const app = await documentedApp();
+  try {
+    return app.swagger() as unknown as Json;
+  } finally {
+    await app.close();
+  }
+}
