@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Aqueduct and its tests need on a Debian machine: haproxy (and
 # redis-server, for the tests' real Thalassa registry, and prometheus, for
-# promtool) from apt when missing,
+# promtool, and chromium, for the dashboard's browser tests) from apt when
+# missing,
 # then the locked npm packages and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks the metrics and the alert rules
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)     # the dashboard's tests drive Debian's Chromium
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""

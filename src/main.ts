@@ -27,7 +27,7 @@ import { importPersistenceFile } from './sources/legacy-import.js';
 import { buildApp } from './http/app.js';
 import { ManifestStore } from './http/manifest-store.js';
 import { ObjectService } from './http/object-service.js';
-import { PACKAGE_VERSION } from './package-paths.js';
+import { PACKAGE_VERSION, UI_DIR } from './package-paths.js';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { sendCommand } from './haproxy/socket-client.js';
@@ -308,6 +308,12 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       system: {
         appliedConfig: () => reconciler.appliedConfig(),
         preview: (files) => reconciler.preview(files),
+        generationConfig: (seq) => reconciler.generationConfig(seq),
+        access: {
+          readOnly: config.readOnly,
+          readToken: config.apiReadToken !== undefined,
+          writeToken: config.apiToken !== undefined,
+        },
         ready: () => reconciler.status().ready,
         lastApply: () => reconciler.ledger().at(-1),
         extra: () => ({ registry: registry.status() }),
@@ -326,6 +332,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       bodyLimit: config.apiBodyLimit,
       waitTimeoutMs: config.applyWaitTimeout,
       version: PACKAGE_VERSION,
+      uiDir: UI_DIR,
     },
   );
   await reconciler.resume(); // before the API can ask for a reconcile

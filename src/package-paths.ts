@@ -18,3 +18,5 @@ export const DEFAULT_TEMPLATE_FILE = path.join(PACKAGE_ROOT, 'templates', 'hapro
 export const PACKAGE_VERSION = (
   JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
+/** The built dashboard (scripts/build-ui.mjs, part of `npm run build`). */
+export const UI_DIR = path.join(PACKAGE_ROOT, 'dist', 'ui');

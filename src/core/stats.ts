@@ -37,7 +37,7 @@ const int = (v: string | undefined): number => {
 const intOrNull = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
 /** Proxies of HAProxy's own (and the template's stats page), not the user's. */
-const INTERNAL_PROXIES = new Set(['stats', 'GLOBAL', 'MASTER']);
+const INTERNAL_PROXIES = new Set(['stats', 'GLOBAL', 'MASTER', 'aqueduct-stats', 'aqueduct-metrics']);
 
 /** One stat object per frontend, backend and server of a `show stat` answer (HAProxy's internal proxies left out). */
 export function statsFromCsv(csv: string): Stat[] {

@@ -88,17 +88,40 @@ export class Generations {
       .sort((a, b) => a.seq - b.seq);
   }
 
-  /** Records an applied config; returns its generation number. */
-  async record(text: string): Promise<number> {
+  /** The last number handed out; read from the directory once. */
+  private last: number | undefined;
+
+  /**
+   * The next generation number, handed out at once: a runtime apply names its
+   * generation in the ledger when it applies, while its file is written later.
+   */
+  async allocate(): Promise<number> {
+    if (this.last === undefined) this.last = (await this.list()).at(-1)?.seq ?? 0;
+    return ++this.last;
+  }
+
+  /** Writes the config of an allocated generation, and forgets the oldest beyond the number kept. */
+  async write(seq: number, text: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const all = await this.list();
-    const seq = (all[all.length - 1]?.seq ?? 0) + 1;
     await writeFileAtomic(
       path.join(this.dir, `${String(seq).padStart(8, '0')}-${sha256(text).slice(0, 12)}.cfg`),
       text,
     );
-    for (const old of all.slice(0, Math.max(0, all.length + 1 - this.keep))) await rm(old.file, { force: true });
+    const all = await this.list();
+    for (const old of all.slice(0, Math.max(0, all.length - this.keep))) await rm(old.file, { force: true });
+  }
+
+  /** Records an applied config; returns its generation number. */
+  async record(text: string): Promise<number> {
+    const seq = await this.allocate();
+    await this.write(seq, text);
     return seq;
+  }
+
+  /** The config of one generation, while it is kept. */
+  async read(seq: number): Promise<string | undefined> {
+    const found = (await this.list()).find((g) => g.seq === seq);
+    return found === undefined ? undefined : readFile(found.file, 'utf8').catch(() => undefined);
   }
 
   async latest(): Promise<string | undefined> {

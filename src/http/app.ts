@@ -1,6 +1,7 @@
 // The REST API as a fastify app: built here without listening, so tests can
 // also drive it with inject(); main.ts listens. Cross-cutting parts live
 // here: body parsing, auth, read-only mode and the error mapping.
+import { isUiPath, registerUiRoutes } from './routes/ui.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { openApiOptions } from './openapi.js';
@@ -15,7 +16,7 @@ import Fastify, {
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthPolicy } from './auth.js';
-import { checkAccess, isWrite, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
+import { bearerFromProtocols, checkAccess, isWrite, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
 import { ApiError } from './errors.js';
 import type { ObjectService } from './object-service.js';
 import { registerObjectRoutes } from './routes/objects.js';
@@ -41,6 +42,8 @@ export interface ApiOptions {
   /** Longest wait of ?wait=applied when the request names no timeout, ms. */
   waitTimeoutMs: number;
   version: string;
+  /** The built dashboard to serve at /; none when undefined. */
+  uiDir?: string;
 }
 
 export interface ApiDeps {
@@ -140,7 +143,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   };
   app.addHook('onRequest', async (req, reply) => {
     const urlPath = req.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(urlPath)) return;
+    if (OPEN_PATHS.has(urlPath) || (req.method === 'GET' && isUiPath(urlPath))) return;
     const write = isWrite(req.method, urlPath);
     const header = (name: string) => {
       const v = req.headers[name];
@@ -155,7 +158,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
         origin: header('origin'),
         fetchSite: header('sec-fetch-site'),
         contentType: header('content-type'),
-        authorization: header('authorization'),
+        authorization: header('authorization') ?? bearerFromProtocols(header('sec-websocket-protocol')),
         upgrade: (header('upgrade') ?? '').toLowerCase() === 'websocket',
       });
     } catch (err) {
@@ -194,6 +197,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(swagger, openApiOptions(opts.version));
   // Swagger UI's own assets, from its package: works with no internet.
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (opts.uiDir !== undefined) await registerUiRoutes(app, opts.uiDir);
   registerObjectRoutes(app, deps.service, opts);
   registerSystemRoutes(app, deps.service, deps.system);
   registerObserveRoutes(app, deps.ledger, deps.observe?.metrics);

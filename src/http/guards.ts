@@ -132,3 +132,19 @@ export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   }
   return false;
 }
+
+/** The WebSocket subprotocol a page selects (and the server answers with). */
+export const STREAM_PROTOCOL = 'aqueduct';
+const TOKEN_PROTOCOL = 'aqueduct.bearer.';
+
+/**
+ * A browser cannot set headers on a WebSocket, and a token in the URL ends in
+ * logs and history: the page offers it as a subprotocol, "aqueduct.bearer."
+ * followed by the token in base64url. Returns it as an Authorization value.
+ */
+export function bearerFromProtocols(header: string | undefined): string | undefined {
+  const offered = (header ?? '').split(',').map((p) => p.trim());
+  const encoded = offered.find((p) => p.startsWith(TOKEN_PROTOCOL))?.slice(TOKEN_PROTOCOL.length);
+  if (encoded === undefined || !/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+  return `Bearer ${Buffer.from(encoded, 'base64url').toString('utf8')}`;
+}

@@ -17,8 +17,8 @@ export interface RouteDoc {
   body?: string;
   /** Component name (or 'text') of the 200 response. */
   response: string;
-  /** A path parameter: {name} of an object, or {id} of an apply. */
-  param?: 'name' | 'id';
+  /** A path parameter: {name} of an object, {id} of an apply, or a config {generation}. */
+  param?: 'name' | 'id' | 'generation';
   /** Query parameters beyond the writes' wait and timeout. */
   query?: Record<string, Json>;
   write?: boolean;

@@ -11,7 +11,7 @@ export interface Endpoints {
   haproxyMetrics?: string;
 }
 
-/** "ready: 2 frontends (myapp on 127.0.0.1:8080, db on :5432); API on http://127.0.0.1:10000" */
+/** "ready: 2 frontends (myapp on 127.0.0.1:8080, db on :5432); API on http://127.0.0.1:10000, dashboard on …/" */
 export function readyLine(frontends: readonly ServedFrontend[], at: Endpoints): string {
   const shown = frontends.slice(0, 5).map((f) => `${f.name} on ${f.binds.join(', ')}`);
   if (frontends.length > shown.length) shown.push(`${frontends.length - shown.length} more`);
@@ -20,5 +20,5 @@ export function readyLine(frontends: readonly ServedFrontend[], at: Endpoints): 
       ? 'no frontends yet'
       : `${frontends.length} frontend${frontends.length === 1 ? '' : 's'} (${shown.join('; ')})`;
   const metrics = at.haproxyMetrics === undefined ? '' : `; HAProxy metrics on http://${at.haproxyMetrics}/metrics`;
-  return `ready: ${served}; API on ${at.api}${metrics}`;
+  return `ready: ${served}; API on ${at.api}, dashboard on ${at.api}/${metrics}`;
 }

@@ -403,6 +403,11 @@ export class Reconciler {
     return this.applied?.config;
   }
 
+  /** The config of an applied generation, while the history keeps it (--keepGenerations). */
+  generationConfig(seq: number): Promise<string | undefined> {
+    return this.generations.read(seq);
+  }
+
   /** Frontends HAProxy serves now, with their binds. */
   appliedFrontends(): { name: string; binds: readonly string[] }[] {
     return (this.applied?.state.frontends ?? []).map((f) => ({ name: f.name, binds: f.binds }));
@@ -730,7 +735,9 @@ export class Reconciler {
     manifests: LoadedManifest[],
   ): Promise<number> {
     const result = await this.deps.applier.apply(plan.ops);
-    this.applied = { config, state, manifests, generation: this.applied?.generation ?? 0 };
+    // Numbered now, so the ledger names it; its file is written with the background install.
+    const generation = await this.generations.allocate().catch(() => this.applied?.generation ?? 0);
+    this.applied = { config, state, manifests, generation };
     this.pendingInstall = this.applied;
     this.installs = this.installs.then(() => this.installPending());
     return result.commands;
@@ -754,7 +761,7 @@ export class Reconciler {
         return;
       }
       await writeFileAtomic(this.opts.cfgPath, target.config);
-      target.generation = await this.generations.record(target.config);
+      await this.generations.write(target.generation, target.config);
       await this.persist(target);
     } catch (err) {
       this.deps.log.error({ err: (err as Error).message }, 'installing the config of runtime changes failed');

@@ -20,6 +20,8 @@ export async function documentedApp(): Promise<FastifyInstance> {
         ready: () => false,
         lastApply: () => undefined,
         preview: () => configDiff(undefined, ''),
+        generationConfig: async () => undefined,
+        access: { readOnly: false, readToken: false, writeToken: false },
       },
       ledger: () => [],
       observe: {

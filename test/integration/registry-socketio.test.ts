@@ -3,52 +3,17 @@
 // and a registry restarted with an empty store keeps members for the grace
 // period only.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { isApply, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
 import { obj, type ApiCall } from '../helpers/api.js';
-import { ROOT } from '../helpers/cli.js';
 import { tempDir, type JsonObject } from '../helpers/fixtures.js';
-import { freePort, waitForPort } from '../helpers/haproxy.js';
+import { freePort } from '../helpers/haproxy.js';
+import { embeddedRegistry, type EmbeddedRegistry } from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
-
-interface EmbeddedRegistry {
-  url: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-function embeddedRegistry(port: number, persist?: string): EmbeddedRegistry {
-  let child: ChildProcess | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async start() {
-      child = spawn(
-        process.execPath,
-        [
-          path.join(ROOT, 'bin', 'aqueduct.js'),
-          'registry',
-          '--port',
-          String(port),
-          ...(persist ? ['--persist', persist] : []),
-        ],
-        { stdio: 'ignore' },
-      );
-      await waitForPort(port);
-    },
-    async stop() {
-      if (child === undefined || child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 describe('dynamic backends from the embedded registry over socket.io', () => {
   let s: Scenario;

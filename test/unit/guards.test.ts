@@ -144,6 +144,8 @@ describe('the API refuses hostile requests with its own error shape', () => {
           ready: () => false,
           lastApply: () => undefined,
           preview: () => configDiff(undefined, ''),
+          generationConfig: async () => undefined,
+          access: { readOnly: false, readToken: false, writeToken: false },
         },
         ledger: () => [],
         log: pino({ level: 'silent' }),

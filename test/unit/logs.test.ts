@@ -36,12 +36,18 @@ describe('the ready line', () => {
   it('says what is served where, shortened past five frontends', () => {
     assert.equal(
       readyLine([{ name: 'myapp', binds: ['127.0.0.1:8080'] }], { api: 'http://127.0.0.1:10000' }),
-      'ready: 1 frontend (myapp on 127.0.0.1:8080); API on http://127.0.0.1:10000',
+      'ready: 1 frontend (myapp on 127.0.0.1:8080); API on http://127.0.0.1:10000, dashboard on http://127.0.0.1:10000/',
     );
     const many = Array.from({ length: 7 }, (_, i) => ({ name: `f${i}`, binds: [`:${8000 + i}`] }));
     const line = readyLine(many, { api: 'http://h:1', haproxyMetrics: '127.0.0.1:8405' });
-    assert.match(line, /^ready: 7 frontends \(f0 on :8000; .*f4 on :8004; 2 more\); API on http:\/\/h:1; HAProxy/);
-    assert.equal(readyLine([], { api: 'http://h:1' }), 'ready: no frontends yet; API on http://h:1');
+    assert.match(
+      line,
+      /^ready: 7 frontends \(f0 on :8000; .*f4 on :8004; 2 more\); API on http:\/\/h:1, dashboard on http:\/\/h:1\/; HAProxy/,
+    );
+    assert.equal(
+      readyLine([], { api: 'http://h:1' }),
+      'ready: no frontends yet; API on http://h:1, dashboard on http://h:1/',
+    );
   });
 });
 

@@ -2,6 +2,7 @@
 // @fastify/websocket, on ws): a snapshot first, then only what changed, and
 // the activity feed in the same channel. A client that cannot keep up is
 // dropped once its send buffer passes the limit: nobody waits for it.
+import { STREAM_PROTOCOL } from '../guards.js';
 import { routeSchema } from '../openapi.js';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -47,7 +48,13 @@ export async function registerStreamRoutes(
   activity: ActivityFeed,
   opts: StreamOptions,
 ): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      // The dashboard offers "aqueduct" (and its token as a second protocol): answer with the first.
+      handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+    },
+  });
 
   app.get(
     '/stats',

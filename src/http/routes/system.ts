@@ -18,6 +18,10 @@ export interface SystemView {
   lastApply(): ApplyRecord | undefined;
   /** Extra parts of the overview (registry state and the like). */
   extra?(): Record<string, unknown>;
+  /** The config of an applied generation, while the history keeps it. */
+  generationConfig(seq: number): Promise<string | undefined>;
+  /** What the API lets a client do, for the dashboard. */
+  access: { readOnly: boolean; readToken: boolean; writeToken: boolean };
   /** What serving these manifest files instead of the directory would change (a dry run). */
   preview(files: readonly ManifestFile[]): ConfigDiff;
 }
@@ -57,6 +61,24 @@ export function registerSystemRoutes(app: FastifyInstance, service: ObjectServic
     },
   );
 
+  app.get<{ Params: { generation: string } }>(
+    '/haproxy/generations/:generation',
+    doc({
+      operationId: 'getGeneration',
+      summary: "The config of an applied generation (the ledger names each apply's), while the history keeps it",
+      param: 'generation',
+      response: 'text',
+      errors: [401, 404],
+    }),
+    async (req, reply) => {
+      const seq = Number(req.params.generation);
+      const config = Number.isSafeInteger(seq) && seq > 0 ? await system.generationConfig(seq) : undefined;
+      if (config === undefined)
+        throw new ApiError('not_found', `generation ${req.params.generation} is not in the kept history`);
+      return reply.type('text/plain; charset=utf-8').send(config);
+    },
+  );
+
   app.post(
     '/diff',
     doc({
@@ -90,6 +112,7 @@ export function registerSystemRoutes(app: FastifyInstance, service: ObjectServic
           ...o.status,
         })),
         issues,
+        access: system.access,
         ...system.extra?.(),
       };
     },

@@ -1,0 +1,57 @@
+// `aqueduct registry` (the embedded, socket.io-publishing registry) as a
+// real process on a loopback port, for tests that follow a registry.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { registryRequest } from '../../src/sources/registry/registry-http.js';
+import { ROOT } from './cli.js';
+import { waitForPort } from './haproxy.js';
+
+export interface EmbeddedRegistry {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function embeddedRegistry(port: number, persist?: string): EmbeddedRegistry {
+  let child: ChildProcess | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async start() {
+      child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, 'bin', 'aqueduct.js'),
+          'registry',
+          '--port',
+          String(port),
+          ...(persist ? ['--persist', persist] : []),
+        ],
+        { stdio: 'ignore' },
+      );
+      await waitForPort(port);
+    },
+    async stop() {
+      if (child === undefined || child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Registers 127.0.0.1:port as name@version in the registry, for ttl seconds. */
+export async function registerIn(
+  registry: EmbeddedRegistry,
+  name: string,
+  version: string,
+  port: number,
+  ttl = 60,
+): Promise<void> {
+  const r = await registryRequest(
+    'POST',
+    `${registry.url}/registrations/${name}/${version}/127.0.0.1/${port}`,
+    JSON.stringify({ secondsToExpire: ttl }),
+  );
+  if (r.status !== 200) throw new Error(`registering ${name}@${version} on ${port}: ${r.status} ${r.body}`);
+}

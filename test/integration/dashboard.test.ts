@@ -1,0 +1,162 @@
+// The dashboard in a real headless Chromium, against a real Aqueduct, a real
+// HAProxy and the embedded registry: what it lists, how fast a member going
+// DOWN shows without a page reload, a version switch made in the page and
+// served by HAProxy, its diff in the Applies view, tokens, and --readOnly.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { sendCommand } from '../../src/haproxy/socket-client.js';
+import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { launchBrowser, screenshot } from '../helpers/browser.js';
+import { startWithRegistry } from '../helpers/edge.js';
+import { freePort } from '../helpers/haproxy.js';
+import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
+import { scenario, type Scenario } from '../helpers/scenario.js';
+import { eventually, serverOf } from '../helpers/wait.js';
+
+const STATS_MS = 500;
+
+describe('dashboard', () => {
+  let s: Scenario;
+  let registry: EmbeddedRegistry;
+  let aq: RunningAqueduct;
+  let browser: Browser;
+  let page: Page;
+  const port = (name: string) => s.echoes.get(name)?.port as number;
+
+  before(async () => {
+    s = await scenario();
+    registry = embeddedRegistry(await freePort());
+    await registry.start();
+    const env = { AQUEDUCT_REGISTRY: 'socketio', AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port };
+    ({ aq } = await startWithRegistry(s, env, ['--statsInterval', String(STATS_MS)]));
+    await registerIn(registry, 'myapp', '1.0.0', port('live-1'));
+    await registerIn(registry, 'myapp', '1.1.0', port('staged-1'));
+    await eventually(
+      () => serverOf(s.port).catch(() => ''),
+      (x) => x === 'live-1',
+      15_000,
+    );
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    page.on('dialog', (d) => void d.accept());
+  });
+  after(async () => {
+    await browser.close();
+    await aq.stop();
+    await registry.stop();
+    await s.close();
+  });
+
+  it('lists the frontends, backends and members with their states', async () => {
+    await page.goto(`${aq.api}/`);
+    await page.getByRole('heading', { name: 'Frontends' }).waitFor();
+    await page.getByText(`http on 127.0.0.1:${s.port}`).waitFor();
+    await page.getByRole('link', { name: 'live' }).waitFor();
+    await screenshot(page, 'overview');
+    await page.getByRole('link', { name: 'live' }).click();
+    const row = page.getByRole('row', { name: new RegExp(`live_127\\.0\\.0\\.1:${port('live-1')}`) });
+    await row.getByText('UP').waitFor({ timeout: 10_000 });
+    await screenshot(page, 'backend');
+  });
+
+  it('shows a member going DOWN within two stats intervals, without reloading the page', async () => {
+    const server = `live/live_127.0.0.1:${port('live-1')}`;
+    const row = page.getByRole('row', { name: new RegExp(`live_127\\.0\\.0\\.1:${port('live-1')}`) });
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+    await sendCommand(aq.statsSocket, `set server ${server} health down`);
+    const t0 = Date.now();
+    await row.getByText('DOWN').waitFor({ timeout: 2 * STATS_MS + 1000 });
+    assert.ok(Date.now() - t0 <= 2 * STATS_MS + 1000, `${Date.now() - t0} ms`);
+    assert.deepEqual(navigations, [], 'no page reload');
+    await sendCommand(aq.statsSocket, `set server ${server} health up`);
+    await row.getByText('UP').waitFor({ timeout: 5000 });
+  });
+
+  it('switches the version from the page, HAProxy serves it, and Applies shows the change with its diff', async () => {
+    await page.getByLabel('Version').fill('1.1.0');
+    await page.getByRole('button', { name: 'Switch version' }).click();
+    await page.getByText('Switch version: done').waitFor();
+    await eventually(
+      () => serverOf(s.port),
+      (x) => x === 'staged-1',
+      10_000,
+    );
+    await page.getByRole('link', { name: 'Applies' }).click();
+    const entry = page.locator('li.apply', { hasText: 'runtime: ok' }).first();
+    await entry.waitFor();
+    await entry.getByRole('button', { name: /Show the config diff/ }).click();
+    await entry.locator('pre.diff').waitFor();
+    await entry
+      .locator('pre.diff')
+      .getByText(`server live_127.0.0.1:${port('staged-1')}`)
+      .first()
+      .waitFor();
+    await screenshot(page, 'applies');
+    await page.getByRole('link', { name: /^Problems/ }).click();
+    await page.getByRole('heading', { name: 'Registry' }).waitFor();
+    await screenshot(page, 'problems');
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.locator('ol.activity li').first().waitFor();
+    await screenshot(page, 'activity');
+  });
+});
+
+describe('dashboard access', () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser.close();
+  });
+
+  it('asks for a token, says when one is refused, and the stream refuses a client without one', async () => {
+    const aq = await startAqueductProcess({ args: ['--apiReadToken', 'reader', '--apiToken', 'writer'] });
+    try {
+      await apiUp(aq);
+      const page = await browser.newPage();
+      await page.goto(`${aq.api}/`);
+      await page.getByText('needs an API token').waitFor();
+      await page.getByLabel('API token').fill('wrong');
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByText('That token was refused (401)').waitFor();
+      await page.getByLabel('API token').fill('reader');
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('heading', { name: 'Frontends' }).waitFor();
+      await page.locator('html[data-stream="open"]').waitFor(); // the stream took the token (as a subprotocol)
+      const refused = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${aq.api.replace('http', 'ws')}/stream`);
+        ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+        ws.on('open', () => resolve('open'));
+      });
+      assert.equal(refused, '401');
+    } finally {
+      await aq.stop();
+    }
+  });
+
+  it('offers no action with --readOnly, and says why', async () => {
+    const s = await scenario();
+    const aq = await startAqueductProcess({ args: ['--readOnly'] });
+    try {
+      await apiUp(aq);
+      await s.write(aq.manifests, 'app.yaml', s.frontend(), {
+        apiVersion: 'aqueduct/v1',
+        kind: 'Backend',
+        metadata: { name: 'live' },
+        spec: { type: 'dynamic', name: 'myapp', version: '1.0.0' },
+      });
+      const page = await browser.newPage();
+      await page.goto(`${aq.api}/#/backends/live`);
+      await page.getByText('runs with --readOnly').waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByRole('button').count(), 0);
+      await page.getByText('read-only').first().waitFor();
+    } finally {
+      await aq.stop();
+      await s.close();
+    }
+  });
+});

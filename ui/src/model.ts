@@ -1,0 +1,146 @@
+// What the dashboard knows: the API's objects, HAProxy's stats as the stream
+// keeps them current, and a short history of rates for the charts.
+
+export interface Issue {
+  code: string;
+  message: string;
+  path: string;
+  file?: string;
+  line?: number;
+  kind?: string;
+  name?: string;
+}
+
+export interface ObjectStatus {
+  id: string;
+  kind: 'Frontend' | 'Backend';
+  name: string;
+  state: 'applied' | 'pending' | 'invalid';
+  serving: 'current' | 'previous' | 'none';
+  file: string | null;
+  issues: string[];
+  lastError: string | null;
+}
+
+export interface Apply {
+  id: number;
+  at: string;
+  triggers: string[];
+  plan: 'noop' | 'runtime' | 'reload';
+  reasons: string[];
+  commands: number;
+  durationMs: number;
+  result: 'ok' | 'failed' | 'rejected' | 'deferred';
+  error?: string;
+  workerPid?: number;
+  generation?: number;
+}
+
+export interface Status {
+  ready: boolean;
+  lastApply: Apply | null;
+  objects: ObjectStatus[];
+  issues: Issue[];
+  access: { readOnly: boolean; readToken: boolean; writeToken: boolean };
+  registry?: { connected?: boolean; source?: string; error?: string; [k: string]: unknown };
+}
+
+export interface Rule {
+  type: string;
+  header?: string;
+  operation: string;
+  value: string;
+  backend: string;
+}
+
+export interface Frontend {
+  key: string;
+  bind: string;
+  backend: string;
+  mode: string;
+  rules: Rule[];
+}
+
+export interface Member {
+  host: string;
+  port: number;
+  version?: string;
+  weight?: number;
+}
+
+export interface Backend {
+  key: string;
+  type: 'static' | 'dynamic';
+  mode: string;
+  balance: string;
+  name?: string;
+  version?: string;
+  versions?: { version: string; weight: number }[];
+  rollout?: { to: string; steps?: number[] };
+  members: Member[];
+}
+
+export interface Stat {
+  id: string;
+  type: 'frontend' | 'backend' | 'backendMember';
+  key: string;
+  backend?: string;
+  status: string;
+  connections: { current: number };
+  rate: number;
+  responses: { '5xx': number };
+  weight?: number;
+  check?: { status: string; code: number | null; durationMs: number | null };
+  lastChangeSeconds?: number;
+}
+
+export interface Point {
+  t: number;
+  rate: number;
+  errors: number;
+}
+
+const HISTORY = 300; // points per backend: 10 minutes at the default 2 s poll
+
+/** HAProxy's stats by id, with each backend's recent requests/s and 5xx/s. */
+export class StatsStore {
+  readonly byId = new Map<string, Stat>();
+  readonly history = new Map<string, Point[]>();
+  private last5xx = new Map<string, { at: number; count: number }>();
+  /** 5xx per second over the last interval, by stat id. */
+  readonly errorRate = new Map<string, number>();
+
+  apply(changed: Stat[], removed: string[] = [], now = Date.now()): void {
+    for (const s of changed) {
+      this.byId.set(s.id, s);
+      const prev = this.last5xx.get(s.id);
+      const count = s.responses['5xx'];
+      if (prev !== undefined && now > prev.at)
+        this.errorRate.set(s.id, Math.max(0, count - prev.count) / ((now - prev.at) / 1000));
+      this.last5xx.set(s.id, { at: now, count });
+      if (s.type === 'backend') {
+        const h = this.history.get(s.key) ?? [];
+        h.push({ t: now / 1000, rate: s.rate, errors: this.errorRate.get(s.id) ?? 0 });
+        if (h.length > HISTORY) h.shift();
+        this.history.set(s.key, h);
+      }
+    }
+    for (const id of removed) this.byId.delete(id);
+  }
+
+  backend(name: string): Stat | undefined {
+    return this.byId.get(`stat/backend/${name}`);
+  }
+
+  members(name: string): Stat[] {
+    return [...this.byId.values()].filter((s) => s.type === 'backendMember' && s.backend === name);
+  }
+}
+
+/** "UP", "DOWN", "MAINT", "DRAIN", "no check" and HAProxy's transitions, as one word for a badge. */
+export function stateWord(s: Stat | undefined): string {
+  if (s === undefined) return 'unknown';
+  const word = s.status.split(' ')[0] ?? s.status;
+  if (word === 'no') return 'no check';
+  return word;
+}

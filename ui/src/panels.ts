@@ -1,0 +1,107 @@
+// The ledger with each generation's config diff, the problems, and the live
+// activity feed.
+import { createTwoFilesPatch } from 'diff';
+import { useState } from 'preact/hooks';
+import { getText } from './api.js';
+import { html } from './html.js';
+import type { Apply, Status } from './model.js';
+
+function DiffOf(props: { generation: number }) {
+  const [text, setText] = useState<string | undefined>(undefined);
+  const load = async () => {
+    const gen = props.generation;
+    const [before, after] = await Promise.all([
+      gen > 1 ? getText(`/haproxy/generations/${gen - 1}`).catch(() => '') : Promise.resolve(''),
+      getText(`/haproxy/generations/${gen}`).catch((e: Error) => `(${e.message})`),
+    ]);
+    setText(createTwoFilesPatch(`generation ${gen - 1}`, `generation ${gen}`, before, after, '', '', { context: 2 }));
+  };
+  return text === undefined
+    ? html`<button onClick=${load}>Show the config diff of generation ${props.generation}</button>`
+    : html`<pre class="diff">
+${text
+          .split('\n')
+          .map(
+            (l) =>
+              html`<span class=${`line ${l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : ''}`}>${l}</span>`,
+          )}</pre>`;
+}
+
+export function Applies(props: { applies: Apply[] }) {
+  return html`<section aria-labelledby="a-title">
+    <h2 id="a-title">Applies</h2>
+    <ol class="timeline">
+      ${props.applies.map(
+        (a) =>
+          html`<li key=${a.id} class=${`apply ${a.result}`}>
+            <div>
+              <strong>#${a.id} ${a.plan}: ${a.result}</strong>
+              <span class="muted"
+                >${new Date(a.at).toLocaleTimeString()}, ${a.durationMs}
+                ms${a.workerPid ? `, worker ${a.workerPid}` : ''}${a.generation ? `, generation ${a.generation}` : ''}</span
+              >
+            </div>
+            <div class="muted">${a.reasons.join('; ')}</div>
+            ${a.error && html`<div class="error">${a.error}</div>`}
+            ${a.generation !== undefined && a.plan !== 'noop' && html`<${DiffOf} generation=${a.generation} />`}
+          </li>`,
+      )}
+    </ol>
+  </section>`;
+}
+
+export function Problems(props: { status: Status }) {
+  const { status } = props;
+  const troubled = status.objects.filter((o) => o.state !== 'applied' || o.serving !== 'current');
+  const registry = status.registry;
+  return html`<section aria-labelledby="p-title">
+    <h2 id="p-title">Problems</h2>
+    ${status.issues.length === 0 && troubled.length === 0 && html`<p>No problems: every object is applied as declared.</p>`}
+    <ul class="issues">
+      ${status.issues.map(
+        (i) =>
+          html`<li>
+            <code>${i.file ?? ''}${i.line ? `:${i.line}` : ''}</code> ${i.kind ?? ''}/${i.name ?? ''}
+            <em>${i.path}</em>: ${i.message}
+          </li>`,
+      )}
+    </ul>
+    ${
+      troubled.length > 0 &&
+      html`<h3>Objects not served as declared</h3>
+        <ul>
+          ${troubled.map((o) => html`<li>${o.id}: ${o.state}, serving ${o.serving} version${o.lastError ? html` — <span class="error">${o.lastError}</span>` : ''}</li>`)}
+        </ul>`
+    }
+    <h3>Registry</h3>
+    <p>
+      ${registry === undefined ? 'none configured' : registry.connected === false ? `disconnected ${registry.error ?? ''}` : 'connected'}
+    </p>
+    <h3>HAProxy</h3>
+    <p>
+      ${status.lastApply ? `last apply #${status.lastApply.id}: ${status.lastApply.plan} ${status.lastApply.result}${status.lastApply.workerPid ? `, worker ${status.lastApply.workerPid}` : ''}` : 'nothing applied yet'}
+    </p>
+  </section>`;
+}
+
+export interface ActivityEvent {
+  event: string;
+  at: string;
+  [k: string]: unknown;
+}
+
+export function Activity(props: { events: ActivityEvent[] }) {
+  return html`<section aria-labelledby="act-title">
+    <h2 id="act-title">Activity</h2>
+    <ol class="activity" aria-live="polite">
+      ${props.events.map(
+        (e, i) =>
+          html`<li key=${i}>
+            <span class="muted">${new Date(e.at).toLocaleTimeString()}</span>
+            <strong>${e.event}</strong>
+            ${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'event' && k !== 'at' && k !== 'type')))}
+          </li>`,
+      )}
+    </ol>
+  </section>`;
+}
