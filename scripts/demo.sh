@@ -36,7 +36,7 @@ REGISTER=http://127.0.0.1:9000,myapp,1.1.0 node examples/echo-server.mjs staged 
 FAIL_EVERY=5 REGISTER=http://127.0.0.1:9000,myapp,1.2.0 node examples/echo-server.mjs canary 9005 &
 # Members registered before Aqueduct starts: its first apply serves them (no 503 while they arrive).
 wait_for "the example members" node -e "fetch('http://127.0.0.1:9000/registrations').then((r) => r.json()).then((l) => process.exit(l.length >= 5 ? 0 : 1), () => process.exit(1))"
-echo "Aqueduct: manifests in .run/manifests, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
+echo "Aqueduct: manifests in .run/manifests, dashboard on http://127.0.0.1:10000/, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"
 node bin/aqueduct.js run \
   --manifests .run/manifests \
   --haproxyMode managed \
