@@ -10,7 +10,7 @@ import { AqueductError, formatIssue } from './core/issues.js';
 import { parseBind, reservedBind, type ReservedBind } from './core/bind.js';
 import { checkRenderOptions, type RenderOptions } from './core/render.js';
 import { checkConfigTextAt, featuresOf, haproxyVersion } from './haproxy/check.js';
-import { createController, type HaproxyController } from './haproxy/process.js';
+import { createController, type HaproxyController, processStatus } from './haproxy/process.js';
 import { countingRuntime, runtimeApi } from './haproxy/runtime-api.js';
 import { RuntimeApplier } from './haproxy/runtime-applier.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
@@ -316,7 +316,10 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
         },
         ready: () => reconciler.status().ready,
         lastApply: () => reconciler.ledger().at(-1),
-        extra: () => ({ registry: registry.status() }),
+        extra: async () => ({
+          registry: registry.status(),
+          haproxy: await processStatus(haproxy, config.haproxyMasterSocket),
+        }),
       },
       log,
     },

@@ -338,3 +338,30 @@ export class PidfileHaproxy implements HaproxyController {
 export function createController(mode: HaproxyMode, opts: ProcessOptions): HaproxyController {
   return mode === 'pidfile' ? new PidfileHaproxy(opts) : new MasterWorkerHaproxy(mode, opts);
 }
+
+/** What an operator asks about HAProxy's processes: pids, reloads and old workers (GET /status). */
+export interface ProcessStatus {
+  masterPid?: number;
+  workers?: number[];
+  reloads?: number;
+  failedReloads?: number;
+  oldWorkers?: number;
+  workerPid?: number;
+}
+
+/** From the master socket in master-worker modes (one short try), else the worker pid the controller knows. */
+export async function processStatus(controller: HaproxyController, masterSocket: string): Promise<ProcessStatus> {
+  if (controller.mode !== 'pidfile') {
+    const info = await showProc(masterSocket, 1000).catch(() => undefined);
+    if (info !== undefined)
+      return {
+        masterPid: info.masterPid,
+        workers: info.workers,
+        reloads: info.reloads,
+        failedReloads: info.failedReloads,
+        oldWorkers: info.oldWorkers.length,
+      };
+  }
+  const workerPid = await controller.workerPid().catch(() => undefined);
+  return workerPid === undefined ? {} : { workerPid };
+}

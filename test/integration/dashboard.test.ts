@@ -97,6 +97,7 @@ describe('dashboard', () => {
     await screenshot(page, 'applies');
     await page.getByRole('link', { name: /^Problems/ }).click();
     await page.getByRole('heading', { name: 'Registry' }).waitFor();
+    await page.getByText(/master pid \d+ · worker \d+ · \d+ reloads · 0 old workers/).waitFor();
     await screenshot(page, 'problems');
     await page.getByRole('link', { name: 'Activity' }).click();
     await page.locator('ol.activity li').first().waitFor();

@@ -43,6 +43,14 @@ export interface Status {
   issues: Issue[];
   access: { readOnly: boolean; readToken: boolean; writeToken: boolean };
   registry?: { connected?: boolean; source?: string; error?: string; [k: string]: unknown };
+  haproxy?: {
+    masterPid?: number;
+    workers?: number[];
+    reloads?: number;
+    failedReloads?: number;
+    oldWorkers?: number;
+    workerPid?: number;
+  };
 }
 
 export interface Rule {

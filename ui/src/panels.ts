@@ -50,6 +50,20 @@ export function Applies(props: { applies: Apply[] }) {
   </section>`;
 }
 
+function HaproxyProcess(props: { status: Status }) {
+  const p = props.status.haproxy ?? {};
+  const last = props.status.lastApply;
+  const parts = [
+    p.masterPid !== undefined && `master pid ${p.masterPid}`,
+    p.workers !== undefined && `worker${p.workers.length === 1 ? '' : 's'} ${p.workers.join(', ')}`,
+    p.workerPid !== undefined && `worker pid ${p.workerPid}`,
+    p.reloads !== undefined && `${p.reloads} reloads${p.failedReloads ? ` (${p.failedReloads} failed)` : ''}`,
+    p.oldWorkers !== undefined && `${p.oldWorkers} old workers still finishing connections`,
+  ].filter((x): x is string => typeof x === 'string');
+  return html`<p>${parts.length > 0 ? parts.join(' · ') : 'no process information (is HAProxy running?)'}</p>
+    <p>${last ? `Last apply #${last.id}: ${last.plan} ${last.result}` : 'Nothing applied yet'}</p>`;
+}
+
 export function Problems(props: { status: Status }) {
   const { status } = props;
   const troubled = status.objects.filter((o) => o.state !== 'applied' || o.serving !== 'current');
@@ -78,9 +92,7 @@ export function Problems(props: { status: Status }) {
       ${registry === undefined ? 'none configured' : registry.connected === false ? `disconnected ${registry.error ?? ''}` : 'connected'}
     </p>
     <h3>HAProxy</h3>
-    <p>
-      ${status.lastApply ? `last apply #${status.lastApply.id}: ${status.lastApply.plan} ${status.lastApply.result}${status.lastApply.workerPid ? `, worker ${status.lastApply.workerPid}` : ''}` : 'nothing applied yet'}
-    </p>
+    <${HaproxyProcess} status=${status} />
   </section>`;
 }
 

@@ -17,7 +17,7 @@ export interface SystemView {
   ready(): boolean;
   lastApply(): ApplyRecord | undefined;
   /** Extra parts of the overview (registry state and the like). */
-  extra?(): Record<string, unknown>;
+  extra?(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The config of an applied generation, while the history keeps it. */
   generationConfig(seq: number): Promise<string | undefined>;
   /** What the API lets a client do, for the dashboard. */
@@ -113,7 +113,7 @@ export function registerSystemRoutes(app: FastifyInstance, service: ObjectServic
         })),
         issues,
         access: system.access,
-        ...system.extra?.(),
+        ...(await system.extra?.()),
       };
     },
   );
