@@ -6,8 +6,19 @@ import { configDiff } from '../../src/core/config-diff.js';
 import { StatsPoller } from '../../src/haproxy/stats-poller.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ObjectService } from '../../src/http/object-service.js';
+import type { SystemView } from '../../src/http/routes/system.js';
 import { ActivityFeed } from '../../src/observe/activity.js';
 import { Metrics } from '../../src/observe/metrics.js';
+
+/** A loop that has applied nothing, for the system routes. */
+export const idleSystem = (): SystemView => ({
+  appliedConfig: () => undefined,
+  ready: () => false,
+  lastApply: () => undefined,
+  preview: () => configDiff(undefined, ''),
+  generationConfig: async () => undefined,
+  access: { readOnly: false, readToken: false, writeToken: false },
+});
 
 /** The app with every route registered; its handlers must not be called (the service is empty). */
 export async function documentedApp(): Promise<FastifyInstance> {
@@ -15,14 +26,7 @@ export async function documentedApp(): Promise<FastifyInstance> {
   const app = await buildApp(
     {
       service: {} as ObjectService,
-      system: {
-        appliedConfig: () => undefined,
-        ready: () => false,
-        lastApply: () => undefined,
-        preview: () => configDiff(undefined, ''),
-        generationConfig: async () => undefined,
-        access: { readOnly: false, readToken: false, writeToken: false },
-      },
+      system: idleSystem(),
       ledger: () => [],
       observe: {
         poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),

@@ -1,8 +1,8 @@
 // Who may talk to the API: the policy as a table of requests, then the app
 // itself through inject() (peer addresses and headers as an attacker would
 // send them, no socket needed).
-import { configDiff } from '../../src/core/config-diff.js';
 import assert from 'node:assert/strict';
+import { idleSystem } from '../helpers/app.js';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { authorized } from '../../src/http/auth.js';
@@ -139,14 +139,7 @@ describe('the API refuses hostile requests with its own error shape', () => {
     buildApp(
       {
         service: { put: async () => ({ created: false, file: 'x' }) } as unknown as ObjectService,
-        system: {
-          appliedConfig: () => undefined,
-          ready: () => false,
-          lastApply: () => undefined,
-          preview: () => configDiff(undefined, ''),
-          generationConfig: async () => undefined,
-          access: { readOnly: false, readToken: false, writeToken: false },
-        },
+        system: idleSystem(),
         ledger: () => [],
         log: pino({ level: 'silent' }),
       },
