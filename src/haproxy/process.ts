@@ -11,6 +11,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { classifyHaproxyLine } from '../core/haproxy-output.js';
+import type { ProcessStatus } from '../core/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
 import { socketAlive } from './socket-client.js';
 
@@ -337,16 +338,6 @@ export class PidfileHaproxy implements HaproxyController {
 
 export function createController(mode: HaproxyMode, opts: ProcessOptions): HaproxyController {
   return mode === 'pidfile' ? new PidfileHaproxy(opts) : new MasterWorkerHaproxy(mode, opts);
-}
-
-/** What an operator asks about HAProxy's processes: pids, reloads and old workers (GET /status). */
-export interface ProcessStatus {
-  masterPid?: number;
-  workers?: number[];
-  reloads?: number;
-  failedReloads?: number;
-  oldWorkers?: number;
-  workerPid?: number;
 }
 
 /** From the master socket in master-worker modes (one short try), else the worker pid the controller knows. */

@@ -48,27 +48,9 @@ import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
 import type { Clock } from './clock.js';
 import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
+import type { ApplyRecord } from '../core/ledger.js';
 
-export type ApplyResult = 'ok' | 'failed' | 'rejected' | 'deferred';
-
-/** One entry of the apply ledger. */
-export interface ApplyRecord {
-  id: number;
-  at: string;
-  triggers: string[];
-  plan: Plan['kind'];
-  reasons: string[];
-  /** Runtime commands sent. */
-  commands: number;
-  durationMs: number;
-  result: ApplyResult;
-  /** What went wrong: HAProxy's own words where it said something. */
-  error?: string;
-  workerPid?: number;
-  generation?: number;
-  /** Set on entries that record an event rather than an apply: a health gate's timeout, HAProxy exiting. */
-  event?: 'health-gate-timeout' | 'haproxy-exited';
-}
+export type { ApplyRecord, ApplyResult } from '../core/ledger.js';
 
 export interface ReconcilerDeps {
   readManifests(): Promise<ManifestFile[]>;

@@ -1,15 +1,11 @@
+import type { Issue } from '../../src/core/issues.js';
+import type { ApplyRecord as Apply } from '../../src/core/ledger.js';
+import type { ProcessStatus } from '../../src/core/process-status.js';
+import type { Stat } from '../../src/core/stats.js';
+
+export type { Apply, Issue, Stat };
 // What the dashboard knows: the API's objects, HAProxy's stats as the stream
 // keeps them current, and a short history of rates for the charts.
-
-export interface Issue {
-  code: string;
-  message: string;
-  path: string;
-  file?: string;
-  line?: number;
-  kind?: string;
-  name?: string;
-}
 
 export interface ObjectStatus {
   id: string;
@@ -22,20 +18,6 @@ export interface ObjectStatus {
   lastError: string | null;
 }
 
-export interface Apply {
-  id: number;
-  at: string;
-  triggers: string[];
-  plan: 'noop' | 'runtime' | 'reload';
-  reasons: string[];
-  commands: number;
-  durationMs: number;
-  result: 'ok' | 'failed' | 'rejected' | 'deferred';
-  error?: string;
-  workerPid?: number;
-  generation?: number;
-}
-
 export interface Status {
   ready: boolean;
   lastApply: Apply | null;
@@ -43,14 +25,7 @@ export interface Status {
   issues: Issue[];
   access: { readOnly: boolean; readToken: boolean; writeToken: boolean };
   registry?: { connected?: boolean; source?: string; error?: string; [k: string]: unknown };
-  haproxy?: {
-    masterPid?: number;
-    workers?: number[];
-    reloads?: number;
-    failedReloads?: number;
-    oldWorkers?: number;
-    workerPid?: number;
-  };
+  haproxy?: ProcessStatus;
 }
 
 export interface Rule {
@@ -86,20 +61,6 @@ export interface Backend {
   versions?: { version: string; weight: number }[];
   rollout?: { to: string; steps?: number[] };
   members: Member[];
-}
-
-export interface Stat {
-  id: string;
-  type: 'frontend' | 'backend' | 'backendMember';
-  key: string;
-  backend?: string;
-  status: string;
-  connections: { current: number };
-  rate: number;
-  responses: { '5xx': number };
-  weight?: number;
-  check?: { status: string; code: number | null; durationMs: number | null };
-  lastChangeSeconds?: number;
 }
 
 export interface Point {

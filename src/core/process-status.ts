@@ -1,0 +1,11 @@
+// The shape of HAProxy's process report in GET /status, shared with the dashboard (ui/).
+
+/** What an operator asks about HAProxy's processes: pids, reloads and old workers (GET /status, as `haproxy`). */
+export interface ProcessStatus {
+  masterPid?: number;
+  workers?: number[];
+  reloads?: number;
+  failedReloads?: number;
+  oldWorkers?: number;
+  workerPid?: number;
+}
