@@ -14,7 +14,7 @@ import { createController, type HaproxyController, processStatus } from './hapro
 import { countingRuntime, runtimeApi } from './haproxy/runtime-api.js';
 import { RuntimeApplier } from './haproxy/runtime-applier.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
-import { systemClock } from './reconcile/clock.js';
+import { systemClock } from './clock.js';
 import { Deploys } from './reconcile/deploys.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
@@ -140,6 +140,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     statsSocket: config.haproxySocketPath,
     sudo: config.sudo,
     stopTimeoutMs: config.stopTimeout,
+    clock: systemClock,
     log,
   });
   const activity = new ActivityFeed();
@@ -175,7 +176,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
       ),
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
-  const applier = new RuntimeApplier(runtime, log, config.drainTimeout);
+  const applier = new RuntimeApplier(runtime, log, config.drainTimeout, systemClock);
   const registrations = (name: string, version: string) => registry.registrations(name, version);
   const reserved = reservedBinds(config);
   // The real directories the last read reached, which the watcher follows (symlinked ones included).
@@ -281,6 +282,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
   };
   const queue = new WorkQueue(reconcileMeasured, {
     debounceMs: 20,
+    clock: systemClock,
     onError: (err, attempt) =>
       log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
   });

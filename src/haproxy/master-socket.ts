@@ -2,6 +2,7 @@
 // `show proc` to learn whether the reload worked. On 2.6 `reload` prints
 // nothing, so success is read from the reload and failure counters and the
 // worker pid before and after.
+import { systemClock, type Clock } from '../clock.js';
 import { parseShowProc, type ProcInfo } from '../core/haproxy-output.js';
 import { sendCommand } from './socket-client.js';
 
@@ -19,28 +20,34 @@ export async function showProc(masterSocket: string, timeoutMs = 5000): Promise<
   return info;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Sends `reload` and waits until the master reports it done, ok or failed. */
 /** show proc, retried while the master re-executes after a reload and refuses connections. */
-export async function showProcRetrying(masterSocket: string, attempts = 50): Promise<ProcInfo> {
+export async function showProcRetrying(
+  masterSocket: string,
+  attempts = 50,
+  clock: Clock = systemClock,
+): Promise<ProcInfo> {
   for (let i = 1; ; i++) {
     try {
       return await showProc(masterSocket);
     } catch (err) {
       if (i >= attempts) throw err;
-      await sleep(20);
+      await clock.sleep(20);
     }
   }
 }
 
-export async function reloadViaMaster(masterSocket: string, timeoutMs = 60_000): Promise<ReloadOutcome> {
-  const before = await showProcRetrying(masterSocket);
+/** Sends `reload` and waits until the master reports it done, ok or failed. */
+export async function reloadViaMaster(
+  masterSocket: string,
+  timeoutMs = 60_000,
+  clock: Clock = systemClock,
+): Promise<ReloadOutcome> {
+  const before = await showProcRetrying(masterSocket, 50, clock);
   // The master re-executes itself on reload and drops this connection: an error here is expected.
   await sendCommand(masterSocket, 'reload', 5000).catch(() => undefined);
-  const deadline = Date.now() + timeoutMs;
+  const deadline = clock.now() + timeoutMs;
   for (;;) {
-    await sleep(20);
+    await clock.sleep(20);
     const after = await showProc(masterSocket, 2000).catch(() => undefined);
     if (after !== undefined && after.reloads > before.reloads) {
       if (after.failedReloads > before.failedReloads) {
@@ -49,6 +56,6 @@ export async function reloadViaMaster(masterSocket: string, timeoutMs = 60_000):
       const fresh = after.workers.find((pid) => !before.workers.includes(pid));
       if (fresh !== undefined) return { ok: true, workerPid: fresh, message: 'reloaded' };
     }
-    if (Date.now() > deadline) return { ok: false, message: `no new worker within ${timeoutMs} ms after reload` };
+    if (clock.now() > deadline) return { ok: false, message: `no new worker within ${timeoutMs} ms after reload` };
   }
 }

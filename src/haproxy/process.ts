@@ -6,6 +6,7 @@
 //             mode; Aqueduct writes the config and reloads via the master socket.
 //   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
 //             optionally through sudo. The daemon outlives Aqueduct.
+import { systemClock, type Clock } from '../clock.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -16,7 +17,6 @@ import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from 
 import { socketAlive } from './socket-client.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pathExists = (p: string): Promise<boolean> =>
   lstat(p).then(
     () => true,
@@ -62,6 +62,8 @@ export interface ProcessOptions {
   restartBackoffMs?: number;
   /** How long a stop lets requests in flight finish before HAProxy is stopped hard (default 30 s). */
   stopTimeoutMs?: number;
+  /** Time, for tests to drive (default: the system's). */
+  clock?: Clock;
 }
 
 function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -76,10 +78,15 @@ function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) 
 
 /** Master-worker HAProxy: managed (we start it) or external (someone else does). */
 export class MasterWorkerHaproxy implements HaproxyController {
+  private get clock(): Clock {
+    return this.opts.clock ?? systemClock;
+  }
+
   private child: ChildProcess | undefined;
   private stopping = false;
   private backoff: number;
-  private restartTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending restart, when one is pending. */
+  private restartTimer: (() => void) | undefined;
   private lastOutput: string[] = [];
   /** Lines HAProxy has printed since we started it: marks where a reload's output begins. */
   private outputLines = 0;
@@ -108,13 +115,13 @@ export class MasterWorkerHaproxy implements HaproxyController {
         this.seenAlive = true; // the watchdog reports it going away from now on, even before its first look
         return true;
       }
-      await sleep(50);
+      await this.clock.sleep(50);
     }
     return false;
   }
 
   async workerPid(): Promise<number | undefined> {
-    const info = await showProcRetrying(this.opts.masterSocket, 10).catch(() => undefined);
+    const info = await showProcRetrying(this.opts.masterSocket, 10, this.clock).catch(() => undefined);
     return info?.workers[0];
   }
 
@@ -151,11 +158,11 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async reload(): Promise<ReloadOutcome> {
     if (await this.running()) {
       const mark = this.outputLines;
-      const outcome = await reloadViaMaster(this.opts.masterSocket);
+      const outcome = await reloadViaMaster(this.opts.masterSocket, undefined, this.clock);
       if (outcome.ok) this.seenAlive = true;
       if (outcome.ok || this.child === undefined) return outcome;
       // HAProxy 2.6's master answers a failed reload without saying why; our child's stderr does.
-      await sleep(100);
+      await this.clock.sleep(100);
       const printed = this.lastOutput.slice(Math.max(0, this.lastOutput.length - (this.outputLines - mark)));
       const alerts = printed
         .filter((l) => l.includes('[ALERT]'))
@@ -170,7 +177,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
 
   private async start(): Promise<ReloadOutcome> {
     const { haproxyBin, cfgPath, masterSocket, log } = this.opts;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer?.();
     this.restartTimer = undefined;
     // Never two masters: with SO_REUSEPORT both would bind and serve.
     if (this.child !== undefined && this.child.exitCode === null) return { ok: false, message: 'HAProxy is starting' };
@@ -212,7 +219,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
         const info = await showProc(masterSocket, 1000).catch(() => undefined);
         const pid = info?.workers[0];
         if (pid !== undefined) return { ok: true, workerPid: pid, message: 'started' };
-        await sleep(20);
+        await this.clock.sleep(20);
       }
       return { ok: false, message: 'HAProxy did not report a worker within 12 s' };
     })();
@@ -230,18 +237,18 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, 30_000);
     this.opts.log.warn({ delayMs: delay }, 'restarting HAProxy after backoff');
-    this.restartTimer = setTimeout(() => {
+    this.restartTimer = this.clock.after(delay, () => {
       this.restartTimer = undefined;
       if (this.stopping) return;
       void this.start().then((o) => {
         if (!o.ok) this.opts.log.error({ reason: o.message }, 'HAProxy restart failed');
       });
-    }, delay);
+    });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer?.();
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     if (this.mode === 'external') return;
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
@@ -253,10 +260,10 @@ export class MasterWorkerHaproxy implements HaproxyController {
     } catch {
       return;
     }
-    const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 30_000);
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now() + (this.opts.stopTimeoutMs ?? 30_000);
+    while (this.clock.now() < deadline) {
       if (!(await processAlive(pid))) return;
-      await sleep(50);
+      await this.clock.sleep(50);
     }
     this.opts.log.warn({ pid }, 'HAProxy did not finish its requests within the stop timeout; stopping it hard');
     try {

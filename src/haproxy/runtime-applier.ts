@@ -3,11 +3,10 @@
 // Removals only drain there; one background loop per apply then finishes
 // them: maintenance, close what is left, delete, once a server's sessions
 // are gone or the drain timeout passes.
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from 'pino';
 import type { RuntimeOp } from '../core/plan.js';
 import { commandsFor, refusal, type RuntimeApi, type RuntimeCommand } from './runtime-api.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How often a drain looks at sessions, and how many looks past the timeout a delete may still take. */
 const DRAIN_POLL_MS = 200;
@@ -40,6 +39,7 @@ export class RuntimeApplier {
     private readonly api: RuntimeApi,
     private readonly log: Logger,
     private readonly drainTimeoutMs: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Servers being drained by Aqueduct, as "backend/server". */
@@ -86,11 +86,11 @@ export class RuntimeApplier {
   private drain(ids: readonly string[]): void {
     let left: Removal[] = ids.map((id) => ({ id, cancelled: false }));
     for (const r of left) this.removals.set(r.id, r);
-    const deadline = Date.now() + this.drainTimeoutMs;
+    const deadline = this.clock.now() + this.drainTimeoutMs;
     let roundsPastDeadline = 0;
     const done = (async () => {
       while ((left = left.filter((r) => !r.cancelled)).length > 0) {
-        const expired = Date.now() >= deadline;
+        const expired = this.clock.now() >= deadline;
         if (expired && roundsPastDeadline++ > DELETE_ROUNDS_AFTER_TIMEOUT) break;
         const sessions = await this.api.sessions().catch(() => new Map<string, number>());
         const ready = left.filter((r) => expired || (sessions.get(r.id) ?? 0) === 0);
@@ -103,7 +103,7 @@ export class RuntimeApplier {
           for (const r of deleted) this.forget(r);
           left = left.filter((r) => !deleted.has(r));
         }
-        if (left.length > 0) await sleep(DRAIN_POLL_MS);
+        if (left.length > 0) await this.clock.sleep(DRAIN_POLL_MS);
       }
       for (const r of left) {
         if (r.cancelled) continue;

@@ -18,7 +18,7 @@ import type { BackendManifest, Registration } from '../core/model.js';
 import { serverName } from '../core/names.js';
 import { subscriptionOf } from '../core/registry.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export type DeployEvent =
   | { type: 'rollout'; backend: string; event: RolloutEvent; position: RolloutPosition; message: string }

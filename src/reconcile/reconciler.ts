@@ -45,7 +45,7 @@ import {
 import type { HaproxyController } from '../haproxy/process.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
 import type { ApplyRecord } from '../core/ledger.js';

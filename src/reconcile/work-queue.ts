@@ -3,6 +3,8 @@
 // more run, never two at once. A failed run is retried with backoff; a run
 // may ask to be run again after a delay (the reload budget).
 
+import { systemClock, type Clock } from '../clock.js';
+
 export interface WorkResult {
   /** Run again after this many ms even if nothing else asks. */
   retryAfterMs?: number;
@@ -19,6 +21,8 @@ export interface WorkQueueOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   onError?: (err: unknown, attempt: number) => void;
+  /** Time, for tests to drive (default: the system's). */
+  clock?: Clock;
 }
 
 export class WorkQueue {
@@ -26,37 +30,42 @@ export class WorkQueue {
   /** When the latest trigger of the pending batch arrived (retries of our own aside). */
   private lastAddedAt: number | undefined;
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled run, when one is scheduled. */
+  private timer: (() => void) | undefined;
   private dueAt = 0;
   private stopped = false;
   private failures = 0;
   private waiters: (() => void)[] = [];
 
+  private readonly clock: Clock;
+
   constructor(
     private readonly work: Work,
     private readonly opts: WorkQueueOptions,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   /** Marks the work dirty; `trigger` says why (logged and recorded). */
   add(trigger: string, delayMs = this.opts.debounceMs): void {
     if (this.stopped) return;
-    this.lastAddedAt = Date.now();
+    this.lastAddedAt = this.clock.now();
     if (!this.pending.includes(trigger)) this.pending.push(trigger);
     if (!this.running) this.schedule(delayMs);
   }
 
   private schedule(delayMs: number): void {
-    const due = Date.now() + delayMs;
+    const due = this.clock.now() + delayMs;
     // An earlier trigger must not wait behind a later retry.
     if (this.timer !== undefined) {
       if (due >= this.dueAt) return;
-      clearTimeout(this.timer);
+      this.timer();
     }
     this.dueAt = due;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.after(delayMs, () => {
       this.timer = undefined;
       void this.runOnce();
-    }, delayMs);
+    });
   }
 
   private async runOnce(): Promise<void> {
@@ -66,7 +75,7 @@ export class WorkQueue {
     }
     this.running = true;
     const triggers = this.pending;
-    const lastTriggerAt = this.lastAddedAt ?? Date.now();
+    const lastTriggerAt = this.lastAddedAt ?? this.clock.now();
     this.pending = [];
     this.lastAddedAt = undefined;
     let retryAfter: number | undefined;
@@ -110,7 +119,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.pending = [];
     this.notifyIdle();
   }

@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { RuntimeOp } from '../../src/core/plan.js';
 import type { RuntimeApi, RuntimeCommand } from '../../src/haproxy/runtime-api.js';
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
+import { FakeClock } from '../helpers/clock.js';
 
 function fakeRuntime(sessions = new Map<string, number>()) {
   const batches: string[][] = [];
@@ -51,13 +52,36 @@ describe('runtime applier', () => {
   it('waits for a drained server to lose its sessions, and revives one that comes back', async () => {
     const sessions = new Map([['b/o', 3]]);
     const { api, batches } = fakeRuntime(sessions);
-    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 60_000);
+    const clock = new FakeClock();
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 60_000, clock);
     await applier.apply([remove('o')]);
     assert.deepEqual([...applier.draining()], ['b/o']);
     await applier.apply([add('o')]);
     assert.deepEqual(batches[1], ['set server b/o state ready', 'set weight b/o 1']);
+    await clock.advance(200);
     await applier.settle();
     assert.ok(!batches.flat().includes('del server b/o'), 'a revived server is never deleted');
+  });
+
+  it('deletes a drained server once its sessions are gone, and at the drain timeout at the latest', async () => {
+    const sessions = new Map([
+      ['b/o', 2],
+      ['b/p', 5],
+    ]);
+    const { api, batches } = fakeRuntime(sessions);
+    const clock = new FakeClock();
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 1000, clock);
+    await applier.apply([remove('o'), remove('p')]);
+    const deleted = () => batches.flat().filter((c) => c.startsWith('del server'));
+    await clock.advance(400);
+    assert.deepEqual(deleted(), [], 'both still have sessions');
+    sessions.set('b/o', 0);
+    await clock.advance(200);
+    assert.deepEqual(deleted(), ['del server b/o']);
+    await clock.advance(1000);
+    assert.deepEqual(deleted(), ['del server b/o', 'del server b/p'], 'past the drain timeout');
+    await applier.settle();
+    assert.deepEqual([...applier.draining()], []);
   });
 
   it('throws the first command HAProxy refuses', async () => {
