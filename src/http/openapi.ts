@@ -152,7 +152,7 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
         version,
         description:
           'Compatible with the original Thalassa Aqueduct API. Writes go to manifest files in the manifests directory; the reconcile loop applies them. Without tokens, reads are open and writes are taken from loopback peers only (docs/security.md).',
-        license: { name: 'MIT', identifier: 'MIT' },
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: '/', description: 'this Aqueduct' }],
       // A token is needed only when one is set (--apiToken, --apiReadToken): either way is valid.
