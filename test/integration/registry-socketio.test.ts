@@ -12,8 +12,18 @@ import { obj, type ApiCall } from '../helpers/api.js';
 import { tempDir, type JsonObject } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/haproxy.js';
 import { embeddedRegistry, type EmbeddedRegistry } from '../helpers/registry.js';
+import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
+
+/** Resolves once the registry has been read in full (a list poll) after this call: the metric counts them. */
+async function afterListPoll(api: ApiCall): Promise<void> {
+  const polls = async () =>
+    sample(parsePrometheus((await api('GET', '/metrics')).text), 'aqueduct_registry_events_total', { type: 'list' }) ??
+    0;
+  const before = await polls();
+  await eventually(polls, (n) => n > before, 10_000);
+}
 
 describe('dynamic backends from the embedded registry over socket.io', () => {
   let s: Scenario;
@@ -68,7 +78,7 @@ describe('dynamic backends from the embedded registry over socket.io', () => {
     await aq.quiet(300);
     const mark = aq.logs.length;
     for (let i = 0; i < 4; i++) await register(port('live-1'));
-    await new Promise((r) => setTimeout(r, 1200));
+    await afterListPoll(api); // a list poll too: it finds nothing new either
     assert.deepEqual(
       aq.logs.slice(mark).filter((l) => String(l.msg).startsWith('apply ')),
       [],

@@ -9,11 +9,21 @@ import { isApply, type LogLine, type RunningAqueduct } from '../helpers/aqueduct
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
 import { obj, type ApiCall } from '../helpers/api.js';
 import type { JsonObject } from '../helpers/fixtures.js';
+import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { startRedis, thalassaServer, type Redis, type Thalassa } from '../helpers/thalassa.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 
 const isReload = (l: LogLine) => isApply('reload')(l);
+
+/** Resolves once the registry has been read in full (a list poll) after this call: the metric counts them. */
+async function afterListPoll(api: ApiCall): Promise<void> {
+  const polls = async () =>
+    sample(parsePrometheus((await api('GET', '/metrics')).text), 'aqueduct_registry_events_total', { type: 'list' }) ??
+    0;
+  const before = await polls();
+  await eventually(polls, (n) => n > before, 10_000);
+}
 
 describe('dynamic backends from a real Thalassa', () => {
   let s: Scenario;
@@ -95,7 +105,7 @@ describe('dynamic backends from a real Thalassa', () => {
       await thalassa.register('myapp', '1.0.0', port('live-1'));
       await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 1500)); // a list poll too
+    await afterListPoll(api); // a list poll too: it finds nothing new either
     const applies = aq.logs.slice(mark).filter((l) => String(l.msg).startsWith('apply '));
     assert.deepEqual(applies, []);
   });
