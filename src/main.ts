@@ -1,5 +1,6 @@
 // Wiring for `aqueduct run`: build every piece, connect them, start the loop,
 // and take it all down again. The only place that knows all the parts.
+import { accessWriter } from './log.js';
 import { readyLine, type Endpoints } from './observe/ready-line.js';
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
@@ -141,6 +142,7 @@ export async function startAqueduct(config: RunConfig, log: Logger): Promise<Aqu
     sudo: config.sudo,
     stopTimeoutMs: config.stopTimeout,
     clock: systemClock,
+    accessLog: accessWriter(log, config.logFormat),
     log,
   });
   const activity = new ActivityFeed();

@@ -117,7 +117,7 @@ export function parseStatCsv(output: string, columns?: readonly string[]): Recor
 
 /** One line HAProxy printed: a request from the access log, or a message at the level HAProxy gave it. */
 export type HaproxyLine =
-  | { kind: 'access'; request: Record<string, unknown>; summary: string }
+  | { kind: 'access'; request: Record<string, unknown>; json: string; summary: string }
   | { kind: 'message'; level: 'debug' | 'info' | 'warn' | 'error'; text: string };
 
 // Per-proxy chatter of every reload and the echo of our own runtime commands: debug, not news.
@@ -144,7 +144,7 @@ export function classifyHaproxyLine(line: string): HaproxyLine {
   if (line.startsWith('{"type":')) {
     try {
       const request = JSON.parse(line) as Record<string, unknown>;
-      return { kind: 'access', request, summary: accessSummary(request) };
+      return { kind: 'access', request, json: line.trim(), summary: accessSummary(request) };
     } catch {
       // A field HAProxy did not escape for JSON: kept as the message it is.
     }

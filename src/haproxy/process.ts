@@ -11,6 +11,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import type { AccessWriter } from '../log.js';
 import { classifyHaproxyLine } from '../core/haproxy-output.js';
 import type { ProcessStatus } from '../core/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
@@ -64,6 +65,8 @@ export interface ProcessOptions {
   stopTimeoutMs?: number;
   /** Time, for tests to drive (default: the system's). */
   clock?: Clock;
+  /** Where a managed HAProxy's access-log lines go (default: the log, at info). */
+  accessLog?: AccessWriter;
 }
 
 function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -190,7 +193,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const record = (line: string) => {
       const c = classifyHaproxyLine(line);
       if (c.kind === 'access') {
-        log.info({ source: 'access', ...c.request }, c.summary);
+        if (this.opts.accessLog !== undefined) this.opts.accessLog(c.json, c.request, c.summary);
+        else log.info({ source: 'access', ...c.request }, c.summary);
         return;
       }
       this.lastOutput.push(line);
