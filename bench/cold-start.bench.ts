@@ -7,31 +7,17 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { checkConfigFile } from '../src/haproxy/check.js';
 import { isApply, startAqueductProcess } from '../test/helpers/aqueduct.js';
-import { freePort, HAPROXY_BIN } from '../test/helpers/haproxy.js';
+import { freePort, HAPROXY_BIN, waitForPort } from '../test/helpers/haproxy.js';
 import { tempDir } from '../test/helpers/fixtures.js';
 import { fmt, machine, manifestSet, now, percentile, toYaml, writeAtomic } from './lib.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const out = (line: string) => process.stdout.write(`${line}\n`);
-
-/** Resolves once 127.0.0.1:port accepts a connection, polling every 5 ms (the figure's resolution). */
-async function accepting(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = now() + timeoutMs;
-  while (now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`127.0.0.1:${port} did not accept within ${timeoutMs} ms`);
-}
+/** Polled every 5 ms: the figures' resolution. */
+const accepting = (port: number) => waitForPort(port, 60_000, 5);
 
 /** Aqueduct from spawn until HAProxy serves the frontend; the installed config is kept for the floor. */
 async function aqueduct(dir: string, port: number, cfgCopy: string): Promise<number> {

@@ -18,17 +18,20 @@ export function sectionAtLine(config: string, line: number): { kind: string; nam
   return undefined;
 }
 
+/** HAProxy's closing summary lines repeat what the others said: left out, unless they are all there is. */
+const SUMMARY = /^(Error\(s\) found in configuration file|Fatal errors found in configuration)/;
+function withoutSummaries<E extends CheckMessageLike>(errors: readonly E[]): readonly E[] {
+  const useful = errors.filter((e) => !SUMMARY.test(e.message));
+  return useful.length > 0 ? useful : errors;
+}
+
 /** "backends/live.yaml Backend/live: <haproxy message>" where the line can be traced, else the message. */
 export function describeCheckErrors(
   config: string,
   errors: readonly CheckMessageLike[],
   sourceOf: SourceLookup,
 ): string[] {
-  // The closing summary lines repeat what the others said.
-  const useful = errors.filter(
-    (e) => !/^(Error\(s\) found in configuration file|Fatal errors found in configuration)/.test(e.message),
-  );
-  return (useful.length > 0 ? useful : errors).map((e) => {
+  return withoutSummaries(errors).map((e) => {
     if (e.line === undefined) return e.message;
     const section = sectionAtLine(config, e.line);
     if (section?.kind === 'frontend' || section?.kind === 'backend') {
@@ -72,9 +75,6 @@ export function loadErrorsOf(message: string, cfgPath: string): CheckMessageLike
   });
 }
 
-/** HAProxy's summary lines repeat what the others said. */
-const SUMMARY = /^(Error\(s\) found in configuration file|Fatal errors found in configuration)/;
-
 /**
  * haproxy -c complaints as issues on the manifests: the object whose section
  * holds the line, and where a `natives` entry produced that very line, that
@@ -86,8 +86,7 @@ export function checkIssues(
   manifests: readonly LocatedManifest[],
 ): Issue[] {
   const lines = config.split('\n');
-  const useful = errors.filter((e) => !SUMMARY.test(e.message));
-  return (useful.length > 0 ? useful : errors).map((e): Issue => {
+  return withoutSummaries(errors).map((e): Issue => {
     const section = e.line === undefined ? undefined : sectionAtLine(config, e.line);
     const kind = section?.kind === 'frontend' ? 'Frontend' : section?.kind === 'backend' ? 'Backend' : undefined;
     const m = manifests.find((x) => x.manifest.kind === kind && x.manifest.metadata.name === section?.name);

@@ -11,7 +11,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import type { AccessWriter } from '../log.js';
+import { accessWriter, type AccessWriter } from '../log.js';
 import { classifyHaproxyLine } from '../core/haproxy-output.js';
 import type { ProcessStatus } from '../core/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
@@ -65,7 +65,7 @@ export interface ProcessOptions {
   stopTimeoutMs?: number;
   /** Time, for tests to drive (default: the system's). */
   clock?: Clock;
-  /** Where a managed HAProxy's access-log lines go (default: the log, at info). */
+  /** Where a managed HAProxy's access-log lines go (default: through the log, at info). */
   accessLog?: AccessWriter;
 }
 
@@ -190,11 +190,11 @@ export class MasterWorkerHaproxy implements HaproxyController {
     // Its own process group: a Ctrl-C in a terminal reaches Aqueduct alone, which then stops HAProxy softly.
     const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    const access = this.opts.accessLog ?? accessWriter(log, 'pretty');
     const record = (line: string) => {
       const c = classifyHaproxyLine(line);
       if (c.kind === 'access') {
-        if (this.opts.accessLog !== undefined) this.opts.accessLog(c.json, c.request, c.summary);
-        else log.info({ source: 'access', ...c.request }, c.summary);
+        access(c.json, c.request, c.summary);
         return;
       }
       this.lastOutput.push(line);

@@ -60,22 +60,34 @@ function fakeCheck(loop: { refuse: string | undefined }) {
   };
 }
 
+/** A runtime API that records each batch of commands and answers as HAProxy does; sessions as given. */
+export function fakeRuntime(sessions = new Map<string, number>()) {
+  const batches: string[][] = [];
+  const api: RuntimeApi = {
+    command: async () => '',
+    commands: async (list: readonly RuntimeCommand[]) => {
+      batches.push(list.map((c) => c.command));
+      return list.map((c) =>
+        c.command.startsWith('add server')
+          ? 'New server registered.'
+          : c.command.startsWith('del server')
+            ? 'Server deleted.'
+            : '',
+      );
+    },
+    serversState: async () => [],
+    sessions: async () => sessions,
+    stats: async () => [],
+  };
+  return { api, batches };
+}
+
 export async function fakeLoop(opts: { minReloadIntervalMs?: number } = {}): Promise<FakeLoop> {
   const dir = await tempDir('aqueduct-fake-loop-');
   const clock = new FakeClock();
   const log = pino({ level: 'silent' });
   const loop = { files: [] as ManifestFile[], reloadOutcomes: [] as ReloadOutcome[], reloads: 0 };
-  const batches: string[][] = [];
-  const runtime: RuntimeApi = {
-    command: async () => '',
-    commands: async (list: readonly RuntimeCommand[]) => {
-      batches.push(list.map((c) => c.command));
-      return list.map((c) => (c.command.startsWith('add server') ? 'New server registered.' : ''));
-    },
-    serversState: async () => [],
-    sessions: async () => new Map(),
-    stats: async () => [],
-  };
+  const { api: runtime, batches } = fakeRuntime();
   const deploys = new Deploys({
     runtime,
     store: { load: async () => undefined, save: async () => undefined },

@@ -72,7 +72,8 @@ export async function startEchoServer(name: string, port = 0, initial: EchoBehav
 }
 
 /** Resolves once something accepts connections on the port, or rejects after timeoutMs. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+/** Resolves once 127.0.0.1:port accepts a connection, polling every intervalMs. */
+export async function waitForPort(port: number, timeoutMs = 10_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -85,7 +86,7 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

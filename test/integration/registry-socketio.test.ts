@@ -11,7 +11,7 @@ import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
 import { obj, type ApiCall } from '../helpers/api.js';
 import { tempDir, type JsonObject } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/haproxy.js';
-import { embeddedRegistry, type EmbeddedRegistry } from '../helpers/registry.js';
+import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
@@ -31,14 +31,7 @@ describe('dynamic backends from the embedded registry over socket.io', () => {
   let aq: RunningAqueduct;
   let api: ApiCall;
   const port = (name: string) => s.echoes.get(name)?.port as number;
-  const register = async (p: number, ttl = 60) => {
-    const r = await registryRequest(
-      'POST',
-      `${registry.url}/registrations/myapp/1.0.0/127.0.0.1/${p}`,
-      JSON.stringify({ secondsToExpire: ttl }),
-    );
-    assert.equal(r.status, 200, r.body);
-  };
+  const register = (p: number, ttl = 60) => registerIn(registry, 'myapp', '1.0.0', p, ttl);
   const haproxyPorts = () => haproxyServerPorts(aq.statsSocket);
 
   before(async () => {

@@ -4,30 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { RuntimeOp } from '../../src/core/plan.js';
-import type { RuntimeApi, RuntimeCommand } from '../../src/haproxy/runtime-api.js';
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
 import { FakeClock } from '../helpers/clock.js';
-
-function fakeRuntime(sessions = new Map<string, number>()) {
-  const batches: string[][] = [];
-  const api: RuntimeApi = {
-    command: async () => '',
-    commands: async (list: readonly RuntimeCommand[]) => {
-      batches.push(list.map((c) => c.command));
-      return list.map((c) =>
-        c.command.startsWith('add server')
-          ? 'New server registered.'
-          : c.command.startsWith('del server')
-            ? 'Server deleted.'
-            : '',
-      );
-    },
-    serversState: async () => [],
-    sessions: async () => sessions,
-    stats: async () => [],
-  };
-  return { api, batches };
-}
+import { fakeRuntime } from '../helpers/fake-loop.js';
 
 const add = (server: string): RuntimeOp => ({ op: 'add', backend: 'b', server, address: '1.1.1.1:1', args: ['check'] });
 const remove = (server: string): RuntimeOp => ({ op: 'remove', backend: 'b', server });
