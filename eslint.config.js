@@ -48,8 +48,8 @@ export default tseslint.config(
     },
   },
   pureCore(['src/core/*.ts'], '^\\.\\./(?!\\.\\./schemas/)'),
-  // One folder deeper, '../' is still inside core: only '../../' leaves it.
-  pureCore(['src/core/*/**/*.ts'], '^\\.\\./\\.\\./(?!\\.\\./\\.\\./schemas/)'),
+  // Core's folders (manifests, rendering, planning, ...): '../' is still inside core, '../../' leaves it.
+  pureCore(['src/core/*/**/*.ts'], '^\\.\\./\\.\\./(?!\\.\\./schemas/)'),
 );
 
 /** The rules that keep src/core pure; `escape` matches an import leaving src/core from these files. */

@@ -4,7 +4,7 @@
 // which is what every GET cost before reads were shared.
 // Usage: npx tsx bench/api-read.bench.ts [runs]
 import { execFileSync } from 'node:child_process';
-import { ParseCache } from '../src/core/parse-cache.js';
+import { ParseCache } from '../src/core/manifests/parse-cache.js';
 import { readManifestDir } from '../src/sources/manifest-dir.js';
 import { apiUp, isApply, startAqueductProcess } from '../test/helpers/aqueduct.js';
 import { freePort } from '../test/helpers/haproxy.js';

@@ -4,10 +4,10 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildDesiredState } from '../src/core/desired-state.js';
-import { loadManifestSet } from '../src/core/manifests.js';
-import { planChanges } from '../src/core/plan.js';
-import { renderConfig } from '../src/core/render.js';
+import { buildDesiredState } from '../src/core/rendering/desired-state.js';
+import { loadManifestSet } from '../src/core/manifests/manifests.js';
+import { planChanges } from '../src/core/planning/plan.js';
+import { renderConfig } from '../src/core/rendering/render.js';
 import { checkConfigFile } from '../src/haproxy/check.js';
 import { DEFAULT_TEMPLATE } from '../test/helpers/render.js';
 import { HAPROXY_BIN } from '../test/helpers/haproxy.js';

@@ -11,7 +11,7 @@ import { startRegistryServer } from './registry-server/server.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
 import { DEFAULT_TEMPLATE_FILE, PACKAGE_VERSION } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
-import type { RenderOptions } from './core/render.js';
+import type { RenderOptions } from './core/rendering/render.js';
 
 const VERSION = PACKAGE_VERSION;
 

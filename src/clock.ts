@@ -16,3 +16,21 @@ export const systemClock: Clock = {
     return () => clearTimeout(t);
   },
 };
+
+/** Calls fn every ms (first after ms) until the returned function is called. */
+export function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let stopped = false;
+  let cancel = (): void => undefined;
+  const arm = (): void => {
+    cancel = clock.after(ms, () => {
+      if (stopped) return;
+      arm();
+      fn();
+    });
+  };
+  arm();
+  return () => {
+    stopped = true;
+    cancel();
+  };
+}

@@ -1,62 +1,23 @@
 // The resolved configuration of `aqueduct run`: flags, environment and
 // defaults from options.ts, checked and given their final types.
-import { ACCESS_LOG_ADDRESS } from './core/render.js';
+import { ACCESS_LOG_ADDRESS } from './core/rendering/render.js';
 import { defaultLogFormat } from './log.js';
 import path from 'node:path';
 import { AqueductError } from './core/issues.js';
-import type { HaproxyMode } from './haproxy/process.js';
-import { envName, RUN_OPTIONS } from './options.js';
+import { envName, isOptionValues, mistypedOptions, RUN_OPTIONS, type OptionValues } from './options.js';
 
-export interface RunConfig {
-  host: string;
-  port: number;
-  label?: string;
-  apiToken?: string;
-  apiReadToken?: string;
-  readOnly: boolean;
-  insecureOpenWrites: boolean;
-  allowUnsafeNatives: boolean;
+/** Options whose final value has another type, or needs a fallback, than the table's. */
+type Derived = 'apiAllowedOrigins' | 'apiAllowedHosts' | 'logFormat' | 'stateDir';
+
+/** The options as the table types them, and what resolving makes of the rest. */
+export type RunConfig = Omit<OptionValues, Derived> & {
   apiAllowedOrigins: string[];
   apiAllowedHosts: string[];
-  apiBodyLimit: number;
-  applyWaitTimeout: number;
-  statsInterval: number;
-  thalassaHost: string;
-  thalassaPort: number;
-  thalassaApiPort: number;
-  registry: 'thalassa' | 'socketio' | 'none';
-  registryPollInterval: number;
-  registryGrace: number;
-  noSelfRegistration: boolean;
-  haproxySocketPath: string;
-  haproxyPidPath: string;
-  haproxyCfgPath: string;
-  templateFile?: string;
-  persistence?: string;
-  sudo: boolean;
-  debug: boolean;
-  logLevel: LogLevel;
-  logFormat: 'json' | 'pretty';
-  accessLog: string;
-  manifests: string;
+  logFormat: NonNullable<OptionValues['logFormat']>;
+  stateDir: string;
   /** False when --manifests was left at its default: the directory may then be created. */
   manifestsExplicit: boolean;
-  haproxyMode: HaproxyMode;
-  haproxyMasterSocket: string;
-  haproxyBin: string;
-  stateDir: string;
-  keepGenerations: number;
-  resyncInterval: number;
-  minReloadInterval: number;
-  reloadBurst: number;
-  drainTimeout: number;
-  healthGateTimeout: number;
-  stopTimeout: number;
-  hardStopAfter: string;
-  mworkerMaxReloads: number;
-  statsBind?: string;
-  haproxyMetricsBind?: string;
-}
+};
 
 /** A comma-separated option as its items, blanks dropped. */
 const list = (value: string | undefined): string[] =>
@@ -106,7 +67,7 @@ function checkMasterSocket(value: string | undefined): void {
   );
 }
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type LogLevel = OptionValues['logLevel'];
 
 /** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
 function checkAccessLog(value: string): string {
@@ -128,62 +89,30 @@ export function resolveRunConfig(
     if (spec.type !== 'boolean') continue;
     if (sourceOf(spec.flag) !== 'cli') v[spec.flag] = envBoolean(env, spec.flag) ?? spec.default;
   }
-  const str = (flag: string): string | undefined => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
-  const num = (flag: string): number => v[flag] as number;
-  checkMasterSocket(str('haproxyMasterSocket'));
-  const cfgPath = path.resolve(str('haproxyCfgPath') as string);
-  const masterExplicit = sourceOf('haproxyMasterSocket') === 'cli' || sourceOf('haproxyMasterSocket') === 'env';
-  const modeExplicit = sourceOf('haproxyMode') === 'cli' || sourceOf('haproxyMode') === 'env';
-  const mode = (modeExplicit ? str('haproxyMode') : masterExplicit ? 'external' : 'managed') as HaproxyMode;
-  const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
-    (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+  if (!isOptionValues(v))
+    throw new AqueductError('config', `options of the wrong type: ${mistypedOptions(v).join(', ')}`);
+  checkMasterSocket(v.haproxyMasterSocket);
+  const explicit = (flag: string) => sourceOf(flag) === 'cli' || sourceOf(flag) === 'env';
+  const { apiAllowedOrigins, apiAllowedHosts, logFormat, stateDir, ...rest } = v;
+  const cfgPath = path.resolve(v.haproxyCfgPath);
   return {
-    host: str('host') as string,
-    port: num('port'),
-    ...optional('label', str('label')),
-    ...optional('apiToken', str('apiToken')),
-    ...optional('apiReadToken', str('apiReadToken')),
-    readOnly: v['readOnly'] === true,
-    insecureOpenWrites: v['insecureOpenWrites'] === true,
-    allowUnsafeNatives: v['allowUnsafeNatives'] === true,
-    apiAllowedOrigins: list(str('apiAllowedOrigins')),
-    apiAllowedHosts: list(str('apiAllowedHosts')),
-    apiBodyLimit: num('apiBodyLimit'),
-    applyWaitTimeout: num('applyWaitTimeout'),
-    statsInterval: Math.max(num('statsInterval'), 100),
-    thalassaHost: str('thalassaHost') as string,
-    thalassaPort: num('thalassaPort'),
-    thalassaApiPort: num('thalassaApiPort'),
-    registry: str('registry') as RunConfig['registry'],
-    registryPollInterval: Math.max(num('registryPollInterval'), 100),
-    registryGrace: num('registryGrace'),
-    noSelfRegistration: v['noSelfRegistration'] === true,
-    haproxySocketPath: path.resolve(str('haproxySocketPath') as string),
-    haproxyPidPath: path.resolve(str('haproxyPidPath') as string),
+    ...rest,
+    apiAllowedOrigins: list(apiAllowedOrigins),
+    apiAllowedHosts: list(apiAllowedHosts),
+    statsInterval: Math.max(v.statsInterval, 100),
+    registryPollInterval: Math.max(v.registryPollInterval, 100),
+    haproxySocketPath: path.resolve(v.haproxySocketPath),
+    haproxyPidPath: path.resolve(v.haproxyPidPath),
     haproxyCfgPath: cfgPath,
-    ...optional('templateFile', str('templateFile')),
-    ...optional('persistence', str('persistence')),
-    sudo: v['sudo'] === true,
-    debug: v['debug'] === true,
-    logLevel: v['debug'] === true && sourceOf('logLevel') === 'default' ? 'debug' : (str('logLevel') as LogLevel),
-    logFormat: (str('logFormat') ?? defaultLogFormat()) as RunConfig['logFormat'],
-    accessLog: checkAccessLog(str('accessLog') as string),
-    manifests: path.resolve(str('manifests') as string),
-    manifestsExplicit: sourceOf('manifests') === 'cli' || sourceOf('manifests') === 'env',
-    haproxyMode: mode,
-    haproxyMasterSocket: path.resolve(str('haproxyMasterSocket') as string),
-    haproxyBin: str('haproxyBin') as string,
-    stateDir: path.resolve(str('stateDir') ?? path.join(path.dirname(cfgPath), 'aqueduct-state')),
-    keepGenerations: num('keepGenerations'),
-    resyncInterval: num('resyncInterval'),
-    minReloadInterval: num('minReloadInterval'),
-    reloadBurst: Math.max(1, num('reloadBurst')),
-    drainTimeout: num('drainTimeout'),
-    healthGateTimeout: num('healthGateTimeout'),
-    stopTimeout: num('stopTimeout'),
-    hardStopAfter: str('hardStopAfter') as string,
-    mworkerMaxReloads: num('mworkerMaxReloads'),
-    ...optional('statsBind', str('statsBind')),
-    ...optional('haproxyMetricsBind', str('haproxyMetricsBind')),
+    logLevel: v.debug && sourceOf('logLevel') === 'default' ? 'debug' : v.logLevel,
+    logFormat: logFormat ?? defaultLogFormat(),
+    accessLog: checkAccessLog(v.accessLog),
+    manifests: path.resolve(v.manifests),
+    manifestsExplicit: explicit('manifests'),
+    // Given a master socket but no mode, HAProxy runs elsewhere.
+    haproxyMode: explicit('haproxyMode') ? v.haproxyMode : explicit('haproxyMasterSocket') ? 'external' : 'managed',
+    haproxyMasterSocket: path.resolve(v.haproxyMasterSocket),
+    stateDir: path.resolve(stateDir ?? path.join(path.dirname(cfgPath), 'aqueduct-state')),
+    reloadBurst: Math.max(1, v.reloadBurst),
   };
 }

@@ -360,7 +360,42 @@ export const RUN_OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-export type RunOptionFlag = (typeof RUN_OPTIONS)[number]['flag'];
+export type RunOption = (typeof RUN_OPTIONS)[number];
+export type RunOptionFlag = RunOption['flag'];
+
+/** The value an option holds, from its row: a boolean, an integer, one of its choices, or a string. */
+type ValueOf<S extends RunOption> = S['type'] extends 'boolean'
+  ? boolean
+  : S['type'] extends 'integer'
+    ? number
+    : S extends { choices: readonly (infer C)[] }
+      ? C
+      : string;
+
+/** Every option's value as the table declares it: those with a default always hold one. */
+export type OptionValues = {
+  [S in RunOption as S extends { default: unknown } ? S['flag'] : never]: ValueOf<S>;
+} & {
+  [S in RunOption as S extends { default: unknown } ? never : S['flag']]?: ValueOf<S>;
+};
+
+/** Whether one value is what its row says (an unset optional one is). */
+function holds(spec: OptionSpec, value: unknown): boolean {
+  if (value === undefined) return !('default' in spec);
+  if (spec.type === 'boolean') return typeof value === 'boolean';
+  if (spec.type === 'integer') return Number.isSafeInteger(value);
+  return typeof value === 'string' && (spec.choices === undefined || spec.choices.includes(value));
+}
+
+/** The options whose values are not what the table says (empty when `values` is OptionValues). */
+export function mistypedOptions(values: Readonly<Record<string, unknown>>): string[] {
+  return RUN_OPTIONS.filter((spec: OptionSpec) => !holds(spec, values[spec.flag])).map((spec) => spec.flag);
+}
+
+/** Checks at run time what the type says, so the values are typed from the table without a cast. */
+export function isOptionValues(values: Readonly<Record<string, unknown>>): values is OptionValues {
+  return mistypedOptions(values).length === 0;
+}
 
 /** haproxySocketPath → AQUEDUCT_HAPROXY_SOCKET_PATH */
 export function envName(flag: string): string {

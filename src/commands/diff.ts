@@ -4,7 +4,7 @@
 // or against a config file (rendered here). Exit codes as diff(1) and
 // kubectl diff: 0 nothing would change, 1 something would, 2 trouble.
 import { readFile } from 'node:fs/promises';
-import { configDiff, type ConfigDiff } from '../core/config-diff.js';
+import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
 import type { Io } from '../io.js';
 import { printIssues } from '../io.js';
 import { readManifestDir } from '../sources/manifest-dir.js';

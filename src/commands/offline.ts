@@ -1,15 +1,15 @@
 // Commands that need no HAProxy process: validate and render.
-import { buildDesiredState } from '../core/desired-state.js';
+import { buildDesiredState } from '../core/rendering/desired-state.js';
 import type { Issue } from '../core/issues.js';
-import { checkRenderOptions, renderConfig, type RenderOptions } from '../core/render.js';
-import { checkIssues } from '../core/check-errors.js';
-import { sortIssues, type ManifestSet } from '../core/manifests.js';
+import { checkRenderOptions, renderConfig, type RenderOptions } from '../core/rendering/render.js';
+import { checkIssues } from '../core/haproxy-output/check-errors.js';
+import { sortIssues, type ManifestSet } from '../core/manifests/manifests.js';
 import { checkConfigText } from '../haproxy/check.js';
 import { printIssues, type Io } from '../io.js';
 import { loadManifestDir } from '../sources/manifest-dir.js';
 import { readMembersFile } from '../sources/members-file.js';
 import { readTemplateFile } from '../sources/template-file.js';
-import type { MemberMap } from '../core/model.js';
+import type { MemberMap } from '../core/manifests/model.js';
 import { stat } from 'node:fs/promises';
 
 async function requireDir(io: Io, dir: string): Promise<boolean> {

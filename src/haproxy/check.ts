@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { HaproxyFeatures } from '../core/render.js';
+import type { HaproxyFeatures } from '../core/rendering/render.js';
 
 const run = promisify(execFile);
 

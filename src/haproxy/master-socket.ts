@@ -3,7 +3,7 @@
 // nothing, so success is read from the reload and failure counters and the
 // worker pid before and after.
 import { systemClock, type Clock } from '../clock.js';
-import { parseShowProc, type ProcInfo } from '../core/haproxy-output.js';
+import { parseShowProc, type ProcInfo } from '../core/haproxy-output/runtime-output.js';
 import { sendCommand } from './socket-client.js';
 
 export interface ReloadOutcome {

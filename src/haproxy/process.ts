@@ -6,14 +6,14 @@
 //             mode; Aqueduct writes the config and reloads via the master socket.
 //   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
 //             optionally through sudo. The daemon outlives Aqueduct.
-import { systemClock, type Clock } from '../clock.js';
+import { every, systemClock, type Clock } from '../clock.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { accessWriter, type AccessWriter } from '../log.js';
-import { classifyHaproxyLine } from '../core/haproxy-output.js';
-import type { ProcessStatus } from '../core/process-status.js';
+import { classifyHaproxyLine } from '../core/haproxy-output/runtime-output.js';
+import type { ProcessStatus } from '../core/haproxy-output/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
 import { socketAlive } from './socket-client.js';
 
@@ -94,7 +94,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
   /** Lines HAProxy has printed since we started it: marks where a reload's output begins. */
   private outputLines = 0;
   private listeners: ((e: HaproxyEvent) => void)[] = [];
-  private watchdog: NodeJS.Timeout | undefined;
+  private stopWatchdog: (() => void) | undefined;
   /** Whether HAProxy answered at the watchdog's last look. */
   private seenAlive: boolean | undefined;
 
@@ -135,9 +135,9 @@ export class MasterWorkerHaproxy implements HaproxyController {
 
   watch(listener: (e: HaproxyEvent) => void, watchMs = 1000): void {
     this.listeners.push(listener);
-    if (this.watchdog !== undefined) return;
+    if (this.stopWatchdog !== undefined) return;
     // Our own child reports its exit itself; anything else is looked at through the master socket.
-    this.watchdog = setInterval(() => {
+    this.stopWatchdog = every(this.clock, watchMs, () => {
       if (this.child !== undefined || this.stopping) return;
       void socketAlive(this.opts.masterSocket, 'show proc', Math.min(watchMs, 1000)).then((alive) => {
         if (this.child !== undefined || this.stopping) return;
@@ -150,8 +150,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
           this.emit({ type: 'back', message: 'HAProxy answers on its master socket again' });
         this.seenAlive = alive;
       });
-    }, watchMs);
-    this.watchdog.unref();
+    });
   }
 
   private emit(e: HaproxyEvent): void {
@@ -253,7 +252,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async stop(): Promise<void> {
     this.stopping = true;
     this.restartTimer?.();
-    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.stopWatchdog?.();
     if (this.mode === 'external') return;
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
     const pid = this.child?.pid ?? info?.masterPid;

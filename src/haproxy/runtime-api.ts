@@ -1,7 +1,7 @@
 // The runtime API on the stats socket (level admin): server membership and
 // weights without a reload, and the state HAProxy reports.
-import { parseServersState, parseStatCsv, type ServerState } from '../core/haproxy-output.js';
-import type { RuntimeOp } from '../core/plan.js';
+import { parseServersState, parseStatCsv, type ServerState } from '../core/haproxy-output/runtime-output.js';
+import type { RuntimeOp } from '../core/planning/plan.js';
 import { sendCommand, sendCommands } from './socket-client.js';
 
 export class RuntimeCommandError extends Error {

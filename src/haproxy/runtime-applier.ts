@@ -5,7 +5,7 @@
 // are gone or the drain timeout passes.
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from 'pino';
-import type { RuntimeOp } from '../core/plan.js';
+import type { RuntimeOp } from '../core/planning/plan.js';
 import { commandsFor, refusal, type RuntimeApi, type RuntimeCommand } from './runtime-api.js';
 
 /** How often a drain looks at sessions, and how many looks past the timeout a delete may still take. */

@@ -1,7 +1,8 @@
 // Polls HAProxy's `show stat` while someone listens, and hands every listener
 // the same difference between two polls: many clients cost one poll.
 import type { Logger } from 'pino';
-import { diffStats, statsFromCsv, type Stat, type StatsDelta } from '../core/stats.js';
+import { every, type Clock } from '../clock.js';
+import { diffStats, statsFromCsv, type Stat, type StatsDelta } from '../core/haproxy-output/stats.js';
 
 export type StatsListener = (delta: StatsDelta) => void;
 
@@ -9,7 +10,7 @@ export class StatsPoller {
   private latest: Stat[] = [];
   private signatures = new Map<string, string>();
   private polledAt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private readonly listeners = new Set<StatsListener>();
   private polling: Promise<void> | undefined;
 
@@ -17,31 +18,32 @@ export class StatsPoller {
     private readonly showStat: () => Promise<string>,
     readonly intervalMs: number,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
 
   /** The stats now: polled unless the last poll is younger than the interval. */
   async snapshot(): Promise<Stat[]> {
-    if (Date.now() - this.polledAt >= this.intervalMs) await this.poll();
+    if (this.clock.now() - this.polledAt >= this.intervalMs) await this.poll();
     return this.latest;
   }
 
   /** Listens to deltas; polling runs while at least one listener does. */
   subscribe(listener: StatsListener): () => void {
     this.listeners.add(listener);
-    this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
+    this.stopTimer ??= every(this.clock, this.intervalMs, () => void this.poll());
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.timer !== undefined) {
-        clearInterval(this.timer);
-        this.timer = undefined;
+      if (this.listeners.size === 0) {
+        this.stopTimer?.();
+        this.stopTimer = undefined;
       }
     };
   }
 
   stop(): void {
     this.listeners.clear();
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
   }
 
   /** One poll at a time: a slow HAProxy must not pile up requests. */
@@ -64,7 +66,7 @@ export class StatsPoller {
     const { changed, removed, signatures } = diffStats(this.signatures, next);
     this.latest = next;
     this.signatures = signatures;
-    this.polledAt = Date.now();
+    this.polledAt = this.clock.now();
     if (changed.length === 0 && removed.length === 0) return;
     for (const l of this.listeners) l({ changed, removed });
   }

@@ -1,6 +1,30 @@
 // API errors: a stable code, a message naming the field and the problem, and
 // one table from code to HTTP status (DESIGN.md: "one function maps codes").
-import { describeProblems, type ApiErrorCode, type FieldProblem } from '../core/api-objects.js';
+import { describeProblems, type FieldProblem, type FieldProblemCode } from '../core/manifests/api-objects.js';
+
+/** Stable error codes of the API: a body's field problems and the HTTP layer's own. */
+export type ApiErrorCode =
+  | FieldProblemCode
+  | 'invalid_json'
+  | 'haproxy_rejected'
+  | 'not_found'
+  | 'in_use'
+  | 'not_dynamic'
+  | 'no_rollout'
+  | 'shared_file'
+  | 'precondition_failed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'headers_too_large'
+  | 'invalid_request'
+  | 'forbidden_host'
+  | 'forbidden_origin'
+  | 'read_only'
+  | 'storage_failed'
+  | 'apply_failed'
+  | 'apply_timeout'
+  | 'internal';
 
 const STATUS: Record<ApiErrorCode, number> = {
   invalid_json: 400,

@@ -5,12 +5,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { objectId } from '../core/api-objects.js';
+import { objectId } from '../core/manifests/api-objects.js';
 import type { Issue } from '../core/issues.js';
-import type { LocatedManifest, ManifestFile } from '../core/manifests.js';
-import type { Kind, Manifest } from '../core/model.js';
-import { ParseCache } from '../core/parse-cache.js';
-import { createFileAtomic, writeFileAtomic } from '../haproxy/config-file.js';
+import type { LocatedManifest, ManifestFile } from '../core/manifests/manifests.js';
+import type { Kind, Manifest } from '../core/manifests/model.js';
+import { ParseCache } from '../core/manifests/parse-cache.js';
+import { createFileAtomic, writeFileAtomic } from '../files/atomic.js';
 import { readManifestDir } from '../sources/manifest-dir.js';
 
 /** One read of the directory. */

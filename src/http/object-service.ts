@@ -2,6 +2,7 @@
 // status from the directory and what HAProxy serves, and write them after
 // every check the loop would make, so that nothing invalid reaches the
 // directory. Routes only translate HTTP to these calls.
+import type { DeployEvent } from '../reconcile/deploys.js';
 import type { Logger } from 'pino';
 import {
   backendFromBody,
@@ -18,15 +19,22 @@ import {
   toApiFrontend,
   type BodyResult,
   type ObjectStatus,
-} from '../core/api-objects.js';
+} from '../core/manifests/api-objects.js';
 import { formatIssue, type Issue } from '../core/issues.js';
-import { compareStrings } from '../core/desired-state.js';
-import { objectKey, type Refusal, type ServableSet } from '../core/last-good.js';
-import { subscriptionOf } from '../core/registry.js';
-import { checkManifestSet, type LocatedManifest } from '../core/manifests.js';
-import type { ReservedBind } from '../core/bind.js';
-import { nativesIssues } from '../core/natives-policy.js';
-import type { BackendManifest, FrontendManifest, Kind, LoadedManifest, Manifest, Registration } from '../core/model.js';
+import { compareStrings } from '../core/rendering/desired-state.js';
+import { objectKey, type Refusal, type ServableSet } from '../core/manifests/last-good.js';
+import { subscriptionOf } from '../core/registry/members.js';
+import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
+import type { ReservedBind } from '../core/manifests/bind.js';
+import { nativesIssues } from '../core/manifests/natives-policy.js';
+import type {
+  BackendManifest,
+  FrontendManifest,
+  Kind,
+  LoadedManifest,
+  Manifest,
+  Registration,
+} from '../core/manifests/model.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord } from '../reconcile/reconciler.js';
 import type { GateStatus } from '../core/deploy/health-gate.js';
@@ -279,6 +287,17 @@ export class ObjectService {
   }
 
   /** A completed rollout makes its version the backend's version; nothing when the manifest moved on meanwhile. */
+  /** A finished rollout makes its version the backend's version in the manifest; a failure to write is logged. */
+  followRollout(e: DeployEvent): void {
+    if (e.type !== 'rollout' || e.event !== 'complete') return;
+    void this.completeRollout(e.backend, e.position.to).catch((err: unknown) =>
+      this.deps.log.warn(
+        { backend: e.backend, err: (err as Error).message },
+        'could not write the rolled-out version to the manifest',
+      ),
+    );
+  }
+
   async completeRollout(name: string, to: string): Promise<void> {
     await this.rewriteDynamic(name, {}, 'invalid rollout', (m) =>
       m.spec.rollout?.to === to ? { manifest: withoutRollout(m, to), problems: [] } : { manifest: m, problems: [] },

@@ -6,7 +6,7 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { FastifySchema } from 'fastify';
-import { SCHEMAS } from '../core/schema-validation.js';
+import { SCHEMAS } from '../core/manifests/schema-validation.js';
 
 /** How one route is documented; the method and path come from its registration. */
 export interface RouteDoc {

@@ -280,6 +280,7 @@ export class Metrics {
 
   registryEvent(type: (typeof REGISTRY_EVENTS)[number]): void {
     this.registryEvents.inc({ type });
+    if (type === 'invalid') this.validationFailure('registry');
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

@@ -12,11 +12,11 @@ import {
   type RolloutEvent,
   type RolloutPosition,
 } from '../core/deploy/rollout.js';
-import type { DesiredState } from '../core/desired-state.js';
-import { checkPassed } from '../core/haproxy-output.js';
-import type { BackendManifest, Registration } from '../core/model.js';
-import { serverName } from '../core/names.js';
-import { subscriptionOf } from '../core/registry.js';
+import type { DesiredState } from '../core/rendering/desired-state.js';
+import { checkPassed } from '../core/haproxy-output/runtime-output.js';
+import type { BackendManifest, Registration } from '../core/manifests/model.js';
+import { serverName } from '../core/rendering/names.js';
+import { subscriptionOf } from '../core/registry/members.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { Clock } from '../clock.js';
 

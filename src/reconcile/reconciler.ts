@@ -1,13 +1,12 @@
 // reconcile(): read every input, decide, apply. Level-triggered: it never
 // looks at what changed, only at what is wanted and what is served, so
 // running it twice in a row does nothing the second time.
-import { configDiff, type ConfigDiff } from '../core/config-diff.js';
-import path from 'node:path';
+import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
 import type { Logger } from 'pino';
-import { manifestGeneration } from '../core/api-objects.js';
-import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '../core/check-errors.js';
-import { buildDesiredState, type DesiredState } from '../core/desired-state.js';
-import { detectDrift } from '../core/drift.js';
+import { manifestGeneration } from '../core/manifests/api-objects.js';
+import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '../core/haproxy-output/check-errors.js';
+import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
+import { detectDrift } from '../core/planning/drift.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import {
   objectKey,
@@ -17,40 +16,34 @@ import {
   type Refusal,
   type ServableSet,
   type StaleObject,
-} from '../core/last-good.js';
-import { parseManifestFiles, type LocatedManifest, type ManifestFile } from '../core/manifests.js';
-import type { ReservedBind } from '../core/bind.js';
-import { applyNativesPolicy } from '../core/natives-policy.js';
+} from '../core/manifests/last-good.js';
+import { parseManifestFiles, type LocatedManifest, type ManifestFile } from '../core/manifests/manifests.js';
+import type { ReservedBind } from '../core/manifests/bind.js';
+import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import {
   DEFAULT_RELOAD_BUDGET,
-  decideReload,
   initialBudget,
   reloaded,
   type ReloadBudgetOptions,
   type ReloadBudgetState,
-} from '../core/reload-budget.js';
-import { ParseCache } from '../core/parse-cache.js';
-import type { BackendManifest, LoadedManifest, MemberMap } from '../core/model.js';
-import { planChanges, withDesiredServers, type Plan } from '../core/plan.js';
-import { renderConfig, type RenderOptions } from '../core/render.js';
+} from '../core/planning/reload-budget.js';
+import { decideApply, type ApplyDecision } from '../core/planning/apply-decision.js';
+import { sha256 } from '../core/hash.js';
+import type { AppliedRecord, ConfigStore } from './config-store.js';
+import { ParseCache } from '../core/manifests/parse-cache.js';
+import type { BackendManifest, LoadedManifest, MemberMap } from '../core/manifests/model.js';
+import { planner, withDesiredServers, type Plan } from '../core/planning/plan.js';
+import { renderConfig, type RenderOptions } from '../core/rendering/render.js';
 import type { CheckResult } from '../haproxy/check.js';
-import {
-  Generations,
-  readJson,
-  readTextIfExists,
-  sha256,
-  writeFileAtomic,
-  writeJsonAtomic,
-} from '../haproxy/config-file.js';
 import type { HaproxyController } from '../haproxy/process.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
 import type { Clock } from '../clock.js';
 import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
-import type { ApplyRecord } from '../core/ledger.js';
+import type { ApplyRecord, ApplyResult } from '../core/planning/ledger.js';
 
-export type { ApplyRecord, ApplyResult } from '../core/ledger.js';
+export type { ApplyRecord, ApplyResult } from '../core/planning/ledger.js';
 
 export interface ReconcilerDeps {
   readManifests(): Promise<ManifestFile[]>;
@@ -59,6 +52,8 @@ export interface ReconcilerDeps {
   /** haproxy -c on config text; `scratch` names the file it is written to, one per caller so checks never share one. */
   check(configText: string, scratch: 'candidate' | 'install'): Promise<CheckResult>;
   haproxy: HaproxyController;
+  /** The config file, what was applied, and the generation history. */
+  store: ConfigStore;
   runtime: RuntimeApi;
   applier: RuntimeApplier;
   /** Rollout positions and health gates. */
@@ -67,16 +62,28 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
+/** How one run ended: the result of the ledger entry it made, noop when it made none, error when it threw. */
+export type ReconcileResult = ApplyResult | 'noop' | 'error';
+
+/** What one run did, and what it asks of the queue (run again after a while). */
+interface Outcome {
+  result: ApplyResult | 'noop';
+  work?: WorkResult;
+}
+
+/** One run: why it runs, and since when (for the ledger's durations). */
+interface Run {
+  triggers: string[];
+  started: number;
+}
+
 export interface ReconcilerOptions {
-  cfgPath: string;
-  stateDir: string;
   template: string;
   render: RenderOptions;
   /** One reload token every this many ms (--minReloadInterval). */
   minReloadIntervalMs: number;
   /** Reloads that may follow each other at once (--reloadBurst). */
   reloadBurst?: number;
-  keepGenerations: number;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
   /** Addresses Aqueduct itself listens on (its API, the stats page): no frontend may bind them. */
@@ -97,13 +104,6 @@ interface Candidate {
   state: DesiredState;
   config: string;
   notes: string[];
-}
-
-interface PersistedApplied {
-  hash: string;
-  state: DesiredState;
-  manifests: LoadedManifest[];
-  generation: number;
 }
 
 const LEDGER_SIZE = 200;
@@ -149,8 +149,9 @@ export class Reconciler {
   private stale: StaleObject[] = [];
   private reportedIssues = '';
   private listeners: ((r: ApplyRecord) => void)[] = [];
-  private readonly generations: Generations;
+  private runListeners: ((result: ReconcileResult, seconds: number) => void)[] = [];
   private readonly parsed = new ParseCache();
+  private readonly plan = planner();
   /** Objects HAProxy refused, set aside until edited (or, for load failures, until retryAt). */
   private refusals = new Map<string, Refusal & { retryAt?: number; backoffMs?: number }>();
 
@@ -158,10 +159,9 @@ export class Reconciler {
     private readonly deps: ReconcilerDeps,
     private readonly opts: ReconcilerOptions,
   ) {
-    this.generations = new Generations(path.join(opts.stateDir, 'generations'), opts.keepGenerations);
     deps.deploys.onEvent((e) => {
       if (e.type === 'gate' && e.event === 'timed-out')
-        this.record({
+        this.append({
           triggers: ['tick'],
           plan: 'runtime',
           reasons: [e.message],
@@ -173,15 +173,11 @@ export class Reconciler {
     });
   }
 
-  private get appliedFile(): string {
-    return path.join(this.opts.stateDir, 'applied.json');
-  }
-
   /** Picks up what a previous run applied, when the installed file is still that config. */
   async resume(): Promise<void> {
     await this.deps.deploys.load();
-    const record = await readJson<PersistedApplied>(this.appliedFile);
-    const installed = await readTextIfExists(this.opts.cfgPath);
+    const record = await this.deps.store.loadApplied();
+    const installed = await this.deps.store.installed();
     if (record !== undefined && installed !== undefined && sha256(installed) === record.hash) {
       this.applied = {
         config: installed,
@@ -191,6 +187,11 @@ export class Reconciler {
       };
       this.deps.log.info({ generation: record.generation }, 'resumed the last applied config');
     }
+  }
+
+  /** Calls listener after every run with how it ended (the metrics count runs by result) and its seconds. */
+  onReconciled(listener: (result: ReconcileResult, seconds: number) => void): void {
+    this.runListeners.push(listener);
   }
 
   /** Calls listener with every new ledger entry; returns a function that stops it. */
@@ -345,7 +346,7 @@ export class Reconciler {
 
   /** HAProxy exited outside a reload: a failed entry in the ledger, so status and metrics say so. */
   noteHaproxyExit(message: string): void {
-    this.record({
+    this.append({
       triggers: ['haproxy-exited'],
       plan: 'reload',
       reasons: [message],
@@ -387,7 +388,7 @@ export class Reconciler {
 
   /** The config of an applied generation, while the history keeps it (--keepGenerations). */
   generationConfig(seq: number): Promise<string | undefined> {
-    return this.generations.read(seq);
+    return this.deps.store.generations.read(seq);
   }
 
   /** Frontends HAProxy serves now, with their binds. */
@@ -403,7 +404,12 @@ export class Reconciler {
     return { generation: a.generation, hash: this.hashOf.hash };
   }
 
-  private record(r: Omit<ApplyRecord, 'id' | 'at'>): ApplyRecord {
+  /** A ledger entry for this run: its triggers and its duration so far. */
+  private record(run: Run, r: Omit<ApplyRecord, 'id' | 'at' | 'triggers' | 'durationMs'>): ApplyRecord {
+    return this.append({ triggers: run.triggers, durationMs: this.deps.clock.now() - run.started, ...r });
+  }
+
+  private append(r: Omit<ApplyRecord, 'id' | 'at'>): ApplyRecord {
     // A first apply of 1,000 backends has 1,000 reasons: keep the ledger and the log line readable.
     const reasons =
       r.reasons.length <= MAX_REASONS
@@ -445,20 +451,20 @@ export class Reconciler {
   private wrote<T>(what: string, err: unknown, fallback: T): T {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     this.deps.log.warn(
-      { err: code, stateDir: this.opts.stateDir },
+      { err: code, stateDir: this.deps.store.where.state },
       `could not write ${what}; a restart may reload once`,
     );
     return fallback;
   }
 
   private async persist(applied: Applied): Promise<void> {
-    const data: PersistedApplied = {
+    const data: AppliedRecord = {
       hash: sha256(applied.config),
       state: applied.state,
       manifests: applied.manifests,
       generation: applied.generation,
     };
-    await writeJsonAtomic(this.appliedFile, data);
+    await this.deps.store.saveApplied(data);
   }
 
   /**
@@ -467,57 +473,85 @@ export class Reconciler {
    * again shortly, since those move with time and HAProxy's counters.
    */
   async reconcile(triggers: string[], lastTriggerAt?: number): Promise<WorkResult | undefined> {
-    const result = await this.reconcileOnce(triggers, lastTriggerAt ?? this.deps.clock.now());
+    const { clock } = this.deps;
+    const started = clock.now();
+    const tell = (result: ReconcileResult) => {
+      for (const l of this.runListeners) l(result, (clock.now() - started) / 1000);
+    };
+    let outcome: Outcome;
+    try {
+      outcome = await this.reconcileOnce(triggers, lastTriggerAt ?? started);
+    } catch (err) {
+      tell('error');
+      throw err;
+    }
+    tell(outcome.result);
+    const result = outcome.work;
     if (!this.deps.deploys.active()) return result;
     if (result?.retryAfterMs !== undefined && result.retryAfterMs <= DEPLOY_TICK_MS) return result;
     return { retryAfterMs: DEPLOY_TICK_MS, trigger: 'tick' };
   }
 
-  private async reconcileOnce(triggers: string[], lastTriggerAt: number): Promise<WorkResult | undefined> {
-    const { clock, haproxy } = this.deps;
-    const started = clock.now();
-    const elapsed = () => clock.now() - started;
+  /** Reads every input, decides, and carries the decision out. */
+  private async reconcileOnce(triggers: string[], lastTriggerAt: number): Promise<Outcome> {
+    const run: Run = { triggers, started: this.deps.clock.now() };
     const c = await this.prepare();
-    const running = await haproxy.running();
-    let plan = withNotes(planChanges(this.applied?.config, c.config), c.notes);
-    if (!running)
-      plan = { kind: 'reload', reasons: ['HAProxy is not running', ...(plan.kind === 'noop' ? [] : plan.reasons)] };
-    if (this.forceReload !== undefined && plan.kind !== 'reload')
-      plan = { kind: 'reload', reasons: [this.forceReload] };
-    if (plan.kind === 'noop') return this.noop(c, plan, triggers, elapsed);
-
     const hash = sha256(c.config);
-    if (this.failed?.hash === hash && clock.now() < this.failed.retryAt) {
-      return { retryAfterMs: this.failed.retryAt - clock.now() }; // the same config failed a moment ago
+    const { decision, budget } = decideApply({
+      plan: withNotes(this.plan(this.applied?.config, c.config), c.notes),
+      running: await this.deps.haproxy.running(),
+      hasApplied: this.applied !== undefined,
+      forceReload: this.forceReload,
+      failed: this.failed,
+      hash,
+      now: this.deps.clock.now(),
+      lastTriggerAt,
+      budget: this.reloadBudget(),
+      budgetOptions: this.budgetOptions(),
+    });
+    this.budget = budget;
+    return this.execute(decision, c, hash, run);
+  }
+
+  /** Carries out one decision; every kind is handled (the compiler checks). */
+  private async execute(decision: ApplyDecision, c: Candidate, hash: string, run: Run): Promise<Outcome> {
+    switch (decision.kind) {
+      case 'noop':
+        return this.noop(c, decision.plan, run);
+      case 'hold':
+        return { result: 'noop', work: { retryAfterMs: decision.retryAfterMs } };
+      case 'defer':
+        return this.defer(c, decision.plan, run, decision.waitMs);
+      case 'runtime':
+        return this.runtime(c, decision.plan, hash, run);
+      case 'reload':
+        return this.checkAndReload(c, decision.plan, hash, run);
     }
-    if (plan.kind === 'reload' && running && this.applied !== undefined) {
-      const decision = decideReload(this.reloadBudget(), this.budgetOptions(), hash, clock.now(), lastTriggerAt);
-      this.budget = decision.state;
-      if (!decision.reload) return this.defer(c, plan, triggers, elapsed, decision.waitMs);
+  }
+
+  /** Servers through the runtime API; a refused command leaves the state unknown, so a reload converges it. */
+  private async runtime(
+    c: Candidate,
+    plan: Extract<Plan, { kind: 'runtime' }>,
+    hash: string,
+    run: Run,
+  ): Promise<Outcome> {
+    try {
+      const commands = await this.applyRuntime(plan, c.config, c.state, c.manifests);
+      this.failed = undefined;
+      const generation = this.applied?.generation;
+      this.record(run, { plan: 'runtime', reasons: plan.reasons, commands, result: 'ok', generation });
+      return { result: 'ok' };
+    } catch (err) {
+      const reasons = [...plan.reasons, `runtime API failed: ${(err as Error).message}`];
+      return this.checkAndReload(c, { kind: 'reload', reasons }, hash, run);
     }
-    if (plan.kind === 'runtime') {
-      try {
-        const commands = await this.applyRuntime(plan, c.config, c.state, c.manifests);
-        this.failed = undefined;
-        const generation = this.applied?.generation;
-        this.record({
-          triggers,
-          plan: 'runtime',
-          reasons: plan.reasons,
-          commands,
-          durationMs: elapsed(),
-          result: 'ok',
-          generation,
-        });
-        return;
-      } catch (err) {
-        // A refused command leaves the runtime state unknown: converge with a reload.
-        plan = { kind: 'reload', reasons: [...plan.reasons, `runtime API failed: ${(err as Error).message}`] };
-      }
-    }
+  }
+
+  private async checkAndReload(c: Candidate, plan: Plan, hash: string, run: Run): Promise<Outcome> {
     const check = await this.deps.check(c.config, 'candidate');
-    if (!check.ok) return this.reject(c, plan, check, hash, triggers, elapsed);
-    return this.reload(plan, c.config, c.state, c.manifests, triggers, started, c.declared);
+    if (!check.ok) return this.reject(c, plan, check, hash, run);
+    return this.reload(c, plan, run);
   }
 
   /**
@@ -545,79 +579,58 @@ export class Reconciler {
   }
 
   /** Nothing to change in HAProxy; the manifests behind it may still be new (a rollout removed, a label added). */
-  private async noop(
-    c: Candidate,
-    plan: Plan,
-    triggers: string[],
-    elapsed: () => number,
-  ): Promise<WorkResult | undefined> {
+  private async noop(c: Candidate, plan: Plan, run: Run): Promise<Outcome> {
     if (this.applied !== undefined && !sameManifests(this.applied.manifests, c.manifests)) {
       this.applied = { ...this.applied, manifests: c.manifests };
       await this.persist(this.applied);
     }
     // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
-    if (triggers.some((t) => !QUIET_TRIGGERS.has(t)) || c.notes.length > 0)
-      this.record({ triggers, plan: 'noop', reasons: plan.reasons, commands: 0, durationMs: elapsed(), result: 'ok' });
-    if (triggers.includes('resync')) {
+    const recorded = run.triggers.some((t) => !QUIET_TRIGGERS.has(t)) || c.notes.length > 0;
+    if (recorded) this.record(run, { plan: 'noop', reasons: plan.reasons, commands: 0, result: 'ok' });
+    const result = recorded ? 'ok' : 'noop';
+    if (run.triggers.includes('resync')) {
       await this.repairDrift();
-      if (this.forceReload !== undefined) return { retryAfterMs: 0 };
+      if (this.forceReload !== undefined) return { result, work: { retryAfterMs: 0 } };
     }
-    return undefined;
+    return { result };
   }
 
   /** The reload budget says wait: member changes go through the runtime API now, the rest after the wait. */
-  private async defer(
-    c: Candidate,
-    plan: Plan,
-    triggers: string[],
-    elapsed: () => number,
-    wait: number,
-  ): Promise<WorkResult> {
+  private async defer(c: Candidate, plan: Plan, run: Run, wait: number): Promise<Outcome> {
     const applied = this.applied as Applied;
     const partial = withDesiredServers(applied.state, c.state);
     const partialConfig = renderConfig(this.opts.template, partial, this.opts.render);
-    const partialPlan = planChanges(applied.config, partialConfig);
+    const partialPlan = this.plan(applied.config, partialConfig);
     const commands =
       partialPlan.kind === 'runtime'
         ? await this.applyRuntime(partialPlan, partialConfig, partial, applied.manifests)
         : 0;
-    this.record({
-      triggers,
+    this.record(run, {
       plan: 'reload',
       reasons: [...plan.reasons, `waiting ${wait} ms for the reload budget`],
       commands,
-      durationMs: elapsed(),
       result: 'deferred',
     });
-    return { retryAfterMs: wait };
+    return { result: 'deferred', work: { retryAfterMs: wait } };
   }
 
   /** haproxy -c refused the candidate: set its culprits aside and run again, or keep serving and wait. */
-  private reject(
-    c: Candidate,
-    plan: Plan,
-    check: CheckResult,
-    hash: string,
-    triggers: string[],
-    elapsed: () => number,
-  ): WorkResult | undefined {
+  private reject(c: Candidate, plan: Plan, check: CheckResult, hash: string, run: Run): Outcome {
     const error = describeCheckErrors(c.config, check.errors, sourceLookup(c.manifests)).join('; ');
     const setAside = this.setAside(c.config, check.errors, c.manifests, c.declared, false);
     // Level-triggered: with the culprits set aside, the next run serves everything else.
     if (setAside.length === 0) this.failed = { hash, retryAt: this.deps.clock.now() + FAILED_RETRY_MS };
-    this.record({
-      triggers,
+    this.record(run, {
       plan: 'reload',
       reasons: plan.reasons,
       commands: 0,
-      durationMs: elapsed(),
       result: 'rejected',
       error:
         setAside.length > 0
           ? `haproxy -c refused the candidate; set aside ${listed(setAside)} (its last good version, if any, keeps serving) and the rest applies: ${error}`
           : `haproxy -c refused the candidate, the serving config is unchanged: ${error}`,
     });
-    return setAside.length > 0 ? { retryAfterMs: 0 } : undefined;
+    return { result: 'rejected', ...(setAside.length > 0 && { work: { retryAfterMs: 0 } }) };
   }
 
   /** A refused object that was edited since gets its chance again. */
@@ -630,78 +643,73 @@ export class Reconciler {
     }
   }
 
-  private async reload(
-    plan: Plan,
-    candidate: string,
-    state: DesiredState,
-    manifests: LoadedManifest[],
-    triggers: string[],
-    started: number,
-    declared: { manifests: readonly LocatedManifest[] },
-  ): Promise<WorkResult | undefined> {
-    const { clock, haproxy, log } = this.deps;
-    const reloadRecord = (extra: Pick<ApplyRecord, 'result'> & Partial<ApplyRecord>) =>
-      this.record({
-        triggers,
-        plan: 'reload',
-        reasons: plan.reasons,
-        commands: 0,
-        durationMs: clock.now() - started,
-        ...extra,
-      });
+  /** Installs the candidate and reloads HAProxy; a failed reload puts the last good file back. */
+  private async reload(c: Candidate, plan: Plan, run: Run): Promise<Outcome> {
+    const { store, clock } = this.deps;
+    const record = (extra: Pick<ApplyRecord, 'result'> & Partial<ApplyRecord>) =>
+      this.record(run, { plan: 'reload', reasons: plan.reasons, commands: 0, ...extra });
     await this.installs; // a background install must not land after this reload's file
     this.pendingInstall = undefined;
-    const previous = (await readTextIfExists(this.opts.cfgPath)) ?? this.applied?.config;
+    const previous = (await store.installed()) ?? this.applied?.config;
     try {
-      await writeFileAtomic(this.opts.cfgPath, candidate);
+      await store.install(c.config);
     } catch (err) {
       // A full or read-only disk: nothing changed, HAProxy keeps serving; say so and try again later.
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      reloadRecord({
-        result: 'failed',
-        error: `cannot write ${this.opts.cfgPath} (${code}); HAProxy keeps serving the previous config`,
-      });
-      return { retryAfterMs: FAILED_RETRY_MS };
+      const error = `cannot write ${store.where.config} (${code}); HAProxy keeps serving the previous config`;
+      record({ result: 'failed', error });
+      return { result: 'failed', work: { retryAfterMs: FAILED_RETRY_MS } };
     }
-    const outcome = await haproxy.reload();
+    const outcome = await this.deps.haproxy.reload();
     this.budget = reloaded(this.reloadBudget(), this.budgetOptions(), clock.now());
     this.deps.applier.cancelAll();
     if (!outcome.ok) {
       // Put the last good file back, so a restart of HAProxy serves what was working.
-      if (previous !== undefined) await writeFileAtomic(this.opts.cfgPath, previous);
-      const setAside = this.setAside(
-        candidate,
-        loadErrorsOf(outcome.message, this.opts.cfgPath),
-        manifests,
-        declared,
-        true,
-      );
-      if (setAside.length > 0) {
-        reloadRecord({
-          result: 'failed',
-          error: `${outcome.message}; set aside ${listed(setAside)} (tried again later), the rest applies`,
-        });
-        return { retryAfterMs: 0 };
-      }
-      this.failed = { hash: sha256(candidate), retryAt: clock.now() + FAILED_RETRY_MS };
-      reloadRecord({ result: 'failed', error: outcome.message });
-      return { retryAfterMs: FAILED_RETRY_MS };
+      if (previous !== undefined) await store.install(previous);
+      return this.reloadFailed(c, outcome.message, record);
     }
-    // HAProxy serves it now: a full disk may cost the history and the restart record, never the apply.
-    const generation = await this.generations
-      .record(candidate)
+    await this.reloaded(c);
+    record({
+      result: 'ok',
+      ...(outcome.workerPid !== undefined && { workerPid: outcome.workerPid }),
+      generation: this.applied?.generation,
+    });
+    // A follow-up, not part of the apply: its duration is the reload's.
+    await this.repairDrift().catch((err: unknown) =>
+      this.deps.log.warn({ err: (err as Error).message }, 'drift check failed'),
+    );
+    return { result: 'ok' };
+  }
+
+  /** HAProxy would not load the candidate: set aside the objects its message names, or wait and try again. */
+  private reloadFailed(
+    c: Candidate,
+    message: string,
+    record: (extra: Pick<ApplyRecord, 'result'> & Partial<ApplyRecord>) => ApplyRecord,
+  ): Outcome {
+    const errors = loadErrorsOf(message, this.deps.store.where.config);
+    const setAside = this.setAside(c.config, errors, c.manifests, c.declared, true);
+    if (setAside.length > 0) {
+      record({
+        result: 'failed',
+        error: `${message}; set aside ${listed(setAside)} (tried again later), the rest applies`,
+      });
+      return { result: 'failed', work: { retryAfterMs: 0 } };
+    }
+    this.failed = { hash: sha256(c.config), retryAt: this.deps.clock.now() + FAILED_RETRY_MS };
+    record({ result: 'failed', error: message });
+    return { result: 'failed', work: { retryAfterMs: FAILED_RETRY_MS } };
+  }
+
+  /** HAProxy serves the candidate now: a full disk may cost the history and the restart record, never the apply. */
+  private async reloaded(c: Candidate): Promise<void> {
+    const generation = await this.deps.store.generations
+      .record(c.config)
       .catch((err: unknown) => this.wrote('the generation history', err, (this.applied?.generation ?? 0) + 1));
-    this.applied = { config: candidate, state, manifests, generation };
+    this.applied = { config: c.config, state: c.state, manifests: c.manifests, generation };
     this.failed = undefined;
     this.forceReload = undefined;
     await this.persist(this.applied).catch((err: unknown) => this.wrote('the applied state', err, undefined));
-    reloadRecord({
-      result: 'ok',
-      ...(outcome.workerPid === undefined ? {} : { workerPid: outcome.workerPid }),
-      generation,
-    });
-    // A follow-up, not part of the apply: its duration is the reload's.
-    await this.repairDrift().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'drift check failed'));
   }
 
   /**
@@ -718,7 +726,7 @@ export class Reconciler {
   ): Promise<number> {
     const result = await this.deps.applier.apply(plan.ops);
     // Numbered now, so the ledger names it; its file is written with the background install.
-    const generation = await this.generations.allocate().catch(() => this.applied?.generation ?? 0);
+    const generation = await this.deps.store.generations.allocate().catch(() => this.applied?.generation ?? 0);
     this.applied = { config, state, manifests, generation };
     this.pendingInstall = this.applied;
     this.installs = this.installs.then(() => this.installPending());
@@ -742,8 +750,8 @@ export class Reconciler {
         this.forceReload = 'the config of runtime changes was refused by haproxy -c';
         return;
       }
-      await writeFileAtomic(this.opts.cfgPath, target.config);
-      await this.generations.write(target.generation, target.config);
+      await this.deps.store.install(target.config);
+      await this.deps.store.generations.write(target.generation, target.config);
       await this.persist(target);
     } catch (err) {
       this.deps.log.error({ err: (err as Error).message }, 'installing the config of runtime changes failed');

@@ -5,10 +5,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
-import { RegistrationStore } from '../core/registration-store.js';
-import { registrationId } from '../core/registry.js';
+import { RegistrationStore } from './registration-store.js';
+import { registrationId } from '../core/registry/members.js';
 import { httpUrl } from '../sources/registry/registry-http.js';
-import { readJson, writeJsonAtomic } from '../haproxy/config-file.js';
+import { readJson, writeJsonAtomic } from '../files/atomic.js';
 
 export interface RegistryServerOptions {
   host: string;

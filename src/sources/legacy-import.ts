@@ -4,8 +4,8 @@
 // nothing twice and no operator's file is ever overwritten.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { objectId } from '../core/api-objects.js';
-import { importLegacyPersistence } from '../core/legacy-persistence.js';
+import { objectId } from '../core/manifests/api-objects.js';
+import { importLegacyPersistence } from '../core/manifests/legacy-persistence.js';
 import { AqueductError } from '../core/issues.js';
 import { canonicalFile, existsInAnyForm, type ManifestStore } from '../http/manifest-store.js';
 

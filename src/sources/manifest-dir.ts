@@ -8,8 +8,8 @@ import {
   sortIssues,
   type ManifestFile,
   type ManifestSet,
-} from '../core/manifests.js';
-import { applyNativesPolicy } from '../core/natives-policy.js';
+} from '../core/manifests/manifests.js';
+import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml']);
 

@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import type { Clock } from '../clock.js';
 
 export interface Watcher {
   /**
@@ -24,12 +25,28 @@ export interface Watcher {
 
 /** How often a vanished directory is looked for. */
 const REARM_POLL_MS = 500;
+/**
+ * chokidar drops a second "change" of one path within 50 ms, so a quick
+ * second edit could go unseen until the resync: look again this long after
+ * the last event.
+ */
+const SETTLE_MS = 60;
 
-export function watchManifestDir(
-  dir: string,
-  onChange: (event: string, path: string) => void,
-  onError: (err: unknown) => void,
-): Watcher {
+export interface WatchHandlers {
+  /** Something changed: 'watch' at each event, 'watch-settle' once the events stopped for a moment. */
+  onChange(trigger: 'watch' | 'watch-settle'): void;
+  onError(err: unknown): void;
+  clock: Clock;
+}
+
+export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher {
+  const { onError, clock } = handlers;
+  let cancelSettle: (() => void) | undefined;
+  const onChange = (): void => {
+    handlers.onChange('watch');
+    cancelSettle?.();
+    cancelSettle = clock.after(SETTLE_MS, () => handlers.onChange('watch-settle'));
+  };
   const root = path.resolve(dir);
   const followed = new Set<string>();
   let closed = false;
@@ -41,7 +58,7 @@ export function watchManifestDir(
     // "change" instead of "unlink"+"add"; the event type does not matter here, its latency does.
     const w = watch(root, { ignoreInitial: true, followSymlinks: false, persistent: true, atomic: false });
     w.on('all', (event, p) => {
-      onChange(event, p);
+      onChange();
       if (event === 'unlinkDir' && path.resolve(p) === root) lost();
     });
     w.on('error', (err) => {
@@ -62,7 +79,7 @@ export function watchManifestDir(
           clearInterval(poll);
           poll = undefined;
           current = start();
-          onChange('addDir', root); // whatever it holds now is new to us
+          onChange(); // whatever it holds now is new to us
         },
         () => undefined,
       );
@@ -83,6 +100,7 @@ export function watchManifestDir(
     },
     close: async () => {
       closed = true;
+      cancelSettle?.();
       if (poll !== undefined) clearInterval(poll);
       await current.close();
     },

@@ -2,8 +2,8 @@
 // by `aqueduct render --members`.
 import { readFile } from 'node:fs/promises';
 import type { Issue } from '../core/issues.js';
-import type { MemberMap } from '../core/model.js';
-import { validateMemberMap } from '../core/schema-validation.js';
+import type { MemberMap } from '../core/manifests/model.js';
+import { validateMemberMap } from '../core/manifests/schema-validation.js';
 
 export async function readMembersFile(file: string): Promise<{ members: MemberMap; issues: Issue[] }> {
   let raw: unknown;

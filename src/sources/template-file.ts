@@ -1,7 +1,7 @@
 // Reads a mustache template for the HAProxy config and checks that it parses.
 import { readFile } from 'node:fs/promises';
 import type { Issue } from '../core/issues.js';
-import { checkTemplate } from '../core/render.js';
+import { checkTemplate } from '../core/rendering/render.js';
 
 export async function readTemplateFile(file: string): Promise<{ template?: string; issues: Issue[] }> {
   let template: string;

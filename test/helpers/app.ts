@@ -1,8 +1,9 @@
 // The API app with stand-ins for the parts behind it, for tests of what the
 // routes declare (their OpenAPI document) without a loop or HAProxy.
+import { systemClock } from '../../src/clock.js';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { configDiff } from '../../src/core/config-diff.js';
+import { configDiff } from '../../src/core/planning/config-diff.js';
 import { StatsPoller } from '../../src/haproxy/stats-poller.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ObjectService } from '../../src/http/object-service.js';
@@ -29,8 +30,8 @@ export async function documentedApp(): Promise<FastifyInstance> {
       system: idleSystem(),
       ledger: () => [],
       observe: {
-        poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log),
-        activity: new ActivityFeed(),
+        poller: new StatsPoller(() => Promise.reject(new Error('no HAProxy here')), 1000, log, systemClock),
+        activity: new ActivityFeed(systemClock),
         metrics: new Metrics({
           manifests: async () => [],
           members: () => ({}),

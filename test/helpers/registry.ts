@@ -5,7 +5,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { ROOT } from './cli.js';
+import { obj, type ApiCall } from './api.js';
+import type { JsonObject } from './fixtures.js';
 import { waitForPort } from './haproxy.js';
+import { eventually } from './wait.js';
 
 export interface EmbeddedRegistry {
   url: string;
@@ -54,4 +57,18 @@ export async function registerIn(
     JSON.stringify({ secondsToExpire: ttl }),
   );
   if (r.status !== 200) throw new Error(`registering ${name}@${version} on ${port}: ${r.status} ${r.body}`);
+}
+
+/**
+ * Resolves once Aqueduct reports the registry unreachable and its last good
+ * read older than `ms`: an outage that has outlasted the grace period, as the
+ * process itself sees it (its /status), not as a fixed sleep guesses it.
+ */
+export async function outageLongerThan(api: ApiCall, ms: number): Promise<void> {
+  const registry = async () => obj(await api('GET', '/status'))['registry'] as JsonObject;
+  await eventually(
+    registry,
+    (r) => r['connected'] === false && Date.now() - Date.parse(String(r['lastSync'])) > ms,
+    ms + 15_000,
+  );
 }

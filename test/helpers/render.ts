@@ -1,9 +1,9 @@
 // Test shorthand for the pure path: manifest files → config text.
 import { readFileSync } from 'node:fs';
-import { buildDesiredState } from '../../src/core/desired-state.js';
-import { loadManifestSet, type ManifestFile } from '../../src/core/manifests.js';
-import type { MemberMap } from '../../src/core/model.js';
-import { renderConfig, type RenderOptions } from '../../src/core/render.js';
+import { buildDesiredState } from '../../src/core/rendering/desired-state.js';
+import { loadManifestSet, type ManifestFile } from '../../src/core/manifests/manifests.js';
+import type { MemberMap } from '../../src/core/manifests/model.js';
+import { renderConfig, type RenderOptions } from '../../src/core/rendering/render.js';
 import { DEFAULT_TEMPLATE_FILE } from '../../src/package-paths.js';
 
 export const DEFAULT_TEMPLATE = readFileSync(DEFAULT_TEMPLATE_FILE, 'utf8');

@@ -4,7 +4,7 @@
 // rendered so that it stays one literal argument (checked by haproxy -c).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadManifestSet } from '../../src/core/manifests.js';
+import { loadManifestSet } from '../../src/core/manifests/manifests.js';
 import { checkConfigText } from '../../src/haproxy/check.js';
 import { everyFieldSet, yamlFile, type JsonObject } from '../helpers/fixtures.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';

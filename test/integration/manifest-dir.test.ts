@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { isManifestName, loadManifestDir, readManifestDir } from '../../src/sources/manifest-dir.js';
-import type { Manifest } from '../../src/core/model.js';
+import type { Manifest } from '../../src/core/manifests/model.js';
 import { ManifestStore } from '../../src/http/manifest-store.js';
 import { frontend, staticBackend, tempDir, writeTree, yamlFile } from '../helpers/fixtures.js';
 

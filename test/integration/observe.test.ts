@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
-import { statsFromCsv } from '../../src/core/stats.js';
+import { statsFromCsv } from '../../src/core/haproxy-output/stats.js';
 import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient, type ApiCall } from '../helpers/api.js';
 import { serveMyapp } from '../helpers/edge.js';

@@ -12,9 +12,9 @@ import {
   objectStatus,
   resubscribe,
   toApiBackend,
-} from '../../src/core/api-objects.js';
-import { importLegacyPersistence } from '../../src/core/legacy-persistence.js';
-import type { BackendManifest } from '../../src/core/model.js';
+} from '../../src/core/manifests/api-objects.js';
+import { importLegacyPersistence } from '../../src/core/manifests/legacy-persistence.js';
+import type { BackendManifest } from '../../src/core/manifests/model.js';
 import { authorized, bearerToken, tokenMatches } from '../../src/http/auth.js';
 import { openApiDocument } from '../helpers/app.js';
 import { tempDir } from '../helpers/fixtures.js';

@@ -47,7 +47,14 @@ describe('architecture', () => {
 
   it('keeps folders inside src/core pure too: a sibling in core is allowed, anything outside is not', async () => {
     assert.deepEqual(
-      await lintAs('src/core/deploy/example.ts', "import { x } from '../model.js';\nexport const y = x;\n"),
+      await lintAs('src/core/deploy/example.ts', "import { x } from '../manifests/model.js';\nexport const y = x;\n"),
+      [],
+    );
+    assert.deepEqual(
+      await lintAs(
+        'src/core/manifests/example.ts',
+        "import s from '../../../schemas/common.schema.json' with { type: 'json' };\nexport const x = s;\n",
+      ),
       [],
     );
     for (const code of [

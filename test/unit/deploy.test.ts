@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { gateSwitches, type GateStatus } from '../../src/core/deploy/health-gate.js';
 import { figuresSince, stepRollout, type Figures, type RolloutPosition } from '../../src/core/deploy/rollout.js';
 import { splitMembers, trafficSplit, versionServerWeights } from '../../src/core/deploy/versions.js';
-import type { DesiredBackend, DesiredServer, DesiredState } from '../../src/core/desired-state.js';
-import type { BackendSpec, RolloutSpec } from '../../src/core/model.js';
+import type { DesiredBackend, DesiredServer, DesiredState } from '../../src/core/rendering/desired-state.js';
+import type { BackendSpec, RolloutSpec } from '../../src/core/manifests/model.js';
 
 const spec = (extra: Partial<BackendSpec> = {}): BackendSpec => ({
   type: 'dynamic',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectServable } from '../../src/core/last-good.js';
-import { parseManifestFiles } from '../../src/core/manifests.js';
-import type { LoadedManifest } from '../../src/core/model.js';
+import { selectServable } from '../../src/core/manifests/last-good.js';
+import { parseManifestFiles } from '../../src/core/manifests/manifests.js';
+import type { LoadedManifest } from '../../src/core/manifests/model.js';
 import { frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 
 const good = (files: Parameters<typeof parseManifestFiles>[0]): LoadedManifest[] =>

@@ -2,7 +2,7 @@
 // as requests, and the one "ready" line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyHaproxyLine } from '../../src/core/haproxy-output.js';
+import { classifyHaproxyLine } from '../../src/core/haproxy-output/runtime-output.js';
 import { resolveRunConfig } from '../../src/config.js';
 import { readyLine } from '../../src/observe/ready-line.js';
 import { RUN_OPTIONS } from '../../src/options.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { reservedBind } from '../../src/core/bind.js';
-import { checkManifestSet, loadManifestSet, parseManifestFiles } from '../../src/core/manifests.js';
+import { reservedBind } from '../../src/core/manifests/bind.js';
+import { checkManifestSet, loadManifestSet, parseManifestFiles } from '../../src/core/manifests/manifests.js';
 import { formatIssue, type Issue } from '../../src/core/issues.js';
 import { backend, everyFieldSet, frontend, staticBackend, yamlFile, type JsonObject } from '../helpers/fixtures.js';
 

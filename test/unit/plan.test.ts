@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSections, splitSections, supportsRuntimeServers } from '../../src/core/config-sections.js';
-import { describeCheckErrors, sectionAtLine } from '../../src/core/check-errors.js';
-import { detectDrift } from '../../src/core/drift.js';
-import { parseServersState, parseShowProc, parseStatCsv } from '../../src/core/haproxy-output.js';
-import { planChanges, withDesiredServers } from '../../src/core/plan.js';
+import { parseSections, splitSections, supportsRuntimeServers } from '../../src/core/rendering/config-sections.js';
+import { describeCheckErrors, sectionAtLine } from '../../src/core/haproxy-output/check-errors.js';
+import { detectDrift } from '../../src/core/planning/drift.js';
+import { parseServersState, parseShowProc, parseStatCsv } from '../../src/core/haproxy-output/runtime-output.js';
+import { planChanges, withDesiredServers } from '../../src/core/planning/plan.js';
 import { backend, frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { renderFiles } from '../helpers/render.js';
 

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AxonDecoder, encodeAxon, MAX_FRAME } from '../../src/core/axon-frames.js';
-import type { BackendManifest, Registration } from '../../src/core/model.js';
-import { RegistrationStore } from '../../src/core/registration-store.js';
-import { memberMapFor, parseEvent, parseRegistration, RegistrySnapshot } from '../../src/core/registry.js';
+import { AxonDecoder, encodeAxon, MAX_FRAME } from '../../src/sources/registry/axon-frames.js';
+import type { BackendManifest, Registration } from '../../src/core/manifests/model.js';
+import { RegistrationStore } from '../../src/registry-server/registration-store.js';
+import { memberMapFor, parseEvent, parseRegistration, RegistrySnapshot } from '../../src/core/registry/members.js';
 
 const reg = (port: number, version = '1.0.0', lastKnown = 1): Registration => ({
   name: 'app',

@@ -2,7 +2,12 @@
 // storms are coalesced, the token bucket caps what remains.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideReload, initialBudget, reloaded, type ReloadBudgetOptions } from '../../src/core/reload-budget.js';
+import {
+  decideReload,
+  initialBudget,
+  reloaded,
+  type ReloadBudgetOptions,
+} from '../../src/core/planning/reload-budget.js';
 
 const opts: ReloadBudgetOptions = { burst: 10, refillMs: 250, quietMs: 50, maxWaitMs: 1000 };
 

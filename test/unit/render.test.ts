@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildDesiredState, compareRules, type DesiredRule } from '../../src/core/desired-state.js';
-import { aclName, serverName } from '../../src/core/names.js';
-import { buildView, checkRenderOptions, checkTemplate, renderConfig } from '../../src/core/render.js';
+import { buildDesiredState, compareRules, type DesiredRule } from '../../src/core/rendering/desired-state.js';
+import { aclName, serverName } from '../../src/core/rendering/names.js';
+import { buildView, checkRenderOptions, checkTemplate, renderConfig } from '../../src/core/rendering/render.js';
 import { backend, everyFieldSet, frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { DEFAULT_TEMPLATE, renderFiles, TEST_RENDER_OPTIONS } from '../helpers/render.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { RuntimeOp } from '../../src/core/plan.js';
+import type { RuntimeOp } from '../../src/core/planning/plan.js';
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
 import { FakeClock } from '../helpers/clock.js';
 import { fakeRuntime } from '../helpers/fake-loop.js';

@@ -1,7 +1,7 @@
 // HAProxy stats as stat objects, their differences, and the stream's bounded sending.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diffStats, statsFromCsv } from '../../src/core/stats.js';
+import { diffStats, statsFromCsv } from '../../src/core/haproxy-output/stats.js';
 import { sendBounded, SLOW_CLIENT_CLOSE } from '../../src/http/routes/stream.js';
 
 const HEADER =

@@ -1,7 +1,7 @@
 import type { Issue } from '../../src/core/issues.js';
-import type { ApplyRecord as Apply } from '../../src/core/ledger.js';
-import type { ProcessStatus } from '../../src/core/process-status.js';
-import type { Stat } from '../../src/core/stats.js';
+import type { ApplyRecord as Apply } from '../../src/core/planning/ledger.js';
+import type { ProcessStatus } from '../../src/core/haproxy-output/process-status.js';
+import type { Stat } from '../../src/core/haproxy-output/stats.js';
 
 export type { Apply, Issue, Stat };
 // What the dashboard knows: the API's objects, HAProxy's stats as the stream

@@ -5,7 +5,12 @@
 // the timeout this is reported, and the old servers still keep serving: an
 // unhealthy version never takes the traffic away. Pure: the caller reads
 // HAProxy's check results and the time.
-import { compareStrings, type DesiredBackend, type DesiredServer, type DesiredState } from '../desired-state.js';
+import {
+  compareStrings,
+  type DesiredBackend,
+  type DesiredServer,
+  type DesiredState,
+} from '../rendering/desired-state.js';
 
 export interface GateStatus {
   backend: string;

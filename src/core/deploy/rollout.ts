@@ -3,7 +3,7 @@
 // requests and an error rate within bounds, and goes to `aborted` as soon as
 // the new version's own HAProxy counters exceed the bound. Pure: the caller
 // reads the counters and the time, and persists the position.
-import type { RolloutSpec } from '../model.js';
+import type { RolloutSpec } from '../manifests/model.js';
 
 export type RolloutState = 'progressing' | 'aborted' | 'complete';
 

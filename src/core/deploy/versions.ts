@@ -1,7 +1,7 @@
 // Which versions a dynamic backend serves and in what shares, and the
 // per-server HAProxy weights that make those shares hold whatever the
 // number of members of each version.
-import type { BackendSpec, Member, VersionWeight } from '../model.js';
+import type { BackendSpec, Member, VersionWeight } from '../manifests/model.js';
 import type { RolloutPosition } from './rollout.js';
 
 /** HAProxy's largest server weight. */

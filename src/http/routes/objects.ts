@@ -1,8 +1,8 @@
 // /frontends and /backends: the original Thalassa Aqueduct's routes.
 import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { manifestGeneration, objectId } from '../../core/api-objects.js';
-import type { Kind } from '../../core/model.js';
+import { manifestGeneration, objectId } from '../../core/manifests/api-objects.js';
+import type { Kind } from '../../core/manifests/model.js';
 import { ApiError, fieldError, integerQuery } from '../errors.js';
 import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
 

@@ -76,16 +76,7 @@ export async function registerStreamRoutes(
     // Deltas before the snapshot is out are already in it: a client sees the snapshot first, then changes.
     let ready = false;
     const send = (message: unknown) => {
-      if (closed) return;
-      if (socket.bufferedAmount > opts.maxBufferedBytes) {
-        closed = true;
-        socket.close(
-          SLOW_CLIENT_CLOSE,
-          'too slow: the stream does not wait for slow clients; reconnect for a new snapshot',
-        );
-        return;
-      }
-      socket.send(JSON.stringify(message));
+      if (!closed) closed = !sendBounded(socket, message, opts.maxBufferedBytes);
     };
     const stopStats = poller.subscribe((delta) => {
       if (ready) send({ type: 'stats', at: new Date().toISOString(), changed: delta.changed, removed: delta.removed });

@@ -1,9 +1,9 @@
 // Routes about the loop rather than one object: the served config, the
 // status overview, health probes and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
-import { objectId } from '../../core/api-objects.js';
-import type { ConfigDiff } from '../../core/config-diff.js';
-import type { ManifestFile } from '../../core/manifests.js';
+import { objectId } from '../../core/manifests/api-objects.js';
+import type { ConfigDiff } from '../../core/planning/config-diff.js';
+import type { ManifestFile } from '../../core/manifests/manifests.js';
 import type { ApplyRecord } from '../../reconcile/reconciler.js';
 import { ApiError } from '../errors.js';
 import type { ObjectService } from '../object-service.js';

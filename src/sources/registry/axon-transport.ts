@@ -1,7 +1,7 @@
 // Thalassa's event socket: an axon pub socket over TCP that we subscribe to,
 // reconnecting with backoff (0.5 s doubling to 30 s) for as long as we run.
 import net from 'node:net';
-import { AxonDecoder } from '../../core/axon-frames.js';
+import { AxonDecoder } from './axon-frames.js';
 import type { EventTransport } from './registry-source.js';
 
 const MIN_BACKOFF_MS = 500;

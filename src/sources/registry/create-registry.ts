@@ -1,5 +1,6 @@
 // Picks the registry source from the run options.
 import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
 import type { RunConfig } from '../../config.js';
 import { axonTransport } from './axon-transport.js';
 import { httpUrl } from './registry-http.js';
@@ -9,12 +10,16 @@ import { socketIoTransport } from './socketio-transport.js';
 export const registryApiUrl = (config: Pick<RunConfig, 'thalassaHost' | 'thalassaApiPort'>): string =>
   httpUrl(config.thalassaHost, config.thalassaApiPort);
 
-export function createRegistrySource(
-  config: RunConfig,
-  onChange: () => void,
-  log: Logger,
-  observer?: RegistryObserver,
-): RegistrySource {
+export interface RegistryWiring {
+  /** Membership changed: the loop reads the snapshot when it runs. */
+  onChange(): void;
+  observer?: RegistryObserver;
+  log: Logger;
+  clock: Clock;
+}
+
+export function createRegistrySource(config: RunConfig, wiring: RegistryWiring): RegistrySource {
+  const { onChange, observer, log, clock } = wiring;
   if (config.registry === 'none') return noRegistry;
   const apiUrl = registryApiUrl(config);
   const transport =
@@ -30,5 +35,6 @@ export function createRegistrySource(
     onChange,
     ...(observer !== undefined && { observer }),
     log,
+    clock,
   });
 }

@@ -4,9 +4,10 @@
 // that make the list change sooner. Transports (Thalassa's axon socket,
 // socket.io) only deliver events and say when they are connected.
 import type { Logger } from 'pino';
-import type { Registration } from '../../core/model.js';
+import { every, type Clock } from '../../clock.js';
+import type { Registration } from '../../core/manifests/model.js';
 import { registryRequest } from './registry-http.js';
-import { parseEvent, parseRegistration, RegistrySnapshot, type RegistryEvent } from '../../core/registry.js';
+import { parseEvent, parseRegistration, RegistrySnapshot, type RegistryEvent } from '../../core/registry/members.js';
 
 export interface RegistryStatus {
   kind: string;
@@ -51,6 +52,7 @@ export interface SnapshotSourceOptions {
   onChange(): void;
   observer?: RegistryObserver;
   log: Logger;
+  clock: Clock;
 }
 
 /** No registry: dynamic backends have no members. */
@@ -66,7 +68,7 @@ export class SnapshotRegistrySource implements RegistrySource {
   private connected = false;
   private lastSync: string | null = null;
   private lastError: string | null = null;
-  private poll: NodeJS.Timeout | undefined;
+  private stopPolling: (() => void) | undefined;
   private stopped = false;
   private listing: Promise<void> | undefined;
   private reportedDown = false;
@@ -102,12 +104,12 @@ export class SnapshotRegistrySource implements RegistrySource {
       },
     });
     void this.refresh();
-    this.poll = setInterval(() => void this.refresh(), this.opts.pollIntervalMs);
+    this.stopPolling = every(this.opts.clock, this.opts.pollIntervalMs, () => void this.refresh());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.poll !== undefined) clearInterval(this.poll);
+    this.stopPolling?.();
     await this.opts.transport.close();
     await this.listing;
   }
@@ -162,8 +164,9 @@ export class SnapshotRegistrySource implements RegistrySource {
       }
     }
     if (this.stopped) return;
-    this.lastSync = new Date().toISOString();
-    const changed = this.snapshot.list(registrations, Date.now());
+    const now = this.opts.clock.now();
+    this.lastSync = new Date(now).toISOString();
+    const changed = this.snapshot.list(registrations, now);
     this.opts.observer?.event('list', { changed });
     if (changed) this.changed('list');
   }

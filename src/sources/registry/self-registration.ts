@@ -1,6 +1,7 @@
 // Aqueduct registers itself in Thalassa as the original did:
 // thalassa-aqueduct@<version> on its API port, with meta.label, checking in
 // well within its time to live, and leaving when it stops.
+import { every, type Clock } from '../../clock.js';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { registryRequest } from './registry-http.js';
@@ -13,6 +14,7 @@ export interface SelfRegistrationOptions {
   label?: string;
   intervalMs: number;
   log: Logger;
+  clock: Clock;
 }
 
 /** The address others reach this host at: the API host, or for a wildcard the first external IPv4. */
@@ -43,10 +45,10 @@ export function startSelfRegistration(opts: SelfRegistrationOptions): { stop(): 
     }
   };
   void checkIn();
-  const timer = setInterval(() => void checkIn(), opts.intervalMs);
+  const stopTimer = every(opts.clock, opts.intervalMs, () => void checkIn());
   return {
     async stop() {
-      clearInterval(timer);
+      stopTimer();
       await registryRequest('DELETE', url, undefined, 2000).catch(() => undefined);
     },
   };

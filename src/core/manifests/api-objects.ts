@@ -2,8 +2,8 @@
 // shapes: objects with id, _type and key beside the spec fields, and request
 // bodies turned back into manifests. Pure: the HTTP layer passes values in.
 import { createHash } from 'node:crypto';
-import { compareStrings } from './desired-state.js';
-import type { Issue } from './issues.js';
+import { compareStrings } from '../rendering/desired-state.js';
+import type { Issue } from '../issues.js';
 import {
   API_VERSION,
   type BackendManifest,
@@ -15,37 +15,15 @@ import {
 } from './model.js';
 import { validateBackend, validateFrontend, type SchemaIssue } from './schema-validation.js';
 
-/** Stable error codes of the API; one table in the HTTP layer maps them to status codes. */
-export type ApiErrorCode =
-  | 'invalid_json'
-  | 'invalid_body'
-  | 'unknown_field'
-  | 'missing_field'
-  | 'invalid_value'
-  | 'unknown_backend'
-  | 'invalid_object'
-  | 'haproxy_rejected'
-  | 'not_found'
-  | 'in_use'
-  | 'not_dynamic'
-  | 'no_rollout'
-  | 'shared_file'
-  | 'precondition_failed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'unauthorized'
-  | 'headers_too_large'
-  | 'invalid_request'
-  | 'forbidden_host'
-  | 'forbidden_origin'
-  | 'read_only'
-  | 'storage_failed'
-  | 'apply_failed'
-  | 'apply_timeout'
-  | 'internal';
+/**
+ * What is wrong with a field of a request body, as data. The HTTP layer
+ * (src/http/errors.ts) adds its own codes and maps each one to a status.
+ */
+export type FieldProblemCode =
+  'invalid_body' | 'unknown_field' | 'missing_field' | 'invalid_value' | 'unknown_backend' | 'invalid_object';
 
 export interface FieldProblem {
-  code: ApiErrorCode;
+  code: FieldProblemCode;
   /** The field as the client sent it: "bind", "rules[0].operation"; "" for the body itself. */
   field: string;
   message: string;
@@ -127,7 +105,7 @@ function bodyField(path: string): string {
 function problemsOf(issues: readonly SchemaIssue[], nameFromPath: boolean): FieldProblem[] {
   return issues.map((i) => {
     const field = bodyField(i.path);
-    const code: ApiErrorCode =
+    const code: FieldProblemCode =
       i.problem === 'unknown-field'
         ? 'unknown_field'
         : i.problem === 'missing-field'

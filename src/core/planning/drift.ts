@@ -1,7 +1,7 @@
 // After a reload, and on every resync, what HAProxy reports of its servers
 // is compared with the applied config; differences become repairs.
-import { parseSections, serverArg, serverParts, supportsRuntimeServers } from './config-sections.js';
-import type { ServerState } from './haproxy-output.js';
+import { parseSections, serverArg, serverParts, supportsRuntimeServers } from '../rendering/config-sections.js';
+import type { ServerState } from '../haproxy-output/runtime-output.js';
 import type { RuntimeOp } from './plan.js';
 
 const FORCED_MAINT = 0x01;

@@ -2,7 +2,7 @@
 // the same input always renders the same bytes (the original used random ACL
 // names, which made every render differ and every change a reload).
 import { createHash } from 'node:crypto';
-import type { Rule } from './model.js';
+import type { Rule } from '../manifests/model.js';
 
 /** HAProxy server name: backend, host and port, e.g. live_127.0.0.1:9001. Stable across renders. */
 export function serverName(backend: string, host: string, port: number): string {

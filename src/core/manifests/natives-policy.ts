@@ -3,8 +3,8 @@
 // would escape the object and could reach `global`), nor run programs or
 // load code, since the API that writes them may be reachable by others than
 // the operator. --allowUnsafeNatives lifts this, on purpose and by name.
-import { SECTION_KEYWORDS } from './config-sections.js';
-import type { Issue } from './issues.js';
+import { SECTION_KEYWORDS } from '../rendering/config-sections.js';
+import type { Issue } from '../issues.js';
 import type { LocatedManifest } from './manifests.js';
 
 /** Directives that run programs or load code, by their first word (or "option <word>"). */

@@ -1,7 +1,7 @@
 // YAML text → plain documents, keeping enough of the parse tree to point an
 // error at the line of the field it is about.
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import type { PathSegments } from './schema-validation.js';
 
 export interface YamlDocument {

@@ -3,9 +3,10 @@
 // the view was validated (or built) so that it cannot end a directive, and
 // rule values, the one free-form field, are rendered single-quoted.
 import Mustache from 'mustache';
-import { parseBind } from './bind.js';
+import type { Keepalive } from '../manifests/model.js';
+import { parseBind } from '../manifests/bind.js';
 import type { DesiredState } from './desired-state.js';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 
 /** What HAProxy version-dependent directives the target binary supports. */
 export interface HaproxyFeatures {
@@ -84,7 +85,8 @@ export interface ConfigView {
   backends: BackendView[];
 }
 
-const KEEPALIVE_OPTIONS: Record<string, string[]> = {
+// One entry per value the schema allows: a new value there fails to compile here until it is rendered.
+const KEEPALIVE_OPTIONS: Record<Keepalive, string[]> = {
   default: [],
   close: ['option httpclose'],
   'server-close': ['option http-server-close'],
@@ -113,7 +115,7 @@ export function buildView(state: DesiredState, options: RenderOptions): ConfigVi
       mode: f.mode,
       isHttp: f.mode === 'http',
       binds: f.binds,
-      options: f.mode === 'http' ? (KEEPALIVE_OPTIONS[f.keepalive] ?? []) : [],
+      options: f.mode === 'http' ? KEEPALIVE_OPTIONS[f.keepalive] : [],
       acls: f.rules.map((r) => ({ name: r.acl, criterion: r.criterion, value: r.value, quotedValue: `'${r.value}'` })),
       useBackends: f.rules.map((r) => ({ backend: r.backend, acl: r.acl })),
       defaultBackend: f.defaultBackend,

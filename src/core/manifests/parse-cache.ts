@@ -1,6 +1,6 @@
 // Parse results by file, reused while a file's text is unchanged: YAML parsing
 // dominates reading a large manifest set, and most reads change one file.
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import { parseManifestFile, type LocatedManifest, type ManifestFile } from './manifests.js';
 
 interface Entry {

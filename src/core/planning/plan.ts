@@ -13,8 +13,8 @@ import {
   type Section,
   type SectionText,
   type ServerLine,
-} from './config-sections.js';
-import type { DesiredState } from './desired-state.js';
+} from '../rendering/config-sections.js';
+import type { DesiredState } from '../rendering/desired-state.js';
 
 export type RuntimeOp =
   | { op: 'add'; backend: string; server: string; address: string; args: string[] }
@@ -63,18 +63,32 @@ function serverOps(before: Section, after: Section, reasons: string[]): RuntimeO
   return ops;
 }
 
-// The applied side is the same text for many candidates in a row: keep its split.
-let lastSplit: { text: string; sections: SectionText[] } | undefined;
-function splitCached(text: string): SectionText[] {
-  if (lastSplit?.text !== text) lastSplit = { text, sections: splitSections(text) };
-  return lastSplit.sections;
+/** Splits config text into sections; a planner passes one that remembers (see `planner`). */
+type Splitter = (text: string) => SectionText[];
+
+/**
+ * planChanges with the applied side's split kept between calls: it is the
+ * same text for many candidates in a row. The memory is the caller's, one
+ * per planner, not the module's.
+ */
+export function planner(): (applied: string | undefined, candidate: string) => Plan {
+  let last: { text: string; sections: SectionText[] } | undefined;
+  const split: Splitter = (text) => {
+    if (last?.text !== text) last = { text, sections: splitSections(text) };
+    return last.sections;
+  };
+  return (applied, candidate) => planChanges(applied, candidate, split);
 }
 
 /** Compares the applied config (undefined when none) with the candidate. */
-export function planChanges(applied: string | undefined, candidate: string): Plan {
+export function planChanges(
+  applied: string | undefined,
+  candidate: string,
+  splitApplied: Splitter = splitSections,
+): Plan {
   if (applied === undefined) return { kind: 'reload', reasons: ['no config applied yet'] };
   if (applied === candidate) return { kind: 'noop', reasons: ['config unchanged'] };
-  const before = splitCached(applied);
+  const before = splitApplied(applied);
   const after = splitSections(candidate);
   const reasons: string[] = [];
   const beforeHeaders = before.map((s) => s.header);

@@ -2,7 +2,7 @@
 // plan (noop, runtime or reload, with reasons) and a unified diff of the
 // generated config. The diff is jsdiff's; the plan is the loop's own.
 import { createTwoFilesPatch } from 'diff';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import { planChanges, type Plan } from './plan.js';
 
 export interface ConfigDiff {

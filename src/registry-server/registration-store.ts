@@ -2,9 +2,9 @@
 // `{name, version, host, port, lastKnown, meta, id}`, re-registering is a
 // check-in, each lives until its time to live runs out) without Redis.
 // Pure: the server passes the time in and publishes what this returns.
-import { compareStrings } from './desired-state.js';
-import type { Registration } from './model.js';
-import { parseRegistration } from './registry.js';
+import { compareStrings } from '../core/rendering/desired-state.js';
+import type { Registration } from '../core/manifests/model.js';
+import { parseRegistration } from '../core/registry/members.js';
 
 export interface StoredRegistration {
   registration: Registration;

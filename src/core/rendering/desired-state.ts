@@ -1,8 +1,17 @@
 // The desired state: what HAProxy should serve, normalised and sorted so that
 // equal inputs give equal values whatever the order of files, documents,
 // rules or members. Rendering and planning both start from it.
-import { parseBind } from './bind.js';
-import type { BackendManifest, FrontendManifest, Health, Keepalive, Member, MemberMap, Mode, Rule } from './model.js';
+import { parseBind } from '../manifests/bind.js';
+import type {
+  BackendManifest,
+  FrontendManifest,
+  Health,
+  Keepalive,
+  Member,
+  MemberMap,
+  Mode,
+  Rule,
+} from '../manifests/model.js';
 import { aclName, serverAddress, serverName } from './names.js';
 
 export interface DesiredRule {
@@ -88,11 +97,17 @@ export function compareRules(a: DesiredRule, b: DesiredRule): number {
   );
 }
 
+/** HAProxy's fetch for each rule type the schema allows (a new type fails to compile until it is here). */
+const CRITERION: Record<Rule['type'], (rule: Rule) => string> = {
+  path: (rule) => rule.operation,
+  url: (rule) => rule.operation,
+  header: (rule) => `${rule.operation}(${rule.header?.toLowerCase() ?? 'host'})`,
+};
+
 function desiredRule(rule: Rule): DesiredRule {
-  const header = rule.header?.toLowerCase();
   return {
     acl: aclName(rule),
-    criterion: rule.type === 'header' ? `${rule.operation}(${header ?? 'host'})` : rule.operation,
+    criterion: CRITERION[rule.type](rule),
     value: rule.value,
     backend: rule.backend,
     type: rule.type,

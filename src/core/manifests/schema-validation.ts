@@ -1,12 +1,12 @@
 // Validation against the JSON Schemas in schemas/, the single definition of
 // the manifest format, with ajv errors turned into messages a person reads.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import commonSchema from '../../schemas/common.schema.json' with { type: 'json' };
-import frontendSchema from '../../schemas/frontend.schema.json' with { type: 'json' };
-import backendSchema from '../../schemas/backend.schema.json' with { type: 'json' };
-import membersSchema from '../../schemas/members.schema.json' with { type: 'json' };
-import registrationSchema from '../../schemas/registration.schema.json' with { type: 'json' };
-import type { Issue, IssueCode } from './issues.js';
+import commonSchema from '../../../schemas/common.schema.json' with { type: 'json' };
+import frontendSchema from '../../../schemas/frontend.schema.json' with { type: 'json' };
+import backendSchema from '../../../schemas/backend.schema.json' with { type: 'json' };
+import membersSchema from '../../../schemas/members.schema.json' with { type: 'json' };
+import registrationSchema from '../../../schemas/registration.schema.json' with { type: 'json' };
+import type { Issue, IssueCode } from '../issues.js';
 import type { BackendManifest, FrontendManifest, MemberMap, Registration } from './model.js';
 
 export const SCHEMAS = {

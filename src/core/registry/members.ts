@@ -5,12 +5,12 @@
 // Membership is what HAProxy sees: the set of (name, version, host, port).
 // A check-in re-publishes "online" with a new lastKnown every few seconds;
 // that is not a change and must cause no work.
-import { compareStrings } from './desired-state.js';
-import { formatIssue } from './issues.js';
-import type { RolloutPosition } from './deploy/rollout.js';
-import { splitMembers, trafficSplit } from './deploy/versions.js';
-import type { BackendManifest, Member, MemberMap, Registration } from './model.js';
-import { validateRegistration } from './schema-validation.js';
+import { compareStrings } from '../rendering/desired-state.js';
+import { formatIssue } from '../issues.js';
+import type { RolloutPosition } from '../deploy/rollout.js';
+import { splitMembers, trafficSplit } from '../deploy/versions.js';
+import type { BackendManifest, Member, MemberMap, Registration } from '../manifests/model.js';
+import { validateRegistration } from '../manifests/schema-validation.js';
 
 export const registrationId = (r: Pick<Registration, 'name' | 'version' | 'host' | 'port'>): string =>
   `/${r.name}/${r.version}/${r.host}/${r.port}`;

@@ -1,8 +1,8 @@
 // Maps haproxy -c complaints about the rendered config back to the manifest
 // object that produced the offending line.
-import type { Issue } from './issues.js';
-import type { LocatedManifest } from './manifests.js';
-import type { CheckMessageLike } from './types-check.js';
+import type { Issue } from '../issues.js';
+import type { LocatedManifest } from '../manifests/manifests.js';
+import type { CheckMessageLike } from './check-message.js';
 
 export interface SourceLookup {
   (kind: 'Frontend' | 'Backend', name: string): string | undefined;

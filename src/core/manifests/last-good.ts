@@ -4,7 +4,7 @@
 // keeps every object it held; a backend deleted while a frontend still
 // routes to it is kept too.
 import type { ReservedBind } from './bind.js';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import { checkManifestSet, sortIssues, type LocatedManifest } from './manifests.js';
 import type { BackendManifest, FrontendManifest, LoadedManifest, Manifest } from './model.js';
 

@@ -1,7 +1,7 @@
 // From manifest files (as text) to the set of valid objects, with every
 // problem reported as an Issue. Pure: the caller reads the files.
 import { bindsOverlap, parseBind, type BindAddress, type ReservedBind } from './bind.js';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import {
   KINDS,
   type BackendManifest,

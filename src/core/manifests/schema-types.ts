@@ -1,0 +1,208 @@
+// Generated from schemas/*.schema.json by scripts/gen-types.mjs (npm run build). Do not edit.
+// A manifest after validation: properties with a default are always present.
+
+/**
+ * HAProxy proxy mode.
+ */
+export type Mode = 'http' | 'tcp';
+
+export interface ManifestSchemas {
+  frontend: FrontendManifest;
+  backend: BackendManifest;
+}
+/**
+ * A set of listening sockets accepting client connections, with routing rules to backends.
+ */
+export interface FrontendManifest {
+  apiVersion: 'aqueduct/v1';
+  kind: 'Frontend';
+  metadata: Metadata;
+  spec: FrontendSpec;
+}
+export interface Metadata {
+  /**
+   * Name of a frontend or backend; also used as the HAProxy section name.
+   */
+  name: string;
+  /**
+   * Free-form string map for tooling; never rendered into the HAProxy config.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Free-form string map for tooling; never rendered into the HAProxy config.
+   */
+  annotations?: {
+    [k: string]: string;
+  };
+}
+export interface FrontendSpec {
+  /**
+   * IP and ports to bind to, comma separated; the host may be * (all addresses).
+   */
+  bind: string;
+  /**
+   * Name of a frontend or backend; also used as the HAProxy section name.
+   */
+  backend: string;
+  mode: Mode;
+  /**
+   * Connection handling: default keeps connections alive on both sides, close closes after each response, server-close keeps the client side alive only.
+   */
+  keepalive: 'default' | 'close' | 'server-close';
+  /**
+   * Routing rules; a request matching a rule goes to the rule's backend instead of the default one.
+   *
+   * @maxItems 10000
+   */
+  rules: Rule[];
+  /**
+   * Raw HAProxy configuration lines, one per item, inserted as is. The only field that may carry HAProxy syntax.
+   *
+   * Items: One raw HAProxy configuration line, inserted as is. Use sparingly.
+   */
+  natives: string[];
+}
+export interface Rule {
+  /**
+   * What the rule matches: the request path, the whole URL, or a header.
+   */
+  type: 'path' | 'url' | 'header';
+  /**
+   * HAProxy match: exact (path, url), prefix (path_beg, url_beg), regular expression (path_reg, url_reg) or domain (hdr_dom).
+   */
+  operation: 'path' | 'path_beg' | 'path_reg' | 'url' | 'url_beg' | 'url_reg' | 'hdr_dom';
+  /**
+   * The HTTP header to match (header rules only).
+   */
+  header?: string;
+  /**
+   * The value to match; rendered single-quoted, so spaces, '#' and '"' are literal.
+   */
+  value: string;
+  /**
+   * Name of a frontend or backend; also used as the HAProxy section name.
+   */
+  backend: string;
+}
+/**
+ * A pool of servers (members) that frontends route to: static members, or members taken from the Thalassa registry by name and version.
+ */
+export interface BackendManifest {
+  apiVersion: 'aqueduct/v1';
+  kind: 'Backend';
+  metadata: Metadata;
+  spec: BackendSpec;
+}
+export interface BackendSpec {
+  /**
+   * dynamic: members are every registry instance with this name and version; static: members are listed here.
+   */
+  type: 'dynamic' | 'static';
+  /**
+   * Service name under which instances register in Thalassa.
+   */
+  name?: string;
+  /**
+   * Exact service version to route to (no ranges).
+   */
+  version?: string;
+  /**
+   * Weighted versions of a dynamic backend: members of every listed version, each version's share of requests proportional to its weight whatever its number of members. Overrides version for routing; version stays the stable version a rollout starts from.
+   *
+   * @minItems 1
+   * @maxItems 16
+   */
+  versions?: VersionWeight[];
+  rollout?: RolloutSpec;
+  /**
+   * HAProxy load-balancing algorithm.
+   */
+  balance: string;
+  host: string | null;
+  health?: Health;
+  mode: Mode;
+  /**
+   * Raw HAProxy configuration lines, one per item, inserted as is. The only field that may carry HAProxy syntax.
+   *
+   * Items: One raw HAProxy configuration line, inserted as is. Use sparingly.
+   */
+  natives: string[];
+  /**
+   * Static members. For dynamic backends members come from the registry and must not be listed.
+   *
+   * @maxItems 100000
+   */
+  members: Member[];
+}
+export interface VersionWeight {
+  /**
+   * Exact service version to route to (no ranges).
+   */
+  version: string;
+  /**
+   * Relative share of requests; 0 drains the version (no new requests).
+   */
+  weight: number;
+}
+/**
+ * Progressive rollout of a dynamic backend from version to `to`: the new version's share moves through steps, and goes back to 0 on its own when its error rate, read from HAProxy's counters, exceeds maxErrorRate.
+ */
+export interface RolloutSpec {
+  /**
+   * Exact service version to route to (no ranges).
+   */
+  to: string;
+  /**
+   * The new version's share of requests at each step, percent, ascending.
+   *
+   * @minItems 1
+   * @maxItems 20
+   */
+  steps: number[];
+  /**
+   * How long each step lasts before its figures are judged.
+   */
+  stepSeconds: number;
+  /**
+   * Highest share of the new version's requests that may fail (5xx, connection or response errors) before the rollout is rolled back.
+   */
+  maxErrorRate: number;
+  /**
+   * Requests the new version must have answered in a step before that step is judged: no step advances on too little traffic.
+   */
+  minRequests: number;
+}
+/**
+ * HTTP health check sent to every member (http mode); in tcp mode only interval is used, for a connect check.
+ */
+export interface Health {
+  /**
+   * HTTP method of the check.
+   */
+  method: 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'TRACE';
+  /**
+   * URI requested by the check.
+   */
+  uri: string;
+  /**
+   * HTTP version of the check; HTTP/1.1 requires the backend host.
+   */
+  httpVersion: 'HTTP/1.0' | 'HTTP/1.1';
+  /**
+   * Milliseconds between checks.
+   */
+  interval: number;
+}
+export interface Member {
+  host: string;
+  /**
+   * TCP port.
+   */
+  port: number;
+  /**
+   * HAProxy server weight (0 to 256); omitted means HAProxy's default of 1.
+   */
+  weight?: number;
+}

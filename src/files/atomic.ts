@@ -1,0 +1,91 @@
+// Writing files atomically (temp file, fsync, rename, fsync the directory),
+// so that no reader, and no crash at any moment, ever sees a partial file:
+// HAProxy's config, manifests the API writes, and the small state files.
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Writes text to a temporary file beside `file`, synced; removes it again if anything fails (a full disk leaves no debris). */
+async function writeTemp(file: string, text: string): Promise<string> {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return tmp;
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+/** Writes text to file atomically. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = await writeTemp(file, text);
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(path.dirname(file));
+}
+
+/**
+ * Creates file with text, atomically, only if no file of that name exists:
+ * a hard link fails where rename would replace. False when it existed.
+ */
+export async function createFileAtomic(file: string, text: string): Promise<boolean> {
+  const tmp = await writeTemp(file, text);
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(path.dirname(file));
+  return true;
+}
+
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Small JSON state that must survive restarts (what was applied last). */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify(value)}\n`);
+}
+
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined; // written atomically, so only a foreign edit gets here: start over
+  }
+}

@@ -1,0 +1,85 @@
+// Everything that can be checked before HAProxy is touched: HAProxy found,
+// directories there and writable, the template and render options sound.
+// Fails with AqueductError('startup') and a message saying what to do.
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RunConfig } from './config.js';
+import { AqueductError, formatIssue } from './core/issues.js';
+import { parseBind, reservedBind, type ReservedBind } from './core/manifests/bind.js';
+import { checkRenderOptions, type RenderOptions } from './core/rendering/render.js';
+import { featuresOf, haproxyVersion } from './haproxy/check.js';
+import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
+import { readTemplateFile } from './sources/template-file.js';
+
+async function writableDir(dir: string, what: string): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch(() => undefined);
+  const isDir = (await stat(dir).catch(() => undefined))?.isDirectory() === true;
+  const writable =
+    isDir &&
+    (await access(dir, constants.W_OK).then(
+      () => true,
+      () => false,
+    ));
+  if (!writable) throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
+}
+
+/** The addresses Aqueduct itself listens on, which no frontend may take. */
+export function reservedBinds(config: RunConfig): ReservedBind[] {
+  const out = [reservedBind(config.host, config.port, "Aqueduct's REST API (--host/--port)")];
+  const stats = config.statsBind === undefined ? undefined : parseBind(config.statsBind).addresses[0];
+  if (stats !== undefined) out.push({ address: stats, owner: "HAProxy's stats page (--statsBind)" });
+  const metrics =
+    config.haproxyMetricsBind === undefined ? undefined : parseBind(config.haproxyMetricsBind).addresses[0];
+  if (metrics !== undefined)
+    out.push({ address: metrics, owner: "HAProxy's Prometheus exporter (--haproxyMetricsBind)" });
+  return out;
+}
+
+export interface Preflight {
+  template: string;
+  render: RenderOptions;
+  haproxyVersion: string;
+}
+
+/** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
+export async function preflight(config: RunConfig, log: Logger): Promise<Preflight> {
+  let version: [number, number, number];
+  try {
+    version = await haproxyVersion(config.haproxyBin);
+  } catch (err) {
+    throw new AqueductError(
+      'startup',
+      `${(err as Error).message} (install HAProxy, e.g. apt-get install haproxy, or pass --haproxyBin)`,
+    );
+  }
+  log.info({ haproxy: version.join('.') }, 'found HAProxy');
+  const dirStat = await stat(config.manifests).catch(() => undefined);
+  if (dirStat === undefined && !config.manifestsExplicit) {
+    await mkdir(config.manifests, { recursive: true });
+    log.info({ manifests: config.manifests }, 'created the manifests directory');
+  } else if (dirStat?.isDirectory() !== true) {
+    throw new AqueductError('startup', `manifests directory not found: ${config.manifests}`);
+  }
+  await writableDir(path.dirname(config.haproxyCfgPath), '--haproxyCfgPath');
+  await writableDir(path.dirname(config.haproxySocketPath), '--haproxySocketPath');
+  await writableDir(config.stateDir, '--stateDir');
+  if (config.haproxyMode === 'managed')
+    await writableDir(path.dirname(config.haproxyMasterSocket), '--haproxyMasterSocket');
+  if (config.haproxyMode === 'pidfile') await writableDir(path.dirname(config.haproxyPidPath), '--haproxyPidPath');
+  const template = await readTemplateFile(config.templateFile ?? DEFAULT_TEMPLATE_FILE);
+  const render: RenderOptions = {
+    statsSocketPath: config.haproxySocketPath,
+    hardStopAfter: config.hardStopAfter,
+    mworkerMaxReloads: config.mworkerMaxReloads,
+    features: featuresOf(version),
+    ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
+    ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
+    accessLog: config.accessLog,
+  };
+  const problems = [...template.issues, ...checkRenderOptions(render)];
+  if (problems.length > 0 || template.template === undefined)
+    throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);
+  return { template: template.template, render, haproxyVersion: version.join('.') };
+}
