@@ -1,4 +1,5 @@
 // Command line: flags → options → the command's function. Nothing else lives here.
+import { systemClock } from './clock.js';
 import { diffCommand } from './commands/diff.js';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -70,6 +71,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
 
+  for (const add of [validateCommandOf, renderCommandOf, diffCommandOf, registryCommandOf, runCommandOf])
+    add(program, io, setExit);
+  return program;
+}
+
+function validateCommandOf(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('validate')
     .description(
@@ -106,7 +113,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         );
       },
     );
+}
 
+function renderCommandOf(program: Command, io: Io, setExit: (code: number) => void): void {
   const render = program
     .command('render')
     .description('print the HAProxy config the manifests under <dir> produce')
@@ -131,7 +140,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
     },
   );
+}
 
+function diffCommandOf(program: Command, io: Io, setExit: (code: number) => void): void {
   const diff = program
     .command('diff')
     .description(
@@ -173,7 +184,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
     },
   );
+}
 
+function registryCommandOf(program: Command, _io: Io, setExit: (code: number) => void): void {
   program
     .command('registry')
     .description(
@@ -202,6 +215,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         reapIntervalMs: 500,
         ...(opts.persist !== undefined && { persistFile: opts.persist }),
         log,
+        clock: systemClock,
       });
       await new Promise<void>((resolve) => {
         const onSignal = () => void server.stop().then(resolve);
@@ -210,7 +224,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
       setExit(0);
     });
+}
 
+function runCommandOf(program: Command, _io: Io, setExit: (code: number) => void): void {
   const run = program
     .command('run')
     .description(
@@ -235,8 +251,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     await aqueduct.stop();
     setExit(0);
   });
-
-  return program;
 }
 
 function integerArg(flag: string, raw: string, min: number, max: number): number {

@@ -120,8 +120,33 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     clientErrorHandler: answerClientError,
   });
 
-  // Every body is read as JSON whatever its Content-Type: clients of the
-  // original (curl -d among them) do not always send application/json.
+  parseEveryBodyAsJson(app);
+  guardAccess(app, opts);
+  answerErrors(app, deps);
+  // The route schemas are documentation, read by @fastify/swagger: bodies are validated by the
+  // object service against schemas/ (with its own precise messages), and replies are sent as
+  // JSON.stringify makes them, not reshaped by a compiled serializer.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(swagger, openApiOptions(opts.version));
+  // Swagger UI's own assets, from its package: works with no internet.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (opts.uiDir !== undefined) await registerUiRoutes(app, opts.uiDir);
+  registerObjectRoutes(app, deps.service, opts);
+  registerSystemRoutes(app, deps.service, deps.system);
+  registerObserveRoutes(app, deps.ledger, deps.observe?.metrics);
+  if (deps.observe !== undefined)
+    await registerStreamRoutes(app, deps.observe.poller, deps.observe.activity, {
+      maxBufferedBytes: deps.observe.maxBufferedBytes,
+    });
+  return app;
+}
+
+/**
+ * Every body is read as JSON whatever its Content-Type: clients of the
+ * original (curl -d among them) do not always send application/json.
+ */
+function parseEveryBodyAsJson(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -134,7 +159,10 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       done(new ApiError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
     }
   });
+}
 
+/** Tokens, origins, hosts and --readOnly, checked before any route runs (src/http/guards.ts decides). */
+function guardAccess(app: FastifyInstance, opts: ApiOptions): void {
   const access = {
     auth: opts.auth,
     openWrites: opts.openWrites ?? false,
@@ -174,7 +202,10 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       );
     }
   });
+}
 
+/** Every error as the API's JSON error body, with its status from the one table. */
+function answerErrors(app: FastifyInstance, deps: ApiDeps): void {
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = asApiError(err);
     closeRefusedUpgrade(req, reply);
@@ -188,22 +219,4 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     const api = new ApiError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`);
     void reply.code(api.statusCode).send(api.body());
   });
-
-  // The route schemas are documentation, read by @fastify/swagger: bodies are validated by the
-  // object service against schemas/ (with its own precise messages), and replies are sent as
-  // JSON.stringify makes them, not reshaped by a compiled serializer.
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  await app.register(swagger, openApiOptions(opts.version));
-  // Swagger UI's own assets, from its package: works with no internet.
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  if (opts.uiDir !== undefined) await registerUiRoutes(app, opts.uiDir);
-  registerObjectRoutes(app, deps.service, opts);
-  registerSystemRoutes(app, deps.service, deps.system);
-  registerObserveRoutes(app, deps.ledger, deps.observe?.metrics);
-  if (deps.observe !== undefined)
-    await registerStreamRoutes(app, deps.observe.poller, deps.observe.activity, {
-      maxBufferedBytes: deps.observe.maxBufferedBytes,
-    });
-  return app;
 }

@@ -176,149 +176,166 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
 }
 
 function components(): Json {
-  const specOf = (file: 'frontend' | 'backend'): Json => ref(`${file}.spec`);
   return {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: {
-      ...componentSchemas(),
-      FrontendBody: { allOf: [specOf('frontend')], properties: { ...ECHO, name: { type: 'string' } } },
-      BackendBody: { allOf: [specOf('backend')], properties: ECHO },
-      Frontend: {
-        allOf: [specOf('frontend')],
-        properties: { ...ECHO, name: { type: 'string' } },
-        required: ['id', '_type', 'key', 'name'],
+    schemas: { ...componentSchemas(), ...objectSchemas(), ...requestSchemas(), ...recordSchemas() },
+  };
+}
+
+const specOf = (file: 'frontend' | 'backend'): Json => ref(`${file}.spec`);
+
+/** The original API's objects and bodies: a manifest spec (from schemas/) with id, _type and key beside. */
+function objectSchemas(): Json {
+  return {
+    FrontendBody: { allOf: [specOf('frontend')], properties: { ...ECHO, name: { type: 'string' } } },
+    BackendBody: { allOf: [specOf('backend')], properties: ECHO },
+    Frontend: {
+      allOf: [specOf('frontend')],
+      properties: { ...ECHO, name: { type: 'string' } },
+      required: ['id', '_type', 'key', 'name'],
+    },
+    Backend: {
+      allOf: [specOf('backend')],
+      properties: {
+        ...ECHO,
+        members: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
       },
-      Backend: {
-        allOf: [specOf('backend')],
-        properties: {
-          ...ECHO,
-          members: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
-        },
-        required: ['id', '_type', 'key', 'members'],
-      },
-      DiffRequest: {
-        type: 'object',
-        required: ['files'],
-        properties: {
-          files: {
-            type: 'array',
-            maxItems: 10_000,
-            items: {
-              type: 'object',
-              required: ['path', 'text'],
-              properties: {
-                path: { type: 'string', description: 'as it should appear in messages' },
-                text: { type: 'string', description: 'the YAML' },
-              },
+      required: ['id', '_type', 'key', 'members'],
+    },
+  };
+}
+
+/** Diffs, lists, subscriptions and rollouts. */
+function requestSchemas(): Json {
+  return {
+    DiffRequest: {
+      type: 'object',
+      required: ['files'],
+      properties: {
+        files: {
+          type: 'array',
+          maxItems: 10_000,
+          items: {
+            type: 'object',
+            required: ['path', 'text'],
+            properties: {
+              path: { type: 'string', description: 'as it should appear in messages' },
+              text: { type: 'string', description: 'the YAML' },
             },
           },
         },
       },
-      Diff: {
-        type: 'object',
-        properties: {
-          plan: { enum: ['noop', 'runtime', 'reload'] },
-          reasons: { type: 'array', items: { type: 'string' } },
-          diff: {
-            type: 'string',
-            description: 'unified diff from the served config to the candidate; empty if equal',
-          },
-          issues: { type: 'array', items: { type: 'object' } },
+    },
+    Diff: {
+      type: 'object',
+      properties: {
+        plan: { enum: ['noop', 'runtime', 'reload'] },
+        reasons: { type: 'array', items: { type: 'string' } },
+        diff: {
+          type: 'string',
+          description: 'unified diff from the served config to the candidate; empty if equal',
+        },
+        issues: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    FrontendList: { type: 'array', items: ref('Frontend') },
+    BackendList: { type: 'array', items: ref('Backend') },
+    MemberList: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
+    Subscription: {
+      type: 'object',
+      additionalProperties: false,
+      anyOf: [{ required: ['version'] }, { required: ['versions'] }],
+      properties: {
+        name: ref('common.registryName'),
+        version: ref('common.version'),
+        versions: { type: 'array', items: ref('backend.versionWeight') },
+      },
+    },
+    Rollout: {
+      type: 'object',
+      properties: {
+        spec: { anyOf: [ref('backend.rollout'), { type: 'null' }] },
+        position: {
+          type: ['object', 'null'],
+          description:
+            'state (progressing, aborted, complete), step, stepStartedAt, figures {requests, errors}, reason',
         },
       },
-      FrontendList: { type: 'array', items: ref('Frontend') },
-      BackendList: { type: 'array', items: ref('Backend') },
-      MemberList: { type: 'array', items: { anyOf: [ref('backend.member'), ref('Registration')] } },
-      Subscription: {
-        type: 'object',
-        additionalProperties: false,
-        anyOf: [{ required: ['version'] }, { required: ['versions'] }],
-        properties: {
-          name: ref('common.registryName'),
-          version: ref('common.version'),
-          versions: { type: 'array', items: ref('backend.versionWeight') },
-        },
+    },
+  };
+}
+
+/** Registry instances, statuses, the ledger, stats and errors. */
+function recordSchemas(): Json {
+  return {
+    Registration: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', description: '/name/version/host/port' },
+        name: { type: 'string' },
+        version: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'integer' },
+        lastKnown: { type: 'integer', description: 'ms since the epoch' },
+        meta: { type: 'object' },
       },
-      Rollout: {
-        type: 'object',
-        properties: {
-          spec: { anyOf: [ref('backend.rollout'), { type: 'null' }] },
-          position: {
-            type: ['object', 'null'],
-            description:
-              'state (progressing, aborted, complete), step, stepStartedAt, figures {requests, errors}, reason',
-          },
-        },
+    },
+    ObjectStatus: {
+      type: 'object',
+      properties: {
+        generation: { type: ['string', 'null'] },
+        appliedGeneration: { type: ['string', 'null'] },
+        state: { enum: ['applied', 'pending', 'invalid'] },
+        serving: { enum: ['current', 'previous', 'none'] },
+        file: { type: ['string', 'null'] },
+        issues: { type: 'array', items: { type: 'string' } },
+        lastError: { type: ['string', 'null'] },
       },
-      Registration: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', description: '/name/version/host/port' },
-          name: { type: 'string' },
-          version: { type: 'string' },
-          host: { type: 'string' },
-          port: { type: 'integer' },
-          lastKnown: { type: 'integer', description: 'ms since the epoch' },
-          meta: { type: 'object' },
-        },
+    },
+    Apply: {
+      type: 'object',
+      properties: {
+        id: { type: 'integer' },
+        at: { type: 'string', description: 'when it ended (ISO 8601)' },
+        triggers: { type: 'array', items: { type: 'string' } },
+        plan: { enum: ['noop', 'runtime', 'reload'] },
+        reasons: { type: 'array', items: { type: 'string' } },
+        commands: { type: 'integer' },
+        durationMs: { type: 'number' },
+        result: { enum: ['ok', 'failed', 'rejected', 'deferred'] },
+        error: { type: 'string', description: "what went wrong, in HAProxy's words where it said something" },
+        workerPid: { type: 'integer' },
+        generation: { type: 'integer' },
       },
-      ObjectStatus: {
-        type: 'object',
-        properties: {
-          generation: { type: ['string', 'null'] },
-          appliedGeneration: { type: ['string', 'null'] },
-          state: { enum: ['applied', 'pending', 'invalid'] },
-          serving: { enum: ['current', 'previous', 'none'] },
-          file: { type: ['string', 'null'] },
-          issues: { type: 'array', items: { type: 'string' } },
-          lastError: { type: ['string', 'null'] },
-        },
-      },
-      Apply: {
-        type: 'object',
-        properties: {
-          id: { type: 'integer' },
-          at: { type: 'string', description: 'when it ended (ISO 8601)' },
-          triggers: { type: 'array', items: { type: 'string' } },
-          plan: { enum: ['noop', 'runtime', 'reload'] },
-          reasons: { type: 'array', items: { type: 'string' } },
-          commands: { type: 'integer' },
-          durationMs: { type: 'number' },
-          result: { enum: ['ok', 'failed', 'rejected', 'deferred'] },
-          error: { type: 'string', description: "what went wrong, in HAProxy's words where it said something" },
-          workerPid: { type: 'integer' },
-          generation: { type: 'integer' },
-        },
-      },
-      ApplyList: { type: 'array', items: ref('Apply') },
-      Stat: {
-        type: 'object',
-        description:
-          'id stat/frontend/<name>, stat/backend/<name> or stat/backend/<name>/<server>; see docs/observability.md',
-      },
-      StatList: { type: 'array', items: ref('Stat') },
-      StreamMessage: {
-        type: 'object',
-        description:
-          '{type: snapshot, stats, activity} first, then {type: stats, changed, removed} and {type: activity, event, ...}',
-      },
-      Deleted: { type: 'object', properties: { id: { type: 'string' }, deleted: { const: true } } },
-      Status: { type: 'object', description: 'ready, the last apply, every object with its status, every problem' },
-      Health: { type: 'object', properties: { ok: { type: 'boolean' } } },
-      OpenApi: { type: 'object' },
-      Error: {
-        type: 'object',
-        required: ['statusCode', 'code', 'message'],
-        properties: {
-          statusCode: { type: 'integer' },
-          code: { type: 'string', description: 'stable error code, see docs/api.md' },
-          message: { type: 'string' },
-          errors: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { code: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } },
-            },
+    },
+    ApplyList: { type: 'array', items: ref('Apply') },
+    Stat: {
+      type: 'object',
+      description:
+        'id stat/frontend/<name>, stat/backend/<name> or stat/backend/<name>/<server>; see docs/observability.md',
+    },
+    StatList: { type: 'array', items: ref('Stat') },
+    StreamMessage: {
+      type: 'object',
+      description:
+        '{type: snapshot, stats, activity} first, then {type: stats, changed, removed} and {type: activity, event, ...}',
+    },
+    Deleted: { type: 'object', properties: { id: { type: 'string' }, deleted: { const: true } } },
+    Status: { type: 'object', description: 'ready, the last apply, every object with its status, every problem' },
+    Health: { type: 'object', properties: { ok: { type: 'boolean' } } },
+    OpenApi: { type: 'object' },
+    Error: {
+      type: 'object',
+      required: ['statusCode', 'code', 'message'],
+      properties: {
+        statusCode: { type: 'integer' },
+        code: { type: 'string', description: 'stable error code, see docs/api.md' },
+        message: { type: 'string' },
+        errors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { code: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } },
           },
         },
       },

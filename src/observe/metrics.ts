@@ -42,72 +42,86 @@ const DEFAULTS_LEFT_OUT = [
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly reconciles: Counter<'result'>;
-  private readonly reconcileSeconds: Histogram;
-  private readonly applies: Counter<'plan' | 'result'>;
-  private readonly reloads: Counter<'result'>;
-  private readonly runtimeCommands: Counter<'result'>;
-  private readonly validationFailures: Counter<'source'>;
-  private readonly registryEvents: Counter<'type'>;
-  private readonly lastApply: Gauge;
-  private readonly rolloutEvents: Counter<'event'>;
-  private readonly gateEvents: Counter<'event'>;
-  private readonly haproxyEvents: Counter<'event'>;
+  private readonly registers = [this.registry];
+  private readonly reconciles = new Counter({
+    name: 'aqueduct_reconciles_total',
+    help: 'Reconcile runs by result (noop: nothing to do; else the apply result; error: it threw and is retried)',
+    labelNames: ['result'],
+    registers: this.registers,
+  });
+  private readonly reconcileSeconds = new Histogram({
+    name: 'aqueduct_reconcile_duration_seconds',
+    help: 'Duration of reconcile runs, including the apply',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: this.registers,
+  });
+  private readonly applies = new Counter({
+    name: 'aqueduct_applies_total',
+    help: 'Ledger entries by plan and result',
+    labelNames: ['plan', 'result'],
+    registers: this.registers,
+  });
+  private readonly reloads = new Counter({
+    name: 'aqueduct_haproxy_reloads_total',
+    help: 'HAProxy reloads by result',
+    labelNames: ['result'],
+    registers: this.registers,
+  });
+  private readonly runtimeCommands = new Counter({
+    name: 'aqueduct_runtime_commands_total',
+    help: 'Runtime API commands sent to HAProxy by result',
+    labelNames: ['result'],
+    registers: this.registers,
+  });
+  private readonly validationFailures = new Counter({
+    name: 'aqueduct_validation_failures_total',
+    help: 'Refused inputs: API writes answered 4xx, HAProxy refusing a candidate config, invalid registry messages',
+    labelNames: ['source'],
+    registers: this.registers,
+  });
+  private readonly registryEvents = new Counter({
+    name: 'aqueduct_registry_events_total',
+    help: 'Registry events received by type (list: a full list read)',
+    labelNames: ['type'],
+    registers: this.registers,
+  });
+  private readonly lastApply = new Gauge({
+    name: 'aqueduct_last_successful_apply_timestamp_seconds',
+    help: 'When HAProxy last took a change (runtime or reload), Unix time',
+    registers: this.registers,
+  });
+  private readonly rolloutEvents = new Counter({
+    name: 'aqueduct_rollout_events_total',
+    help: 'Rollout transitions: started, advanced (a step), aborted (rolled back on errors), complete, removed',
+    labelNames: ['event'],
+    registers: this.registers,
+  });
+  private readonly gateEvents = new Counter({
+    name: 'aqueduct_health_gate_events_total',
+    help: 'Health-gated switches: waiting (old servers held), timed-out (no new server healthy in time), passed',
+    labelNames: ['event'],
+    registers: this.registers,
+  });
+  private readonly haproxyEvents = new Counter({
+    name: 'aqueduct_haproxy_process_events_total',
+    help: 'HAProxy going away outside a reload (exited: crashed, killed, or stopped answering) and coming back',
+    labelNames: ['event'],
+    registers: this.registers,
+  });
   private readonly lastApplySuccess: Gauge;
 
   constructor(sources: MetricsSources) {
-    const registers = [this.registry];
     // Unprefixed, as every Node exporter names them, so standard Node.js dashboards work.
     collectDefaultMetrics({ register: this.registry });
     for (const name of DEFAULTS_LEFT_OUT) this.registry.removeSingleMetric(name);
-    this.lastApplySuccess = this.identity(sources, registers);
-    this.reconciles = new Counter({
-      name: 'aqueduct_reconciles_total',
-      help: 'Reconcile runs by result (noop: nothing to do; else the apply result; error: it threw and is retried)',
-      labelNames: ['result'],
-      registers,
-    });
-    this.reconcileSeconds = new Histogram({
-      name: 'aqueduct_reconcile_duration_seconds',
-      help: 'Duration of reconcile runs, including the apply',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.applies = new Counter({
-      name: 'aqueduct_applies_total',
-      help: 'Ledger entries by plan and result',
-      labelNames: ['plan', 'result'],
-      registers,
-    });
-    this.reloads = new Counter({
-      name: 'aqueduct_haproxy_reloads_total',
-      help: 'HAProxy reloads by result',
-      labelNames: ['result'],
-      registers,
-    });
-    this.runtimeCommands = new Counter({
-      name: 'aqueduct_runtime_commands_total',
-      help: 'Runtime API commands sent to HAProxy by result',
-      labelNames: ['result'],
-      registers,
-    });
-    this.validationFailures = new Counter({
-      name: 'aqueduct_validation_failures_total',
-      help: 'Refused inputs: API writes answered 4xx, HAProxy refusing a candidate config, invalid registry messages',
-      labelNames: ['source'],
-      registers,
-    });
-    this.registryEvents = new Counter({
-      name: 'aqueduct_registry_events_total',
-      help: 'Registry events received by type (list: a full list read)',
-      labelNames: ['type'],
-      registers,
-    });
-    this.lastApply = new Gauge({
-      name: 'aqueduct_last_successful_apply_timestamp_seconds',
-      help: 'When HAProxy last took a change (runtime or reload), Unix time',
-      registers,
-    });
+    this.lastApplySuccess = this.identity(sources, this.registers);
+    this.servedGauges(sources, this.registers);
+    this.deployGauges(sources, this.registers);
+    this.zeroes();
+  }
+
+  /** Objects by state, members, the registry's connection and HAProxy's old workers, read at scrape time. */
+  private servedGauges(sources: MetricsSources, registers: Registry[]): void {
     new Gauge({
       name: 'aqueduct_manifests',
       help: 'Declared objects by kind and state (applied, pending, invalid)',
@@ -155,24 +169,10 @@ export class Metrics {
         if (n !== undefined) this.set(n);
       },
     });
-    this.rolloutEvents = new Counter({
-      name: 'aqueduct_rollout_events_total',
-      help: 'Rollout transitions: started, advanced (a step), aborted (rolled back on errors), complete, removed',
-      labelNames: ['event'],
-      registers,
-    });
-    this.gateEvents = new Counter({
-      name: 'aqueduct_health_gate_events_total',
-      help: 'Health-gated switches: waiting (old servers held), timed-out (no new server healthy in time), passed',
-      labelNames: ['event'],
-      registers,
-    });
-    this.haproxyEvents = new Counter({
-      name: 'aqueduct_haproxy_process_events_total',
-      help: 'HAProxy going away outside a reload (exited: crashed, killed, or stopped answering) and coming back',
-      labelNames: ['event'],
-      registers,
-    });
+  }
+
+  /** Rollouts and health gates under way, read at scrape time. */
+  private deployGauges(sources: MetricsSources, registers: Registry[]): void {
     new Gauge({
       name: 'aqueduct_rollout_share_percent',
       help: "The new version's share of requests in each backend's rollout now, with the rollout's state",
@@ -193,6 +193,9 @@ export class Metrics {
         for (const g of sources.healthGates()) this.set({ backend: g.backend, timed_out: String(g.timedOut) }, 1);
       },
     });
+  }
+
+  private zeroes(): void {
     // Every label value exists from the start at 0, so rates and alerts work before the first event.
     for (const r of RECONCILE_RESULTS) this.reconciles.inc({ result: r }, 0);
     for (const p of PLANS) for (const r of APPLY_RESULTS) this.applies.inc({ plan: p, result: r }, 0);

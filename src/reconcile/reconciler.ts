@@ -447,6 +447,19 @@ export class Reconciler {
       this.deps.log.warn({ object: `${s.kind}/${s.name}` }, `serving the last good ${s.kind}/${s.name}: ${s.reason}`);
   }
 
+  /** Says once per file that an emptied file is taken for one being written. */
+  private reportHeld(files: readonly string[]): void {
+    for (const file of files)
+      if (!this.heldReported.has(file))
+        this.deps.log.warn(
+          { file },
+          `${file} is empty: taken for a file being written, its objects keep serving; delete the file to delete them`,
+        );
+    this.heldReported = new Set(files);
+  }
+
+  private heldReported = new Set<string>();
+
   /** Logs a state file that could not be written; returns `fallback`. */
   private wrote<T>(what: string, err: unknown, fallback: T): T {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -562,6 +575,7 @@ export class Reconciler {
   private async prepare(): Promise<Candidate> {
     const { deploys, log } = this.deps;
     const declared = this.parsed.parse(await this.deps.readManifests());
+    this.reportHeld(declared.held);
     this.forgetEditedRefusals(declared.manifests);
     const servable = this.servableOf(declared);
     this.reportIssues(servable.issues, servable.stale);

@@ -4,6 +4,7 @@
 // JSON file so a restart keeps what was registered.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { every, type Clock } from '../clock.js';
 import { Server as SocketIoServer } from 'socket.io';
 import { RegistrationStore } from './registration-store.js';
 import { registrationId } from '../core/registry/members.js';
@@ -18,6 +19,7 @@ export interface RegistryServerOptions {
   reapIntervalMs: number;
   persistFile?: string;
   log: Logger;
+  clock: Clock;
 }
 
 export interface RegistryServer {
@@ -28,39 +30,42 @@ export interface RegistryServer {
 
 type RegParams = { name: string; version: string; host: string; port: string };
 
-export async function startRegistryServer(opts: RegistryServerOptions): Promise<RegistryServer> {
-  const { log } = opts;
-  const store = new RegistrationStore(opts.defaultTtlSeconds);
-  if (opts.persistFile !== undefined) {
-    const saved = await readJson<unknown[]>(opts.persistFile);
-    if (Array.isArray(saved)) log.info({ loaded: store.load(saved), file: opts.persistFile }, 'registrations loaded');
-  }
-  // Persist after changes, coalesced: a burst of check-ins is one write.
-  let saveTimer: NodeJS.Timeout | undefined;
+/** Saves the store after changes, coalesced (a burst of check-ins is one write); flush writes what is pending. */
+function persistence(store: RegistrationStore, opts: RegistryServerOptions) {
+  const { log, clock } = opts;
+  let cancel: (() => void) | undefined;
   let saving: Promise<void> = Promise.resolve();
-  const save = () => {
-    if (opts.persistFile === undefined || saveTimer !== undefined) return;
-    const file = opts.persistFile;
-    saveTimer = setTimeout(() => {
-      saveTimer = undefined;
-      saving = saving.then(() =>
-        writeJsonAtomic(file, store.dump()).catch((err: unknown) =>
-          log.error({ err: (err as Error).message }, 'persisting registrations failed'),
-        ),
-      );
-    }, 200);
+  const write = (file: string) =>
+    writeJsonAtomic(file, store.dump()).catch((err: unknown) =>
+      log.error({ err: (err as Error).message }, 'persisting registrations failed'),
+    );
+  return {
+    save(): void {
+      const file = opts.persistFile;
+      if (file === undefined || cancel !== undefined) return;
+      cancel = clock.after(200, () => {
+        cancel = undefined;
+        saving = saving.then(() => write(file));
+      });
+    },
+    async flush(): Promise<void> {
+      if (cancel !== undefined && opts.persistFile !== undefined) {
+        cancel();
+        cancel = undefined;
+        await writeJsonAtomic(opts.persistFile, store.dump());
+      }
+      await saving;
+    },
   };
+}
 
-  const app = Fastify({
-    loggerInstance: log.child({ component: 'registry' }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  const io = new SocketIoServer(app.server, { serveClient: false });
-  const publishOffline = (id: string) => {
-    io.emit('offline', id);
-    log.info({ id }, 'offline');
-  };
-
+/** Thalassa's registration routes, publishing online (every check-in, as Thalassa does) and offline. */
+function registrationRoutes(
+  app: FastifyInstance,
+  store: RegistrationStore,
+  events: { online(r: unknown): void; offline(id: string): void; changed(): void },
+  clock: Clock,
+): void {
   app.get('/registrations', async () => store.list());
   app.get<{ Params: { name: string } }>('/registrations/:name', async (req) => store.list(req.params.name));
   app.get<{ Params: { name: string; version: string } }>('/registrations/:name/:version', async (req) =>
@@ -69,29 +74,51 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   app.post<{ Params: RegParams }>('/registrations/:name/:version/:host/:port', async (req, reply) => {
     const { name, version, host } = req.params;
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const result = store.register({ name, version, host, port: Number(req.params.port) }, body, Date.now());
+    const result = store.register({ name, version, host, port: Number(req.params.port) }, body, clock.now());
     if (result.registration === undefined)
       return reply.code(400).send({ statusCode: 400, code: 'invalid_value', message: result.problem });
-    io.emit('online', result.registration); // every check-in, as Thalassa publishes
-    save();
+    events.online(result.registration);
+    events.changed();
     return result.registration;
   });
   app.delete<{ Params: RegParams }>('/registrations/:name/:version/:host/:port', async (req) => {
     const { name, version, host, port } = req.params;
     const id = registrationId({ name, version, host, port: Number(port) });
     if (store.deregister(id)) {
-      publishOffline(id);
-      save();
+      events.offline(id);
+      events.changed();
     }
     return { id, deleted: true };
   });
+}
 
-  const reaper = setInterval(() => {
-    const gone = store.reap(Date.now());
-    for (const id of gone) publishOffline(id);
-    if (gone.length > 0) save();
-  }, opts.reapIntervalMs);
-
+export async function startRegistryServer(opts: RegistryServerOptions): Promise<RegistryServer> {
+  const { log, clock } = opts;
+  const store = new RegistrationStore(opts.defaultTtlSeconds);
+  if (opts.persistFile !== undefined) {
+    const saved = await readJson<unknown[]>(opts.persistFile);
+    if (Array.isArray(saved)) log.info({ loaded: store.load(saved), file: opts.persistFile }, 'registrations loaded');
+  }
+  const persisted = persistence(store, opts);
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'registry' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const io = new SocketIoServer(app.server, { serveClient: false });
+  const events = {
+    online: (r: unknown) => io.emit('online', r),
+    offline: (id: string) => {
+      io.emit('offline', id);
+      log.info({ id }, 'offline');
+    },
+    changed: () => persisted.save(),
+  };
+  registrationRoutes(app, store, events, clock);
+  const stopReaper = every(clock, opts.reapIntervalMs, () => {
+    const gone = store.reap(clock.now());
+    for (const id of gone) events.offline(id);
+    if (gone.length > 0) persisted.save();
+  });
   await app.listen({ host: opts.host, port: opts.port });
   const url = httpUrl(opts.host, opts.port);
   log.info({ url }, 'registry listening (Thalassa HTTP API, events over socket.io)');
@@ -99,13 +126,8 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     app,
     url,
     async stop() {
-      clearInterval(reaper);
-      if (saveTimer !== undefined) {
-        clearTimeout(saveTimer);
-        saveTimer = undefined;
-        if (opts.persistFile !== undefined) await writeJsonAtomic(opts.persistFile, store.dump());
-      }
-      await saving;
+      stopReaper();
+      await persisted.flush();
       await io.close();
       await app.close().catch(() => undefined);
     },

@@ -35,3 +35,15 @@ export function apiClient(base: string, token?: string): ApiCall {
 
 /** The body as an object, for reading fields. */
 export const obj = (r: ApiResponse): Record<string, unknown> => r.body as Record<string, unknown>;
+
+/** The id of the newest entry of the apply ledger, 0 when there is none. */
+export async function lastApplyId(api: ApiCall): Promise<number> {
+  const [newest] = (await api('GET', '/applies?limit=1')).body as { id: number }[];
+  return newest?.id ?? 0;
+}
+
+/** Entries of the apply ledger newer than `id`, oldest first. */
+export async function appliesSince(api: ApiCall, id: number): Promise<Record<string, unknown>[]> {
+  const all = (await api('GET', '/applies?limit=200')).body as { id: number }[];
+  return all.filter((a) => a.id > id).reverse();
+}

@@ -16,6 +16,7 @@ import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
 import { Deploys } from '../../src/reconcile/deploys.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { FakeClock } from './clock.js';
+import type { Clock } from '../../src/clock.js';
 import { yamlFile, type JsonObject } from './fixtures.js';
 import { DEFAULT_TEMPLATE, TEST_RENDER_OPTIONS } from './render.js';
 
@@ -157,8 +158,17 @@ function serversOf(config: string | undefined): ServerState[] {
   );
 }
 
-export async function fakeLoop(opts: { minReloadIntervalMs?: number } = {}): Promise<FakeLoop> {
-  const clock = new FakeClock();
+export interface FakeLoopOptions {
+  minReloadIntervalMs?: number;
+  /** Time for the loop's parts (default: the fake clock the test moves). */
+  clock?: Clock;
+  /** Where manifests are read (default: the in-memory files). */
+  readManifests?: () => Promise<ManifestFile[]>;
+}
+
+export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
+  const fake = new FakeClock();
+  const clock: Clock = opts.clock ?? fake;
   const log = pino({ level: 'silent' });
   const loop = { files: [] as ManifestFile[], reloadOutcomes: [] as ReloadOutcome[], reloads: 0, running: false };
   const store = memoryConfigStore();
@@ -172,7 +182,7 @@ export async function fakeLoop(opts: { minReloadIntervalMs?: number } = {}): Pro
     refuse: undefined,
     runtimeFailure: undefined,
     batches,
-    clock,
+    clock: fake,
     store,
     tamper: (states) => states,
     reconciler: undefined as unknown as Reconciler,
@@ -197,7 +207,7 @@ export async function fakeLoop(opts: { minReloadIntervalMs?: number } = {}): Pro
     });
     return new Reconciler(
       {
-        readManifests: async () => self.files,
+        readManifests: opts.readManifests ?? (async () => self.files),
         members: () => ({}),
         check: fakeCheck(self),
         haproxy,

@@ -8,6 +8,7 @@ import { ROOT } from './cli.js';
 import { obj, type ApiCall } from './api.js';
 import type { JsonObject } from './fixtures.js';
 import { waitForPort } from './haproxy.js';
+import { parsePrometheus, sample } from './prometheus.js';
 import { eventually } from './wait.js';
 
 export interface EmbeddedRegistry {
@@ -71,4 +72,19 @@ export async function outageLongerThan(api: ApiCall, ms: number): Promise<void> 
     (r) => r['connected'] === false && Date.now() - Date.parse(String(r['lastSync'])) > ms,
     ms + 15_000,
   );
+}
+
+/** Resolves once the registry has been read in full (a list poll) after this call: the metric counts them. */
+export async function afterListPoll(api: ApiCall): Promise<void> {
+  const polls = async () =>
+    sample(parsePrometheus((await api('GET', '/metrics')).text), 'aqueduct_registry_events_total', { type: 'list' }) ??
+    0;
+  const before = await polls();
+  await eventually(polls, (n) => n > before, 10_000);
+}
+
+/** Registry messages Aqueduct refused as invalid so far (its validation-failure metric). */
+export async function registryValidationFailures(api: ApiCall): Promise<number> {
+  const text = (await api('GET', '/metrics')).text;
+  return sample(parsePrometheus(text), 'aqueduct_validation_failures_total', { source: 'registry' }) ?? 0;
 }

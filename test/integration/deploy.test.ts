@@ -19,7 +19,7 @@ import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { DEPLOY, container, deployYamlFiles, envOf, mapPaths, podSpecs, type Doc } from '../helpers/deploy.js';
 import { freePort, HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
-import { scenario } from '../helpers/scenario.js';
+import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 
 /** Env vars of `aqueduct registry` (its own command, not `run`). */
@@ -83,7 +83,9 @@ describe('deployment files', () => {
           assert.match(dockerfile, new RegExp(`${key}=${env[key]}`));
       }
     }
-    const all = await deployYamlFiles();
+  });
+
+  it("stop HAProxy softly, within the pod's grace period", async () => {
     for (const file of ['kubernetes/deployment.yaml', 'kubernetes/deployment-gitops.yaml']) {
       for (const { name, pod } of await podSpecs(file)) {
         // HAProxy is stopped softly, and the pod waits longer than hard-stop-after for it.
@@ -95,6 +97,10 @@ describe('deployment files', () => {
         assert.ok(grace > Number(hardStop[1]), `${name}: terminationGracePeriodSeconds ${grace} > hard-stop-after`);
       }
     }
+  });
+
+  it("route the Service's ports to ports the containers declare", async () => {
+    const all = await deployYamlFiles();
     const deployment = all.find((f) => f.file === 'kubernetes/deployment.yaml')?.docs ?? [];
     const service = deployment.find((d) => d['kind'] === 'Service') as Doc;
     const pod = (await podSpecs('kubernetes/deployment.yaml'))[0]?.pod;
@@ -127,98 +133,27 @@ describe('the Kubernetes sidecar pod, run here', () => {
 
   it('serves the ConfigMap through HAProxy and follows a ConfigMap update', async () => {
     const s = await scenario();
-    const dir = await tempDir('aqueduct-pod-');
-    const pod = (await podSpecs('kubernetes/deployment.yaml'))[0]?.pod;
-    const registryPod = (await podSpecs('kubernetes/registry.yaml'))[0]?.pod;
-    assert.ok(pod !== undefined && registryPod !== undefined);
-    const frontendPort = await freePort();
-    const registryPort = await freePort();
-    const apiPort = await freePort();
-    // The container paths, mapped onto this test's directory; nothing else of the command lines changes.
-    const mapping: Record<string, string> = {
-      '/run/haproxy': path.join(dir, 'run'),
-      '/manifests': path.join(dir, 'manifests'),
-      '/var/lib/aqueduct': path.join(dir, 'state'),
-      '/var/lib/registry': path.join(dir, 'registry'),
-      '/app/bin/aqueduct.js': path.join(ROOT, 'bin', 'aqueduct.js'),
-    };
-    for (const d of ['run', 'state', 'registry']) await mkdir(path.join(dir, d));
-
-    // The manifests as Kubernetes mounts a ConfigMap: ..data → a timestamped directory, visible symlinks into it.
-    const cm = parse(await readFile(path.join(DEPLOY, 'kubernetes/manifests-configmap.yaml'), 'utf8')) as Doc;
-    const data = cm['data'] as Record<string, string>;
-    const mdir = mapping['/manifests'] as string;
-    await mkdir(mdir);
-    const publish = async (version: string, files: Record<string, string>) => {
-      await mkdir(path.join(mdir, version));
-      for (const [k, v] of Object.entries(files))
-        await writeFile(path.join(mdir, version, k), v.replace('"*:8080"', `"127.0.0.1:${frontendPort}"`));
-      await symlink(version, path.join(mdir, '..data_tmp'));
-      await rename(path.join(mdir, '..data_tmp'), path.join(mdir, '..data')); // the atomic swap
-    };
-    await publish('..2026_11_23_01', data);
-    for (const k of Object.keys(data)) await symlink(path.join('..data', k), path.join(mdir, k));
-
-    // The registry, as registry.yaml runs it (its port and the service name mapped to loopback).
-    const regArgs = container(registryPod, 'registry').args ?? [];
-    const registryArgs = regArgs.map((a) => mapPaths(a, mapping)).map((a) => (a === '9000' ? String(registryPort) : a));
-    const registry = spawn(process.execPath, [path.join(ROOT, 'bin', 'aqueduct.js'), ...registryArgs], {
-      stdio: 'ignore',
-    });
-    children.push(registry);
-    await waitForPort(registryPort);
-    const register = async (version: string, echo: string) =>
-      registryRequest(
-        'POST',
-        `http://127.0.0.1:${registryPort}/registrations/myapp/${version}/127.0.0.1/${s.echoes.get(echo)?.port}`,
-        '{"secondsToExpire": 600}',
-      );
-    await register('1.0.0', 'live-1');
-    await register('1.1.0', 'staged-1');
-
-    // The init container, then HAProxy exactly as its container starts it.
-    const init = (container(pod, 'bootstrap-config').command ?? []).map((a) => mapPaths(a, mapping));
-    const initRun = spawn(init[0] as string, init.slice(1), { stdio: 'ignore' });
-    const [code] = (await once(initRun, 'exit')) as [number];
-    assert.equal(code, 0, 'the bootstrap config was rendered');
-    const haproxyCmd = (container(pod, 'haproxy').command ?? []).map((a) => mapPaths(a, mapping));
-    const haproxy = spawn(HAPROXY_BIN, haproxyCmd.slice(1), { stdio: 'ignore' });
-    children.push(haproxy);
-    await waitForPort(frontendPort);
-
-    // Aqueduct with the container's environment (paths mapped; its API on a free loopback port, the registry on loopback).
-    const env = Object.fromEntries(
-      Object.entries(envOf(container(pod, 'aqueduct'))).map(([k, v]) => [k, mapPaths(v, mapping)]),
-    );
-    env['AQUEDUCT_HOST'] = '127.0.0.1';
-    env['AQUEDUCT_PORT'] = String(apiPort);
-    env['AQUEDUCT_THALASSA_HOST'] = '127.0.0.1';
-    env['AQUEDUCT_THALASSA_API_PORT'] = String(registryPort);
-    env['AQUEDUCT_HAPROXY_BIN'] = HAPROXY_BIN;
-    // HAProxy's exporter listens on a free loopback port here, not on the pod's 0.0.0.0:8405.
-    if (env['AQUEDUCT_HAPROXY_METRICS_BIND'] !== undefined)
-      env['AQUEDUCT_HAPROXY_METRICS_BIND'] = `127.0.0.1:${await freePort()}`;
-    aq = await startAqueductProcess({ dir, bare: true, args: container(pod, 'aqueduct').args?.slice(1) ?? [], env });
+    const pod = await runPod(s, children);
+    aq = pod.aq;
     await aq.waitFor(isApply('reload'), 20_000, 0);
     assert.equal(
       await eventually(
-        () => serverOf(frontendPort),
+        () => serverOf(pod.frontendPort),
         (x) => x === 'live-1',
         10_000,
       ),
       'live-1',
     );
-    assert.equal(await serverOf(frontendPort, 'staged.myapp.com'), 'staged-1');
-
+    assert.equal(await serverOf(pod.frontendPort, 'staged.myapp.com'), 'staged-1');
     // kubectl apply of a changed ConfigMap: the default backend becomes staged.
-    const changed = { ...data };
-    const fe = parse(data['myapp-frontend.yaml'] as string) as Doc;
+    const changed = { ...pod.data };
+    const fe = parse(pod.data['myapp-frontend.yaml'] as string) as Doc;
     (fe['spec'] as Doc)['backend'] = 'staged';
     changed['myapp-frontend.yaml'] = stringify(fe);
-    await publish('..2026_11_23_02', changed);
+    await pod.publish('..2026_11_23_02', changed);
     assert.equal(
       await eventually(
-        () => serverOf(frontendPort),
+        () => serverOf(pod.frontendPort),
         (x) => x === 'staged-1',
         15_000,
       ),
@@ -227,3 +162,108 @@ describe('the Kubernetes sidecar pod, run here', () => {
     await s.close();
   });
 });
+
+interface PodRun {
+  aq: RunningAqueduct;
+  frontendPort: number;
+  /** The ConfigMap's files. */
+  data: Record<string, string>;
+  /** Publishes a new version of the ConfigMap as the kubelet does (an atomic ..data swap). */
+  publish(version: string, files: Record<string, string>): Promise<void>;
+}
+
+/** The pod of deployment.yaml and the registry of registry.yaml, their exact command lines mapped onto a temp directory. */
+async function runPod(s: Scenario, children: ChildProcess[]): Promise<PodRun> {
+  const dir = await tempDir('aqueduct-pod-');
+  const pod = (await podSpecs('kubernetes/deployment.yaml'))[0]?.pod;
+  assert.ok(pod !== undefined);
+  const ports = { frontend: await freePort(), registry: await freePort(), api: await freePort() };
+  // The container paths, mapped onto this test's directory; nothing else of the command lines changes.
+  const mapping: Record<string, string> = {
+    '/run/haproxy': path.join(dir, 'run'),
+    '/manifests': path.join(dir, 'manifests'),
+    '/var/lib/aqueduct': path.join(dir, 'state'),
+    '/var/lib/registry': path.join(dir, 'registry'),
+    '/app/bin/aqueduct.js': path.join(ROOT, 'bin', 'aqueduct.js'),
+  };
+  for (const d of ['run', 'state', 'registry']) await mkdir(path.join(dir, d));
+  const volume = await configMapVolume(mapping['/manifests'] as string, ports.frontend);
+  children.push(await podRegistry(s, mapping, ports.registry));
+  // The init container, then HAProxy exactly as its container starts it.
+  const init = (container(pod, 'bootstrap-config').command ?? []).map((a) => mapPaths(a, mapping));
+  const [code] = (await once(spawn(init[0] as string, init.slice(1), { stdio: 'ignore' }), 'exit')) as [number];
+  assert.equal(code, 0, 'the bootstrap config was rendered');
+  const haproxyCmd = (container(pod, 'haproxy').command ?? []).map((a) => mapPaths(a, mapping));
+  children.push(spawn(HAPROXY_BIN, haproxyCmd.slice(1), { stdio: 'ignore' }));
+  await waitForPort(ports.frontend);
+  const env = await podEnv(container(pod, 'aqueduct'), mapping, ports);
+  const aq = await startAqueductProcess({
+    dir,
+    bare: true,
+    args: container(pod, 'aqueduct').args?.slice(1) ?? [],
+    env,
+  });
+  return { aq, frontendPort: ports.frontend, ...volume };
+}
+
+/** The manifests as Kubernetes mounts a ConfigMap: ..data → a timestamped directory, visible symlinks into it. */
+async function configMapVolume(mdir: string, frontendPort: number): Promise<Pick<PodRun, 'data' | 'publish'>> {
+  const cm = parse(await readFile(path.join(DEPLOY, 'kubernetes/manifests-configmap.yaml'), 'utf8')) as Doc;
+  const data = cm['data'] as Record<string, string>;
+  await mkdir(mdir);
+  const publish = async (version: string, files: Record<string, string>) => {
+    await mkdir(path.join(mdir, version));
+    for (const [k, v] of Object.entries(files))
+      await writeFile(path.join(mdir, version, k), v.replace('"*:8080"', `"127.0.0.1:${frontendPort}"`));
+    await symlink(version, path.join(mdir, '..data_tmp'));
+    await rename(path.join(mdir, '..data_tmp'), path.join(mdir, '..data')); // the atomic swap
+  };
+  await publish('..2026_11_23_01', data);
+  for (const k of Object.keys(data)) await symlink(path.join('..data', k), path.join(mdir, k));
+  return { data, publish };
+}
+
+/** The registry as registry.yaml runs it (its port mapped to loopback), with myapp 1.0.0 and 1.1.0 registered. */
+async function podRegistry(s: Scenario, mapping: Record<string, string>, port: number): Promise<ChildProcess> {
+  const registryPod = (await podSpecs('kubernetes/registry.yaml'))[0]?.pod;
+  assert.ok(registryPod !== undefined);
+  const args = (container(registryPod, 'registry').args ?? []).map((a) => mapPaths(a, mapping));
+  const registry = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'aqueduct.js'), ...args.map((a) => (a === '9000' ? String(port) : a))],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitForPort(port);
+  for (const [version, echo] of [
+    ['1.0.0', 'live-1'],
+    ['1.1.0', 'staged-1'],
+  ] as const)
+    await registryRequest(
+      'POST',
+      `http://127.0.0.1:${port}/registrations/myapp/${version}/127.0.0.1/${s.echoes.get(echo)?.port}`,
+      '{"secondsToExpire": 600}',
+    );
+  return registry;
+}
+
+/** The container's environment, paths mapped; its API on a free loopback port, the registry and exporter on loopback. */
+async function podEnv(
+  c: Parameters<typeof envOf>[0],
+  mapping: Record<string, string>,
+  ports: { api: number; registry: number },
+): Promise<Record<string, string>> {
+  const env = Object.fromEntries(Object.entries(envOf(c)).map(([k, v]) => [k, mapPaths(v, mapping)]));
+  Object.assign(env, {
+    AQUEDUCT_HOST: '127.0.0.1',
+    AQUEDUCT_PORT: String(ports.api),
+    AQUEDUCT_THALASSA_HOST: '127.0.0.1',
+    AQUEDUCT_THALASSA_API_PORT: String(ports.registry),
+    AQUEDUCT_HAPROXY_BIN: HAPROXY_BIN,
+  });
+  // HAProxy's exporter listens on a free loopback port here, not on the pod's 0.0.0.0:8405.
+  if (env['AQUEDUCT_HAPROXY_METRICS_BIND'] !== undefined)
+    env['AQUEDUCT_HAPROXY_METRICS_BIND'] = `127.0.0.1:${await freePort()}`;
+  return env;
+}

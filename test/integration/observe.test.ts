@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { statsFromCsv } from '../../src/core/haproxy-output/stats.js';
-import { isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { apiUp, isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient, type ApiCall } from '../helpers/api.js';
 import { serveMyapp } from '../helpers/edge.js';
 import type { JsonObject } from '../helpers/fixtures.js';
@@ -79,7 +79,7 @@ describe('stats stream, metrics and the apply ledger', () => {
     s = await scenario();
     aq = await startAqueductProcess({ args: ['--minReloadInterval', '100', '--statsInterval', String(POLL_MS)] });
     api = apiClient(aq.api);
-    await aq.waitFor((l) => l.msg === 'REST API listening', 15_000, 0);
+    await apiUp(aq);
     await serveMyapp(api, s, {
       type: 'static',
       health: { uri: '/', interval: 200 },

@@ -8,22 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { isApply, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
-import { obj, type ApiCall } from '../helpers/api.js';
+import { appliesSince, lastApplyId, obj, type ApiCall } from '../helpers/api.js';
 import { tempDir, type JsonObject } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/haproxy.js';
-import { embeddedRegistry, outageLongerThan, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
-import { parsePrometheus, sample } from '../helpers/prometheus.js';
+import {
+  afterListPoll,
+  embeddedRegistry,
+  outageLongerThan,
+  registerIn,
+  type EmbeddedRegistry,
+} from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
-
-/** Resolves once the registry has been read in full (a list poll) after this call: the metric counts them. */
-async function afterListPoll(api: ApiCall): Promise<void> {
-  const polls = async () =>
-    sample(parsePrometheus((await api('GET', '/metrics')).text), 'aqueduct_registry_events_total', { type: 'list' }) ??
-    0;
-  const before = await polls();
-  await eventually(polls, (n) => n > before, 10_000);
-}
 
 describe('dynamic backends from the embedded registry over socket.io', () => {
   let s: Scenario;
@@ -69,14 +65,10 @@ describe('dynamic backends from the embedded registry over socket.io', () => {
       'live-',
     );
     await aq.quiet(300);
-    const mark = aq.logs.length;
+    const mark = await lastApplyId(api);
     for (let i = 0; i < 4; i++) await register(port('live-1'));
     await afterListPoll(api); // a list poll too: it finds nothing new either
-    assert.deepEqual(
-      aq.logs.slice(mark).filter((l) => String(l.msg).startsWith('apply ')),
-      [],
-      'check-ins are no work',
-    );
+    assert.deepEqual(await appliesSince(api, mark), [], 'check-ins are no work');
     await registryRequest('DELETE', `${registry.url}/registrations/myapp/1.0.0/127.0.0.1/${port('live-2')}`);
     await eventually(
       () => haproxyPorts(),

@@ -7,24 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { isApply, type LogLine, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
-import { obj, type ApiCall } from '../helpers/api.js';
+import { appliesSince, lastApplyId, obj, type ApiCall } from '../helpers/api.js';
 import type { JsonObject } from '../helpers/fixtures.js';
-import { parsePrometheus, sample } from '../helpers/prometheus.js';
-import { outageLongerThan } from '../helpers/registry.js';
+import { afterListPoll, outageLongerThan, registryValidationFailures } from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { startRedis, thalassaServer, type Redis, type Thalassa } from '../helpers/thalassa.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 
 const isReload = (l: LogLine) => isApply('reload')(l);
-
-/** Resolves once the registry has been read in full (a list poll) after this call: the metric counts them. */
-async function afterListPoll(api: ApiCall): Promise<void> {
-  const polls = async () =>
-    sample(parsePrometheus((await api('GET', '/metrics')).text), 'aqueduct_registry_events_total', { type: 'list' }) ??
-    0;
-  const before = await polls();
-  await eventually(polls, (n) => n > before, 10_000);
-}
 
 describe('dynamic backends from a real Thalassa', () => {
   let s: Scenario;
@@ -101,14 +91,13 @@ describe('dynamic backends from a real Thalassa', () => {
 
   it('does no work for repeated check-ins', async () => {
     await aq.quiet(300);
-    const mark = aq.logs.length;
+    const mark = await lastApplyId(api);
     for (let i = 0; i < 5; i++) {
       await thalassa.register('myapp', '1.0.0', port('live-1'));
       await new Promise((r) => setTimeout(r, 200));
     }
     await afterListPoll(api); // a list poll too: it finds nothing new either
-    const applies = aq.logs.slice(mark).filter((l) => String(l.msg).startsWith('apply '));
-    assert.deepEqual(applies, []);
+    assert.deepEqual(await appliesSince(api, mark), []);
   });
 
   it('drains and removes a deregistered instance', async () => {
@@ -187,14 +176,15 @@ describe('dynamic backends from a real Thalassa', () => {
   });
 
   it('ignores registry messages that could inject HAProxy syntax', async () => {
-    const mark = aq.logs.length;
+    const invalid = () => registryValidationFailures(api);
+    const before = await invalid();
     const res = await registryRequest(
       'POST',
       `${thalassa.api}/registrations/myapp/1.0.0/bad%20host%0Alisten%20x/80`,
       '{}',
     );
     assert.ok(res.status < 500);
-    await aq.waitFor((l) => String(l.msg).includes('ignoring an invalid'), 10_000, mark);
+    await eventually(invalid, (n) => n > before, 10_000);
     const config = (await api('GET', '/haproxy/config')).text;
     assert.ok(!config.includes('listen x'));
     assert.deepEqual(await memberPorts(), [port('live-1'), port('extra-1')].sort());

@@ -1,6 +1,7 @@
 // `aqueduct run` against a real HAProxy: serving, routing changes within a
 // second, broken edits that change nothing, member changes without a reload,
 // configs HAProxy refuses, failed reloads, drift, and the reload budget.
+import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -18,12 +19,14 @@ import { eventually, serverOf } from '../helpers/wait.js';
 describe('aqueduct run (managed HAProxy)', () => {
   let s: Scenario;
   let aq: RunningAqueduct;
+  let api: ApiCall;
 
   before(async () => {
     s = await scenario();
     aq = await startAqueductProcess({
       args: ['--minReloadInterval', '200', '--resyncInterval', '500', '--drainTimeout', '2000'],
     });
+    api = apiClient(aq.api);
     await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'live-2']));
     await aq.waitFor(isApply('reload'), 15_000, 0);
   });
@@ -103,36 +106,38 @@ describe('aqueduct run (managed HAProxy)', () => {
 
   it('keeps serving the previous config when an edit is invalid, and says why', async () => {
     const cfgBefore = await readFile(aq.cfgPath, 'utf8');
-    const mark = await aq.quiet();
+    await aq.quiet();
     await writeFile(
       path.join(aq.manifests, 'myapp.yaml'),
       (await readFile(path.join(aq.manifests, 'myapp.yaml'), 'utf8'))
         .replace('balance: roundrobin', 'balance: fastest')
         .replace(/type: static/g, 'type: static\n  balance: fastest'),
     );
-    const warn = await aq.waitFor(
-      (l) => typeof l.msg === 'string' && l.msg.includes('spec.balance: must be an HAProxy balance algorithm'),
-      5000,
-      mark,
+    const issues = await eventually(
+      async () => (obj(await api('GET', '/status'))['issues'] as string[]) ?? [],
+      (list) => list.some((i) => i.includes('spec.balance: must be an HAProxy balance algorithm')),
     );
-    assert.match(warn.msg, /^myapp\.yaml:\d+:\d+ \(document 2\) Backend\/live spec\.balance/);
-    await aq.waitFor(
-      (l) => typeof l.msg === 'string' && l.msg.startsWith('serving the last good Backend/live'),
-      5000,
-      mark,
+    assert.ok(
+      issues.some((i) => /^myapp\.yaml:\d+:\d+ \(document 2\) Backend\/live spec\.balance/.test(i)),
+      issues.join('\n'),
     );
+    const live = obj(await api('GET', '/backends/live'))['status'] as Record<string, unknown>;
+    assert.deepEqual([live['state'], live['serving']], ['invalid', 'previous'], 'the last good Backend/live is served');
     assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
     assert.match(await serverOf(s.port), /^(live-1|extra-1)$/);
     // A file that no longer parses at all keeps its objects too.
     await writeFile(path.join(aq.manifests, 'myapp.yaml'), 'kind: [unclosed');
-    await aq.waitFor((l) => typeof l.msg === 'string' && l.msg.includes('YAML syntax error'), 5000, mark);
+    await eventually(
+      async () => (obj(await api('GET', '/status'))['issues'] as string[]) ?? [],
+      (list) => list.some((i) => i.includes('YAML syntax error')),
+    );
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
     assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
     const restored = aq.logs.length;
     await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'extra-1']));
-    await aq.waitFor((l) => l.msg === 'all manifests are valid', 5000, mark);
     await aq.waitFor(isApply(undefined, 'ok'), 5000, restored);
+    assert.deepEqual(obj(await api('GET', '/status'))['issues'], [], 'all manifests are valid again');
   });
 
   it('refuses a config haproxy -c rejects, naming the manifest, and keeps serving', async () => {
@@ -173,9 +178,8 @@ describe('aqueduct run (managed HAProxy)', () => {
 
   it('repairs drift: a server disabled behind its back is enabled again', async () => {
     const extra = `live/live_127.0.0.1:${s.echoes.get('extra-1')?.port}`;
-    const mark = await aq.quiet();
+    await aq.quiet();
     await sendCommand(aq.statsSocket, `disable server ${extra}`);
-    await aq.waitFor((l) => l.msg === 'repairing drift between HAProxy and the applied config', 5000, mark);
     await eventually(
       () => sendCommand(aq.statsSocket, 'show servers state live'),
       (out) => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ESLint } from 'eslint';
+import { functionLengths, isTestBody } from '../helpers/function-lengths.js';
 
 async function lintAs(filePath: string, code: string): Promise<string[]> {
   const eslint = new ESLint();
@@ -68,6 +69,22 @@ describe('architecture', () => {
         `${code} → ${messages.join('; ')}`,
       );
     }
+  });
+
+  it('keeps every function in src/ within 80 lines, short enough to read at once', () => {
+    const long = functionLengths('src').filter((f) => f.lines > 80);
+    assert.deepEqual(
+      long.map((f) => `${f.where} (${f.lines} lines)`),
+      [],
+    );
+  });
+
+  it('keeps every test within 60 lines, so each says one thing', () => {
+    const long = functionLengths('test', isTestBody).filter((f) => f.lines > 60);
+    assert.deepEqual(
+      long.map((f) => `${f.where} (${f.lines} lines)`),
+      [],
+    );
   });
 
   it('forbids any', async () => {

@@ -220,6 +220,18 @@ describe('reconciler', () => {
     assert.deepEqual(summary(l), ['reload', 'ok', 2]);
   });
 
+  it('keeps serving the objects of a file read empty (written in place), and deletes them with the file', async () => {
+    const l = await serving();
+    l.files = [{ path: 'm.yaml', text: '' }];
+    await l.run('watch');
+    assert.deepEqual(summary(l), ['noop', 'ok', 1], 'a file caught mid-write takes nothing away');
+    assert.match(l.store.file ?? '', /^frontend web$/m);
+    l.files = [];
+    await l.run('watch');
+    assert.deepEqual(summary(l), ['reload', 'ok', 2]);
+    assert.doesNotMatch(l.store.file ?? '', /^frontend web$/m);
+  });
+
   it('does not record a quiet resync that finds nothing to do', async () => {
     const l = await serving();
     const before = l.reconciler.ledger().length;

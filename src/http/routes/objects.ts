@@ -23,59 +23,85 @@ function waitOption(query: Record<string, string | undefined>, defaultMs: number
   return integerQuery('timeout', timeout, 1, MAX_WAIT_MS, defaultMs);
 }
 
+const doc = (d: RouteDoc) => ({ schema: routeSchema(d) });
+const writeErrors = WRITE_ERRORS;
+const createErrors = WRITE_ERRORS.filter((c) => c !== 404);
+
+interface Handlers {
+  getOne(kind: Kind, req: NameRequest, reply: FastifyReply): Promise<unknown>;
+  /** Runs a write, then answers with the object (and waits for HAProxy when asked). */
+  write(
+    kind: Kind,
+    req: NameRequest,
+    reply: FastifyReply,
+    run: (pre: Preconditions) => Promise<WriteResult>,
+  ): Promise<unknown>;
+}
+
 export function registerObjectRoutes(
   app: FastifyInstance,
   service: ObjectService,
   opts: { waitTimeoutMs: number },
 ): void {
-  const getOne = async (kind: Kind, req: NameRequest, reply: FastifyReply) => {
+  const h = handlers(service, opts);
+  registerFrontendRoutes(app, service, h);
+  registerBackendRoutes(app, service, h);
+  registerRolloutRoutes(app, service, h);
+  registerMemberRoutes(app, service);
+}
+
+function handlers(service: ObjectService, opts: { waitTimeoutMs: number }): Handlers {
+  const getOne: Handlers['getOne'] = async (kind, req, reply) => {
     const entry = await service.get(kind, req.params.name);
     if (entry.status.generation !== null) void reply.header('ETag', `"${entry.status.generation}"`);
     return service.toApi(entry);
   };
-
-  /** Runs a write, then answers with the object (and waits for HAProxy when asked). */
-  const write = async (
-    kind: Kind,
-    req: NameRequest,
-    reply: FastifyReply,
-    run: (pre: Preconditions) => Promise<WriteResult>,
-  ) => {
+  const write: Handlers['write'] = async (kind, req, reply, run) => {
     const name = req.params.name;
     const waitMs = waitOption(req.query, opts.waitTimeoutMs); // a bad query must fail before anything is written
     const since = Date.now();
     const result = await run(preconditions(req));
     const generation = result.object === undefined ? null : manifestGeneration(result.object);
-    let apply: unknown;
-    if (waitMs !== undefined) {
-      const waited = await service.waitApplied(kind, name, generation, since, waitMs);
-      if (waited.outcome === 'failed')
-        throw new ApiError(
-          'apply_failed',
-          `the manifest was written (${result.file}) but HAProxy does not serve it: ${waited.apply?.error ?? 'the apply failed'}`,
-          [],
-          { apply: waited.apply, file: result.file },
-        );
-      if (waited.outcome === 'timeout')
-        throw new ApiError(
-          'apply_timeout',
-          `the manifest was written (${result.file}) but HAProxy did not serve it within ${waitMs} ms; GET ${req.url.split('?')[0] ?? ''} shows its status`,
-          [],
-          { file: result.file },
-        );
-      apply = waited.apply ?? null;
-    }
+    const apply =
+      waitMs === undefined ? undefined : await appliedOrThrow(service, kind, req, result, generation, since, waitMs);
     if (result.object === undefined)
       return { id: objectId(kind, name), deleted: true, ...(apply !== undefined && { apply }) };
     void reply.header('ETag', `"${generation}"`);
     const entry = await service.get(kind, name);
     return { ...service.toApi(entry), ...(apply !== undefined && { apply }) };
   };
+  return { getOne, write };
+}
 
-  const doc = (d: RouteDoc) => ({ schema: routeSchema(d) });
-  const writeErrors = WRITE_ERRORS;
-  const createErrors = WRITE_ERRORS.filter((c) => c !== 404);
+/** ?wait=applied: the apply that served the write, or the error saying why none did in time. */
+async function appliedOrThrow(
+  service: ObjectService,
+  kind: Kind,
+  req: NameRequest,
+  result: WriteResult,
+  generation: string | null,
+  since: number,
+  waitMs: number,
+): Promise<unknown> {
+  const waited = await service.waitApplied(kind, req.params.name, generation, since, waitMs);
+  if (waited.outcome === 'failed')
+    throw new ApiError(
+      'apply_failed',
+      `the manifest was written (${result.file}) but HAProxy does not serve it: ${waited.apply?.error ?? 'the apply failed'}`,
+      [],
+      { apply: waited.apply, file: result.file },
+    );
+  if (waited.outcome === 'timeout')
+    throw new ApiError(
+      'apply_timeout',
+      `the manifest was written (${result.file}) but HAProxy did not serve it within ${waitMs} ms; GET ${req.url.split('?')[0] ?? ''} shows its status`,
+      [],
+      { file: result.file },
+    );
+  return waited.apply ?? null;
+}
 
+function registerFrontendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: Handlers): void {
   app.get(
     '/frontends',
     doc({
@@ -128,7 +154,9 @@ export function registerObjectRoutes(
     (req: NameRequest, reply) =>
       write('Frontend', req, reply, (pre) => service.remove('Frontend', req.params.name, pre)),
   );
+}
 
+function registerBackendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: Handlers): void {
   app.get(
     '/backends',
     doc({
@@ -196,6 +224,9 @@ export function registerObjectRoutes(
     }),
     (req: NameRequest, reply) => write('Backend', req, reply, (pre) => service.remove('Backend', req.params.name, pre)),
   );
+}
+
+function registerRolloutRoutes(app: FastifyInstance, service: ObjectService, { write }: Handlers): void {
   app.post(
     '/backends/:name/rollout',
     doc({
@@ -244,6 +275,9 @@ export function registerObjectRoutes(
       return { spec: rollout ?? null, position: position ?? null };
     },
   );
+}
+
+function registerMemberRoutes(app: FastifyInstance, service: ObjectService): void {
   app.get(
     '/backends/:name/members',
     doc({

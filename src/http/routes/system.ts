@@ -44,8 +44,15 @@ function diffFiles(body: unknown): ManifestFile[] {
   });
 }
 
+const doc = (d: Omit<RouteDoc, 'tag'>) => ({ schema: routeSchema({ ...d, tag: 'system' }) });
+
 export function registerSystemRoutes(app: FastifyInstance, service: ObjectService, system: SystemView): void {
-  const doc = (d: Omit<RouteDoc, 'tag'>) => ({ schema: routeSchema({ ...d, tag: 'system' }) });
+  registerConfigRoutes(app, system);
+  registerStatusRoutes(app, service, system);
+}
+
+/** The served config, past generations, and the dry run. */
+function registerConfigRoutes(app: FastifyInstance, system: SystemView): void {
   app.get(
     '/haproxy/config',
     doc({
@@ -91,7 +98,10 @@ export function registerSystemRoutes(app: FastifyInstance, service: ObjectServic
     }),
     async (req) => system.preview(diffFiles(req.body)),
   );
+}
 
+/** What is served and why, liveness, readiness, and this API's description. */
+function registerStatusRoutes(app: FastifyInstance, service: ObjectService, system: SystemView): void {
   app.get(
     '/status',
     doc({
