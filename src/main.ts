@@ -135,6 +135,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     registrations: (name, version) => registry.registrations(name, version),
     check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-check.cfg')),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
+    clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
     reserved: reservedBinds(config),
     log,
@@ -154,7 +155,9 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
 function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metrics {
   return new Metrics({
     manifests: async () =>
-      (await parts().service.overview()).objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state })),
+      parts()
+        .service.overviewOf(parts().reconciler.lastRead())
+        .objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state })),
     members: () => parts().reconciler.appliedMembers(),
     registryConnected: () => (config.registry === 'none' ? undefined : parts().registry.status().connected),
     oldWorkers: () => parts().haproxy.oldWorkers(),

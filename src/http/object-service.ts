@@ -2,6 +2,7 @@
 // status from the directory and what HAProxy serves, and write them after
 // every check the loop would make, so that nothing invalid reaches the
 // directory. Routes only translate HTTP to these calls.
+import { systemClock, type Clock } from '../clock.js';
 import type { DeployEvent } from '../reconcile/deploys.js';
 import type { Logger } from 'pino';
 import {
@@ -76,6 +77,8 @@ export interface ObjectServiceDeps {
   check(configText: string): Promise<CheckResult>;
   /** Asks the loop to reconcile now. */
   requestApply(trigger: string): void;
+  /** Time for waiting on applies (default: the system's). */
+  clock?: Clock;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
   /** Addresses Aqueduct itself listens on: no frontend may bind them. */
@@ -154,6 +157,15 @@ function storageError(what: string, err: unknown): ApiError {
 export class ObjectService {
   constructor(private readonly deps: ObjectServiceDeps) {}
 
+  private get clock(): Clock {
+    return this.deps.clock ?? systemClock;
+  }
+
+  /** Now, on the service's clock: a write's waitApplied counts failures from before its write. */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** Every object of a kind, declared or still served from its last good version, with its status. */
   async list(kind: Kind): Promise<ObjectEntry[]> {
     return (await this.overview()).objects.filter((e) => e.manifest.kind === kind);
@@ -202,8 +214,16 @@ export class ObjectService {
 
   private memo: { key: unknown[]; value: { objects: ObjectEntry[]; issues: string[] } } | undefined;
 
+  /**
+   * The objects' status for a read the loop already made (its last one): for
+   * the metrics, which must not read the directory at every scrape.
+   */
+  overviewOf(read: Pick<ManifestView, 'manifests' | 'issues'>): { objects: ObjectEntry[]; issues: string[] } {
+    return this.computeOverview(read, this.deps.loop.appliedManifests());
+  }
+
   private computeOverview(
-    view: ManifestView,
+    view: Pick<ManifestView, 'manifests' | 'issues'>,
     applied: readonly LoadedManifest[],
   ): { objects: ObjectEntry[]; issues: string[] } {
     const servable = this.deps.loop.servableOf(view);
@@ -439,7 +459,7 @@ export class ObjectService {
     if (servedGeneration() === generation) return Promise.resolve({ outcome: 'applied' });
     return new Promise((resolve) => {
       const done = (r: { outcome: 'applied' | 'failed' | 'timeout'; apply?: ApplyRecord }) => {
-        clearTimeout(timer);
+        cancel();
         stop();
         resolve(r);
       };
@@ -455,7 +475,7 @@ export class ObjectService {
         )
           done({ outcome: 'failed', apply: record });
       });
-      const timer = setTimeout(() => done({ outcome: 'timeout' }), timeoutMs);
+      const cancel = this.clock.after(timeoutMs, () => done({ outcome: 'timeout' }));
     });
   }
 }

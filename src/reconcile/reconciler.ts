@@ -459,6 +459,15 @@ export class Reconciler {
   }
 
   private heldReported = new Set<string>();
+  private lastDeclared: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] } = {
+    manifests: [],
+    issues: [],
+  };
+
+  /** The manifests as the last run read them (the metrics count objects from it, without reading again). */
+  lastRead(): { manifests: readonly LocatedManifest[]; issues: readonly Issue[] } {
+    return this.lastDeclared;
+  }
 
   /** Logs a state file that could not be written; returns `fallback`. */
   private wrote<T>(what: string, err: unknown, fallback: T): T {
@@ -575,6 +584,7 @@ export class Reconciler {
   private async prepare(): Promise<Candidate> {
     const { deploys, log } = this.deps;
     const declared = this.parsed.parse(await this.deps.readManifests());
+    this.lastDeclared = declared;
     this.reportHeld(declared.held);
     this.forgetEditedRefusals(declared.manifests);
     const servable = this.servableOf(declared);

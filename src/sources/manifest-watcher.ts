@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Clock } from '../clock.js';
+import { every, type Clock } from '../clock.js';
 
 export interface Watcher {
   /**
@@ -50,7 +50,7 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
   const root = path.resolve(dir);
   const followed = new Set<string>();
   let closed = false;
-  let poll: NodeJS.Timeout | undefined;
+  let poll: (() => void) | undefined; // stops the look for a vanished directory
   let current: FSWatcher;
 
   const start = (): FSWatcher => {
@@ -72,18 +72,18 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
     if (closed || poll !== undefined) return;
     void current.close();
     followed.clear();
-    poll = setInterval(() => {
+    poll = every(clock, REARM_POLL_MS, () => {
       void stat(root).then(
         (s) => {
           if (!s.isDirectory() || closed || poll === undefined) return;
-          clearInterval(poll);
+          poll();
           poll = undefined;
           current = start();
           onChange(); // whatever it holds now is new to us
         },
         () => undefined,
       );
-    }, REARM_POLL_MS);
+    });
   };
 
   current = start();
@@ -101,7 +101,7 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
     close: async () => {
       closed = true;
       cancelSettle?.();
-      if (poll !== undefined) clearInterval(poll);
+      poll?.();
       await current.close();
     },
   };

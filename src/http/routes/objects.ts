@@ -59,7 +59,7 @@ function handlers(service: ObjectService, opts: { waitTimeoutMs: number }): Hand
   const write: Handlers['write'] = async (kind, req, reply, run) => {
     const name = req.params.name;
     const waitMs = waitOption(req.query, opts.waitTimeoutMs); // a bad query must fail before anything is written
-    const since = Date.now();
+    const since = service.now();
     const result = await run(preconditions(req));
     const generation = result.object === undefined ? null : manifestGeneration(result.object);
     const apply =
