@@ -356,6 +356,7 @@ export async function processStatus(controller: HaproxyController, masterSocket:
     const info = await showProc(masterSocket, 1000).catch(() => undefined);
     if (info !== undefined)
       return {
+        mode: controller.mode,
         masterPid: info.masterPid,
         workers: info.workers,
         reloads: info.reloads,
@@ -364,5 +365,5 @@ export async function processStatus(controller: HaproxyController, masterSocket:
       };
   }
   const workerPid = await controller.workerPid().catch(() => undefined);
-  return workerPid === undefined ? {} : { workerPid };
+  return { mode: controller.mode, ...(workerPid !== undefined && { workerPid }) };
 }

@@ -2,6 +2,8 @@
 
 /** What an operator asks about HAProxy's processes: pids, reloads and old workers (GET /status, as `haproxy`). */
 export interface ProcessStatus {
+  /** How Aqueduct runs HAProxy: managed (its child), external (through the master socket), pidfile. */
+  mode?: 'managed' | 'external' | 'pidfile';
   masterPid?: number;
   workers?: number[];
   reloads?: number;
