@@ -63,6 +63,8 @@ function asUser(argv: string[], user: { uid: number; gid: number } | undefined):
   return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', ...argv];
 }
 
+type Paths = Pick<RunningAqueduct, 'cfgPath' | 'statsSocket' | 'masterSocket' | 'stateDir'>;
+
 export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<RunningAqueduct> {
   const dir = opts.dir ?? (await tempDir('aqueduct-run-'));
   const manifests = path.join(dir, 'manifests');
@@ -71,44 +73,15 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     await chown(dir, opts.asUser.uid, opts.asUser.gid);
     await chown(manifests, opts.asUser.uid, opts.asUser.gid);
   }
-  const paths = {
+  const paths: Paths = {
     cfgPath: path.join(dir, 'haproxy.cfg'),
     statsSocket: path.join(dir, 'stats.sock'),
     masterSocket: path.join(dir, 'master.sock'),
     stateDir: path.join(dir, 'state'),
   };
-  const base = opts.bare
-    ? []
-    : [
-        '--manifests',
-        manifests,
-        '--haproxyCfgPath',
-        paths.cfgPath,
-        '--haproxySocketPath',
-        paths.statsSocket,
-        '--haproxyMasterSocket',
-        paths.masterSocket,
-        '--haproxyMode',
-        'managed',
-        '--stateDir',
-        paths.stateDir,
-        '--haproxyBin',
-        HAPROXY_BIN,
-      ];
   // Every test Aqueduct gets its own loopback API port, through the env vars so that bare runs get one too.
   const apiPort = Number(opts.env?.['AQUEDUCT_PORT'] ?? (await freePort()));
-  const [cmd = process.execPath, ...cmdArgs] = asUser(
-    [
-      process.execPath,
-      // For benchmarks: PROFILE_DIR=/tmp/prof writes Aqueduct's CPU profile there when it exits.
-      ...(process.env['PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROFILE_DIR']}`] : []),
-      path.join(ROOT, 'bin', opts.bin ?? 'aqueduct.js'),
-      ...(opts.bin === 'thalassa-aqueduct.js' ? [] : ['run']),
-      ...base,
-      ...(opts.args ?? []),
-    ],
-    opts.asUser,
-  );
+  const [cmd = process.execPath, ...cmdArgs] = asUser(commandLine(opts, manifests, paths), opts.asUser);
   const child = spawn(cmd, cmdArgs, {
     cwd: dir,
     // No registry unless a test asks for one: nothing may depend on a Thalassa on the default ports.
@@ -122,94 +95,120 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached === true,
   });
-  const logs: LogLine[] = [];
-  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  let buffer = '';
-  let stderr = '';
-  let lastLineAt = Date.now();
-  child.stdout?.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const raw of lines) {
-      let line: LogLine;
-      try {
-        line = JSON.parse(raw) as LogLine;
-      } catch {
-        line = { msg: raw };
-      }
-      logs.push(line);
-      // HAProxy's own chatter (health checks) says nothing about whether Aqueduct has settled.
-      if (line['source'] !== 'haproxy' && line['source'] !== 'access') lastLineAt = Date.now();
-      for (const w of [...waiters]) {
-        if (w.pred(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = once(child, 'exit');
   return {
     dir,
     manifests,
     ...paths,
     api: `http://127.0.0.1:${apiPort}`,
     child,
+    ...logsOf(child),
+    stop: stopper(child, paths, opts),
+  };
+}
+
+/** `aqueduct run` with this test's paths (none for a bare run), then the test's own arguments. */
+function commandLine(opts: AqueductOptions, manifests: string, paths: Paths): string[] {
+  const base = opts.bare
+    ? []
+    : [
+        ...['--manifests', manifests, '--haproxyCfgPath', paths.cfgPath],
+        ...['--haproxySocketPath', paths.statsSocket, '--haproxyMasterSocket', paths.masterSocket],
+        ...['--haproxyMode', 'managed', '--stateDir', paths.stateDir, '--haproxyBin', HAPROXY_BIN],
+      ];
+  return [
+    process.execPath,
+    // For benchmarks: PROFILE_DIR=/tmp/prof writes Aqueduct's CPU profile there when it exits.
+    ...(process.env['PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROFILE_DIR']}`] : []),
+    path.join(ROOT, 'bin', opts.bin ?? 'aqueduct.js'),
+    ...(opts.bin === 'thalassa-aqueduct.js' ? [] : ['run']),
+    ...base,
+    ...(opts.args ?? []),
+  ];
+}
+
+/** The process's JSON log lines as they come, with waits on them. */
+function logsOf(child: ChildProcess): Pick<RunningAqueduct, 'logs' | 'waitFor' | 'quiet'> {
+  const logs: LogLine[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let buffer = '';
+  let stderr = '';
+  let lastLineAt = Date.now();
+  const take = (line: LogLine) => {
+    logs.push(line);
+    // HAProxy's own chatter (health checks) says nothing about whether Aqueduct has settled.
+    if (line['source'] !== 'haproxy' && line['source'] !== 'access') lastLineAt = Date.now();
+    for (const w of waiters.filter((x) => x.pred(line))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(line);
+    }
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (buffer + d.toString()).split('\n');
+    buffer = lines.pop() ?? '';
+    for (const raw of lines) take(parseLine(raw));
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lastLogs = () =>
+    logs
+      .slice(-15)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+  return {
     logs,
     waitFor(pred, timeoutMs = 15_000, since) {
-      if (since !== undefined) {
-        const seen = logs.slice(since).find(pred);
-        if (seen !== undefined) return Promise.resolve(seen);
-      }
+      const seen = since === undefined ? undefined : logs.slice(since).find(pred);
+      if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(
-            new Error(
-              `no matching log line within ${timeoutMs} ms; stderr: ${stderr}; last logs:\n${logs
-                .slice(-15)
-                .map((l) => JSON.stringify(l))
-                .join('\n')}`,
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}; last logs:\n${lastLogs()}`),
             ),
-          );
-        }, timeoutMs);
-        waiters.push({
-          pred,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
+          timeoutMs,
+        );
+        waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
     },
     async quiet(ms = 400) {
       while (Date.now() - lastLineAt < ms) await new Promise((r) => setTimeout(r, 50));
       return logs.length;
     },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      // A managed HAProxy runs in its own process group: find it now, while Aqueduct can still say.
-      const master = await showProc(paths.masterSocket, 1000).catch(() => undefined);
-      child.kill(signal);
-      // A test must never leave a process behind, even when shutdown hangs. (stop('SIGKILL') on
-      // purpose leaves a managed HAProxy running: the adoption tests need it.)
-      let forced = false;
-      const killer = setTimeout(() => {
-        forced = true;
-        child.kill('SIGKILL');
-      }, 15_000);
-      const [code] = (await exited) as [number | null];
-      clearTimeout(killer);
-      if (forced && master !== undefined && !opts.bare) {
-        try {
-          process.kill(master.masterPid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+  };
+}
+
+function parseLine(raw: string): LogLine {
+  try {
+    return JSON.parse(raw) as LogLine;
+  } catch {
+    return { msg: raw };
+  }
+}
+
+/** Stops the process; one that hangs is killed after 15 s, and its managed HAProxy with it. */
+function stopper(child: ChildProcess, paths: Paths, opts: AqueductOptions): RunningAqueduct['stop'] {
+  const exited = once(child, 'exit');
+  return async (signal = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    // A managed HAProxy runs in its own process group: find it now, while Aqueduct can still say.
+    const master = await showProc(paths.masterSocket, 1000).catch(() => undefined);
+    child.kill(signal);
+    // A test must never leave a process behind, even when shutdown hangs. (stop('SIGKILL') on
+    // purpose leaves a managed HAProxy running: the adoption tests need it.)
+    let forced = false;
+    const killer = setTimeout(() => {
+      forced = true;
+      child.kill('SIGKILL');
+    }, 15_000);
+    const [code] = (await exited) as [number | null];
+    clearTimeout(killer);
+    if (forced && master !== undefined && !opts.bare) {
+      try {
+        process.kill(master.masterPid, 'SIGKILL');
+      } catch {
+        // already gone
       }
-      return code;
-    },
+    }
+    return code;
   };
 }
 
