@@ -4,7 +4,7 @@
 // period only.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { isApply, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
@@ -40,6 +40,21 @@ describe('dynamic backends from the embedded registry over socket.io', () => {
       AQUEDUCT_REGISTRY_POLL_INTERVAL: '500',
       AQUEDUCT_REGISTRY_GRACE: '4000',
     }));
+  });
+
+  // Every test starts from the same state: myapp 1.0.0 on live-1 registered and served, nothing else.
+  beforeEach(async () => {
+    const listed = JSON.parse(
+      (await registryRequest('GET', `${registry.url}/registrations/myapp`)).body,
+    ) as JsonObject[];
+    for (const r of listed.filter((x) => x['port'] !== port('live-1')))
+      await registryRequest('DELETE', `${registry.url}/registrations${String(r['id'])}`);
+    await register(port('live-1'));
+    await eventually(
+      () => haproxyPorts(),
+      (p) => p.length === 1 && p[0] === port('live-1'),
+      15_000,
+    );
   });
 
   after(async () => {

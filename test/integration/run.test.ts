@@ -3,10 +3,10 @@
 // configs HAProxy refuses, failed reloads, drift, and the reload budget.
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { showProcRetrying as showProc } from '../../src/haproxy/master-socket.js';
@@ -15,6 +15,8 @@ import { getJson, freePort } from '../helpers/haproxy.js';
 import { backendOf, scenario, type Scenario } from '../helpers/scenario.js';
 import { frontend } from '../helpers/fixtures.js';
 import { eventually, serverOf } from '../helpers/wait.js';
+
+const BASELINE = ['live-1', 'live-2'];
 
 describe('aqueduct run (managed HAProxy)', () => {
   let s: Scenario;
@@ -29,6 +31,20 @@ describe('aqueduct run (managed HAProxy)', () => {
     api = apiClient(aq.api);
     await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, ['live-1', 'live-2']));
     await aq.waitFor(isApply('reload'), 15_000, 0);
+  });
+
+  // Every test starts from the same served state: myapp on live-1 and live-2, nothing else declared.
+  beforeEach(async () => {
+    for (const extra of ['broken.yaml', 'other.yaml']) await rm(path.join(aq.manifests, extra), { force: true });
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({}, BASELINE));
+    const served = (text: string) => BASELINE.every((n) => text.includes(`:${s.echoes.get(n)?.port} `));
+    await eventually(
+      async () => obj(await api('GET', '/status')),
+      (st) => st['issues'] !== undefined && (st['issues'] as string[]).length === 0,
+      10_000,
+    );
+    await eventually(() => readFile(aq.cfgPath, 'utf8'), served, 10_000);
+    await aq.quiet(400);
   });
 
   after(async () => {
@@ -124,7 +140,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     const live = obj(await api('GET', '/backends/live'))['status'] as Record<string, unknown>;
     assert.deepEqual([live['state'], live['serving']], ['invalid', 'previous'], 'the last good Backend/live is served');
     assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
-    assert.match(await serverOf(s.port), /^(live-1|extra-1)$/);
+    assert.match(await serverOf(s.port), /^live-[12]$/);
     // A file that no longer parses at all keeps its objects too.
     await writeFile(path.join(aq.manifests, 'myapp.yaml'), 'kind: [unclosed');
     await eventually(
@@ -148,8 +164,7 @@ describe('aqueduct run (managed HAProxy)', () => {
     assert.match(rejected.error ?? '', /haproxy -c refused the candidate/);
     assert.match(rejected.error ?? '', /broken\.yaml Backend\/broken: .*frobnicate/);
     assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
-    assert.match(await serverOf(s.port), /^(live-1|extra-1)$/);
-    const { rm } = await import('node:fs/promises');
+    assert.match(await serverOf(s.port), /^live-[12]$/);
     const removed = aq.logs.length;
     await rm(path.join(aq.manifests, 'broken.yaml'));
     await aq.waitFor(isApply(undefined, 'ok'), 5000, removed);
@@ -169,7 +184,6 @@ describe('aqueduct run (managed HAProxy)', () => {
       assert.match(failed.error ?? '', /failed to load the new config/);
       assert.equal(await readFile(aq.cfgPath, 'utf8'), cfgBefore);
       assert.equal(await serverOf(s.port, 'staged.myapp.com'), 'staged-1');
-      const { rm } = await import('node:fs/promises');
       await rm(path.join(aq.manifests, 'other.yaml'));
     } finally {
       blocker.close();
@@ -177,13 +191,13 @@ describe('aqueduct run (managed HAProxy)', () => {
   });
 
   it('repairs drift: a server disabled behind its back is enabled again', async () => {
-    const extra = `live/live_127.0.0.1:${s.echoes.get('extra-1')?.port}`;
+    const extra = `live/live_127.0.0.1:${s.echoes.get('live-2')?.port}`;
     await aq.quiet();
     await sendCommand(aq.statsSocket, `disable server ${extra}`);
     await eventually(
       () => sendCommand(aq.statsSocket, 'show servers state live'),
       (out) => {
-        const line = out.split('\n').find((l) => l.includes(`live_127.0.0.1:${s.echoes.get('extra-1')?.port} `));
+        const line = out.split('\n').find((l) => l.includes(`live_127.0.0.1:${s.echoes.get('live-2')?.port} `));
         return line !== undefined && line.split(/\s+/)[6] === '0';
       },
     );
