@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { registryRequest } from '../../src/sources/registry/registry-http.js';
-import { startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { apiClient } from '../helpers/api.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -82,10 +82,16 @@ describe('a fleet of three pairs on one git checkout and one registry', () => {
         }),
       );
     }
+    for (const aq of pairs) await apiUp(aq);
   });
 
   after(async () => {
-    for (const aq of pairs) assert.equal(await aq.stop(), 0);
+    const codes = [];
+    for (const aq of pairs) codes.push(await aq.stop()); // every one, even when one fails
+    assert.deepEqual(
+      codes,
+      pairs.map(() => 0),
+    );
     registry.kill('SIGTERM');
     await once(registry, 'exit');
     await s.close();
