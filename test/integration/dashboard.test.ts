@@ -3,13 +3,14 @@
 // DOWN shows without a page reload, a version switch made in the page and
 // served by HAProxy, its diff in the Applies view, tokens, and --readOnly.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { startWithRegistry } from '../helpers/edge.js';
+import { apiClient } from '../helpers/api.js';
 import { freePort } from '../helpers/haproxy.js';
 import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
@@ -39,9 +40,24 @@ describe('dashboard', () => {
       15_000,
     );
     browser = await launchBrowser();
+  });
+  // Every test starts on a page of its own, with live on version 1.0.0 and its member UP.
+  beforeEach(async () => {
+    const back = await apiClient(aq.api)('POST', '/backends/live?wait=applied', { version: '1.0.0' });
+    assert.equal(back.status, 200, back.text);
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.on('dialog', (d) => void d.accept());
   });
+  afterEach(async () => {
+    await page.close();
+  });
+  /** The backend view of live, with live-1's row UP. */
+  const openLive = async () => {
+    await page.goto(`${aq.api}/#/backends/live`);
+    const row = page.getByRole('row', { name: new RegExp(`live_127\\.0\\.0\\.1:${port('live-1')}`) });
+    await row.getByText('UP').waitFor({ timeout: 10_000 });
+    return row;
+  };
   after(async () => {
     await browser.close();
     await aq.stop();
@@ -63,7 +79,7 @@ describe('dashboard', () => {
 
   it('shows a member going DOWN within two stats intervals, without reloading the page', async () => {
     const server = `live/live_127.0.0.1:${port('live-1')}`;
-    const row = page.getByRole('row', { name: new RegExp(`live_127\\.0\\.0\\.1:${port('live-1')}`) });
+    const row = await openLive();
     const navigations: string[] = [];
     page.on('framenavigated', (f) => navigations.push(f.url()));
     await sendCommand(aq.statsSocket, `set server ${server} health down`);
@@ -76,6 +92,7 @@ describe('dashboard', () => {
   });
 
   it('switches the version from the page, HAProxy serves it, and Applies shows the change with its diff', async () => {
+    await openLive();
     await page.getByLabel('Version').fill('1.1.0');
     await page.getByRole('button', { name: 'Switch version' }).click();
     await page.getByText('Switch version: done').waitFor();

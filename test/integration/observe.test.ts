@@ -4,7 +4,7 @@
 // (read by a real Prometheus text parser) match the ledger, and the ledger
 // holds noop, runtime, reload and rejected applies.
 import assert from 'node:assert/strict';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
@@ -155,38 +155,27 @@ describe('stats stream, metrics and the apply ledger', () => {
     }
   });
 
-  it('keeps noop, runtime, reload and rejected applies in the ledger', async () => {
-    const file = path.join(aq.manifests, 'backends/live.yaml');
+  /** One apply of each kind: a runtime member swap (to `second`), a noop (a comment), a rejected native. */
+  async function everyKindOfApply(second: string): Promise<void> {
     let mark = aq.logs.length;
-    // runtime: a member change of a static backend
-    assert.equal(
-      (
-        await api('PUT', '/backends/live?wait=applied', {
-          type: 'static',
-          health: { uri: '/', interval: 200 },
-          members: [member('live-1'), member('extra-2')],
-        })
-      ).status,
-      200,
-    );
+    const live = { type: 'static', health: { uri: '/', interval: 200 }, members: [member('live-1'), member(second)] };
+    assert.equal((await api('PUT', '/backends/live?wait=applied', live)).status, 200);
     await aq.waitFor(isApply('runtime'), 10_000, mark);
     // noop: the file changes, the config does not (after a pause: chokidar re-watches a file the API just replaced)
     await aq.quiet(300);
     mark = aq.logs.length;
-    await appendFile(file, '# a comment\n');
+    await appendFile(path.join(aq.manifests, 'backends/live.yaml'), '# a comment\n');
     await aq.waitFor(isApply('noop'), 10_000, mark);
     // rejected: a native HAProxy refuses, written straight to the directory (the API would refuse it)
     mark = aq.logs.length;
-    await writeFile(
-      path.join(aq.manifests, 'backends/bad.yaml'),
-      stringify({
-        apiVersion: 'aqueduct/v1',
-        kind: 'Backend',
-        metadata: { name: 'bad' },
-        spec: { type: 'static', natives: ['no-such-keyword'] },
-      }),
-    );
+    const bad = { apiVersion: 'aqueduct/v1', kind: 'Backend', metadata: { name: 'bad' } };
+    await writeFile(BAD_FILE(), stringify({ ...bad, spec: { type: 'static', natives: ['no-such-keyword'] } }));
     await aq.waitFor(isApply('reload', 'rejected'), 10_000, mark);
+  }
+  const BAD_FILE = () => path.join(aq.manifests, 'backends/bad.yaml');
+
+  it('keeps noop, runtime, reload and rejected applies in the ledger', async () => {
+    await everyKindOfApply('extra-2');
     const ledger = (await api('GET', '/applies?limit=200')).body as JsonObject[];
     const plans = new Set(ledger.map((r) => `${String(r['plan'])}/${String(r['result'])}`));
     for (const p of ['noop/ok', 'runtime/ok', 'reload/ok', 'reload/rejected'])
@@ -199,11 +188,12 @@ describe('stats stream, metrics and the apply ledger', () => {
     assert.equal((await api('GET', '/applies/999999')).status, 404);
     assert.equal(((await api('GET', '/applies?limit=2')).body as JsonObject[]).length, 2);
     assert.equal((await api('GET', '/applies?limit=0')).status, 400);
-    const { unlink } = await import('node:fs/promises');
-    await unlink(path.join(aq.manifests, 'backends/bad.yaml'));
+    await rm(BAD_FILE(), { force: true });
   });
 
   it('exposes Prometheus metrics that match the ledger', async () => {
+    await everyKindOfApply('extra-1');
+    await rm(BAD_FILE(), { force: true });
     await aq.quiet(500);
     const families = parsePrometheus((await api('GET', '/metrics')).text);
     const ledger = (await api('GET', '/applies?limit=200')).body as JsonObject[];
