@@ -212,12 +212,12 @@ function stopper(child: ChildProcess, paths: Paths, opts: AqueductOptions): Runn
   };
 }
 
-/** Matches the ledger log line of an apply. */
+/** Matches the ledger entry of an apply, by its fields (the apply's id, plan and result), never by its wording. */
 export const isApply =
   (plan?: string, result = 'ok') =>
   (l: LogLine) =>
-    typeof l.msg === 'string' &&
-    l.msg.startsWith('apply ') &&
+    typeof l['apply'] === 'number' &&
+    typeof l.plan === 'string' &&
     (plan === undefined || l.plan === plan) &&
     l.result === result;
 
