@@ -250,8 +250,14 @@ function runCommandOf(program: Command, _io: Io, setExit: (code: number) => void
     log.info({ signal }, 'signal received');
     await aqueduct.stop();
     setExit(0);
+    // Work abandoned by the bounded stop (a reconcile waiting on a socket that never answers) must not
+    // keep the process alive past it: once the log has had a moment to flush, it ends.
+    setTimeout(() => process.exit(), EXIT_AFTER_STOP_MS).unref();
   });
 }
+
+/** How long a stopped `run` may take to exit on its own before it is ended. */
+const EXIT_AFTER_STOP_MS = 1000;
 
 function integerArg(flag: string, raw: string, min: number, max: number): number {
   try {

@@ -307,7 +307,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
     {
       name: 'loop',
       start: () => reconciler.resume(), // before the API can ask for a reconcile
-      stop: () => stopLoop(parts, clock),
+      stop: () => stopLoop(parts, clock, log),
     },
     { name: 'persistence import', start: () => importPersistence(config, store, log) },
     { name: 'api', start: () => listen(api, config, log), stop: () => api.close() },
@@ -354,10 +354,11 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
 }
 
 /** Lets a running reconcile finish (within its share of the stop budget), then background installs. */
-async function stopLoop(parts: Parts, clock: Clock): Promise<void> {
+async function stopLoop(parts: Parts, clock: Clock, log: Logger): Promise<void> {
   const current = parts.queue.idle();
   parts.queue.stop();
-  await within(RECONCILE_STOP_MS, clock, current);
+  if (!(await within(RECONCILE_STOP_MS, clock, current)))
+    log.warn({ waitedMs: RECONCILE_STOP_MS }, 'a reconcile still running is abandoned by the stop');
   await parts.reconciler.settled();
   parts.applier.cancelAll();
 }

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { showProcRetrying } from '../../src/haproxy/master-socket.js';
-import { apiClient } from '../helpers/api.js';
+import { apiClient, obj } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { HAPROXY_BIN, waitForPort } from '../helpers/haproxy.js';
@@ -79,6 +79,14 @@ describe("HAProxy's own faults", () => {
       await eventually(
         () => serverOf(s.port),
         (x) => x === 'live-1',
+        15_000,
+      );
+      // The new worker serves before Aqueduct has seen the master report the reload: wait for its record,
+      // or the kill lands in the middle of that reload and the test measures a reload's timeout instead.
+      await eventually(
+        async () => obj(await apiClient(aq.api)('GET', '/status'))['lastApply'] as Record<string, unknown> | null,
+        (last) =>
+          last?.['plan'] === 'reload' && last['result'] === 'ok' && (last['triggers'] as string[]).includes('watch'),
         15_000,
       );
       hx.kill('SIGKILL');
