@@ -52,6 +52,8 @@ export interface Aqueduct {
 const STREAM_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How long a running reconcile may hold the shutdown (HAProxy's own stop has --stopTimeout on top). */
 const RECONCILE_STOP_MS = 10_000;
+/** How long requests still open may take to finish when the API closes. */
+const API_CLOSE_MS = 2000;
 
 /** Every part of a running Aqueduct. */
 interface Parts {
@@ -310,7 +312,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
       stop: () => stopLoop(parts, clock, log),
     },
     { name: 'persistence import', start: () => importPersistence(config, store, log) },
-    { name: 'api', start: () => listen(api, config, log), stop: () => api.close() },
+    { name: 'api', start: () => listen(api, config, log), stop: () => closeApi(api, clock) },
     { name: 'stats poller', stop: () => poller.stop() },
     {
       name: 'watcher',
@@ -361,6 +363,18 @@ async function stopLoop(parts: Parts, clock: Clock, log: Logger): Promise<void> 
     log.warn({ waitedMs: RECONCILE_STOP_MS }, 'a reconcile still running is abandoned by the stop');
   await parts.reconciler.settled();
   parts.applier.cancelAll();
+}
+
+/**
+ * Closes the API without waiting on its clients: dashboards' streams are cut
+ * at once (they reconnect to the next process), and requests still open after
+ * API_CLOSE_MS are ended, so an open page never holds the stop.
+ */
+async function closeApi(api: FastifyInstance, clock: Clock): Promise<void> {
+  for (const client of api.websocketServer.clients) client.terminate();
+  const closing = api.close();
+  if (!(await within(API_CLOSE_MS, clock, closing))) api.server.closeAllConnections();
+  await closing;
 }
 
 async function listen(api: FastifyInstance, config: RunConfig, log: Logger): Promise<void> {

@@ -3,7 +3,9 @@
 // or its terminal's process group gets SIGINT (Ctrl-C), which must not
 // reach HAProxy directly.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import net from 'node:net';
 import { describe, it } from 'node:test';
 import { apiUp, startAqueductProcess } from '../helpers/aqueduct.js';
 import { apiClient } from '../helpers/api.js';
@@ -54,4 +56,40 @@ describe('graceful stop', () => {
   it("does the same on SIGINT to Aqueduct's process group, as Ctrl-C in a terminal sends", async () => {
     await slowRequestAcrossStop((pid) => process.kill(-pid, 'SIGINT'));
   });
+
+  it('stops at once with a dashboard stream open whose client never answers the close', async () => {
+    const aq = await startAqueductProcess();
+    await apiUp(aq);
+    const stream = await silentStreamClient(new URL(aq.api));
+    try {
+      const t0 = Date.now();
+      assert.equal(await aq.stop(), 0);
+      assert.ok(Date.now() - t0 < 5000, `the stop took ${Date.now() - t0} ms`);
+    } finally {
+      stream.destroy();
+    }
+  });
 });
+
+/** A /stream client that completes the WebSocket handshake, then reads nothing and answers nothing. */
+async function silentStreamClient(api: URL): Promise<net.Socket> {
+  const socket = net.connect(Number(api.port), api.hostname);
+  await once(socket, 'connect');
+  socket.write(
+    [
+      'GET /stream HTTP/1.1',
+      `Host: ${api.host}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Protocol: aqueduct',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  const [head] = (await once(socket, 'data')) as [Buffer];
+  assert.match(head.toString('latin1'), /^HTTP\/1\.1 101 /);
+  socket.pause();
+  return socket;
+}
