@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { systemClock, every, type Clock } from './clock.js';
 import type { RunConfig } from './config.js';
 import { AqueductError } from './core/issues.js';
+import type { ReservedBind } from './core/manifests/bind.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
 import { memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
@@ -129,7 +130,9 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
-  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry });
+  // The addresses Aqueduct itself listens on, which no frontend may take: for the loop and the API alike.
+  const reserved = reservedBinds(config);
+  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry, reserved });
   const store = new ManifestStore(config.manifests);
   const service = new ObjectService({
     store,
@@ -139,7 +142,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     requestApply: (trigger) => loop.queue.add(trigger, 0),
     clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
-    reserved: reservedBinds(config),
+    reserved,
     log,
   });
   const poller = new StatsPoller(
@@ -182,9 +185,15 @@ function loopParts(
   log: Logger,
   clock: Clock,
   pre: Preflight,
-  edges: { haproxy: HaproxyController; runtime: RuntimeApi; applier: RuntimeApplier; registry: RegistrySource },
+  edges: {
+    haproxy: HaproxyController;
+    runtime: RuntimeApi;
+    applier: RuntimeApplier;
+    registry: RegistrySource;
+    reserved: readonly ReservedBind[];
+  },
 ): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch'> {
-  const { haproxy, runtime, applier, registry } = edges;
+  const { haproxy, runtime, applier, registry, reserved } = edges;
   const registrations = (name: string, version: string) => registry.registrations(name, version);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
@@ -225,7 +234,7 @@ function loopParts(
       minReloadIntervalMs: config.minReloadInterval,
       reloadBurst: config.reloadBurst,
       allowUnsafeNatives: config.allowUnsafeNatives,
-      reserved: reservedBinds(config),
+      reserved,
     },
   );
   const queue = new WorkQueue((triggers, at) => reconciler.reconcile(triggers, at), {

@@ -8,7 +8,7 @@ import { readJson, readTextIfExists, writeFileAtomic, writeJsonAtomic } from '..
 import type { AppliedRecord, ConfigStore } from '../reconcile/config-store.js';
 
 /** The last N applied configs, newest last, as files "<seq>-<hash>.cfg" in a directory. */
-export class Generations {
+class Generations {
   constructor(
     readonly dir: string,
     readonly keep: number,
@@ -56,12 +56,6 @@ export class Generations {
   async read(seq: number): Promise<string | undefined> {
     const found = (await this.list()).find((g) => g.seq === seq);
     return found === undefined ? undefined : readFile(found.file, 'utf8').catch(() => undefined);
-  }
-
-  async latest(): Promise<string | undefined> {
-    const all = await this.list();
-    const last = all[all.length - 1];
-    return last === undefined ? undefined : readFile(last.file, 'utf8');
   }
 }
 

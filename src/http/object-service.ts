@@ -201,26 +201,26 @@ export class ObjectService {
 
   /** Every object with its status, and every problem of the directory (for GET /status). */
   async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
-    const view = await this.deps.store.read();
+    return this.overviewOf(await this.deps.store.read());
+  }
+
+  /**
+   * The objects' status for a read of the manifests: the store's (the API),
+   * or the loop's last one (the metrics, which must not read the directory
+   * at every scrape).
+   */
+  overviewOf(read: Pick<ManifestView, 'manifests' | 'issues'>): { objects: ObjectEntry[]; issues: string[] } {
     const applied = this.deps.loop.appliedManifests();
     const refused = this.deps.loop.refused();
     // The same inputs give the same overview: a burst of GETs computes it once.
-    const key = [view, applied, JSON.stringify(refused), this.deps.loop.ledger().at(-1)?.id];
+    const key = [read, applied, JSON.stringify(refused), this.deps.loop.ledger().at(-1)?.id];
     if (this.memo !== undefined && key.every((k, i) => k === this.memo?.key[i])) return this.memo.value;
-    const value = this.computeOverview(view, applied);
+    const value = this.computeOverview(read, applied);
     this.memo = { key, value };
     return value;
   }
 
   private memo: { key: unknown[]; value: { objects: ObjectEntry[]; issues: string[] } } | undefined;
-
-  /**
-   * The objects' status for a read the loop already made (its last one): for
-   * the metrics, which must not read the directory at every scrape.
-   */
-  overviewOf(read: Pick<ManifestView, 'manifests' | 'issues'>): { objects: ObjectEntry[]; issues: string[] } {
-    return this.computeOverview(read, this.deps.loop.appliedManifests());
-  }
 
   private computeOverview(
     view: Pick<ManifestView, 'manifests' | 'issues'>,

@@ -3,7 +3,7 @@
 // its own, `haproxy -c` by the real binary, and the reconciler with fakes at
 // its edges (test/helpers/fake-loop.ts) run by a real work queue. Requests go
 // through app.inject(): no port, no process, a fresh state per test.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -17,7 +17,7 @@ import { WorkQueue } from '../../src/reconcile/work-queue.js';
 import { readManifestDir } from '../../src/sources/manifest-dir.js';
 import type { ApiResponse } from './api.js';
 import { fakeLoop, type FakeLoop } from './fake-loop.js';
-import { tempDir, type JsonObject } from './fixtures.js';
+import { readTree, tempDir, type JsonObject } from './fixtures.js';
 import { HAPROXY_BIN } from './haproxy.js';
 
 export interface ApiApp {
@@ -39,16 +39,6 @@ async function seedFiles(dir: string, docs: readonly JsonObject[]): Promise<void
     await mkdir(path.join(dir, folder), { recursive: true });
     await writeFile(path.join(dir, folder, `${name}.yaml`), stringify(doc));
   }
-}
-
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const full = path.join(e.parentPath, e.name);
-    out[path.relative(dir, full)] = await readFile(full, 'utf8');
-  }
-  return out;
 }
 
 /** The API over `seed` (applied before the first request); every part real but HAProxy itself. */
@@ -81,7 +71,7 @@ export async function apiApp(...seed: JsonObject[]): Promise<ApiApp> {
     dir,
     loop,
     call: (method, url, body, headers = {}) => inject(app, method, url, body, headers),
-    files: () => snapshot(dir),
+    files: () => readTree(dir),
     close: async () => {
       queue.stop();
       await app.close();

@@ -1,5 +1,5 @@
 // Builders for manifests as plain data, and for manifest directories on disk.
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -38,6 +38,17 @@ export async function writeTree(files: Record<string, string>, dir?: string): Pr
     await writeFile(full, text);
   }
   return root;
+}
+
+/** Every file under dir with its text, by relative path (writeTree's inverse): "nothing was written" is this staying equal. */
+export async function readTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    out[path.relative(dir, full)] = await readFile(full, 'utf8');
+  }
+  return out;
 }
 
 /** A complete, valid manifest set using every field. */

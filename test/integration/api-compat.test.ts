@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { apiUp, isApply, startAqueductProcess } from '../helpers/aqueduct.js';
 import { apiClient, obj } from '../helpers/api.js';
-import { tempDir, writeTree, type JsonObject } from '../helpers/fixtures.js';
+import { readTree, tempDir, writeTree, type JsonObject } from '../helpers/fixtures.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { serverOf } from '../helpers/wait.js';
 
@@ -32,14 +32,6 @@ function legacyPersistence(s: Scenario): JsonObject {
   };
 }
 
-/** Every manifest file with its text. */
-async function manifestFiles(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of await readdir(dir, { recursive: true }))
-    if (f.endsWith('.yaml')) out[f] = await readFile(path.join(dir, f), 'utf8');
-  return out;
-}
-
 describe('API compatibility with the original', () => {
   it('imports the --persistence file once, serves it, and imports nothing twice', async () => {
     const s = await scenario();
@@ -50,7 +42,7 @@ describe('API compatibility with the original', () => {
     let imported: Record<string, string>;
     try {
       await first.waitFor(isApply('reload'), 15_000, 0);
-      imported = await manifestFiles(first.manifests);
+      imported = await readTree(first.manifests);
       assert.deepEqual(Object.keys(imported).sort(), [
         'backends/live.yaml',
         'backends/staged.yaml',
@@ -64,7 +56,7 @@ describe('API compatibility with the original', () => {
     const second = await startAqueductProcess({ dir, args: ['--persistence', file] });
     try {
       await apiUp(second);
-      assert.deepEqual(await manifestFiles(second.manifests), imported, 'nothing imported, nothing rewritten');
+      assert.deepEqual(await readTree(second.manifests), imported, 'nothing imported, nothing rewritten');
     } finally {
       assert.equal(await second.stop(), 0);
       await s.close();
