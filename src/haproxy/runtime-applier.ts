@@ -95,12 +95,7 @@ export class RuntimeApplier {
         const sessions = await this.api.sessions().catch(() => new Map<string, number>());
         const ready = left.filter((r) => expired || (sessions.get(r.id) ?? 0) === 0);
         if (ready.length > 0) {
-          const answers = await this.api.commands(ready.flatMap((r) => finishing(r.id))).catch(() => []);
-          // A delete refused while closed sessions still hold the server is tried again next round.
-          const deleted = new Set(
-            ready.filter((_, i) => /^Server deleted|No such server/.test(answers[i * 3 + 2] ?? '')),
-          );
-          for (const r of deleted) this.forget(r);
+          const deleted = await this.exclusive(() => this.finish(ready));
           left = left.filter((r) => !deleted.has(r));
         }
         if (left.length > 0) await this.clock.sleep(DRAIN_POLL_MS);
@@ -113,6 +108,21 @@ export class RuntimeApplier {
     })();
     this.drains.add(done);
     void done.finally(() => this.drains.delete(done));
+  }
+
+  /**
+   * Deletes servers whose drain is over, in its turn between applies; those an
+   * apply revived while this round looked at sessions (or waited for its
+   * turn) are left alone. Returns the ones deleted.
+   */
+  private async finish(candidates: readonly Removal[]): Promise<Set<Removal>> {
+    const ready = candidates.filter((r) => !r.cancelled);
+    if (ready.length === 0) return new Set();
+    const answers = await this.api.commands(ready.flatMap((r) => finishing(r.id))).catch(() => []);
+    // A delete refused while closed sessions still hold the server is tried again next round.
+    const deleted = new Set(ready.filter((_, i) => /^Server deleted|No such server/.test(answers[i * 3 + 2] ?? '')));
+    for (const r of deleted) this.forget(r);
+    return deleted;
   }
 
   private forget(r: Removal): void {

@@ -42,6 +42,22 @@ describe('runtime applier', () => {
     assert.ok(!batches.flat().includes('del server b/o'), 'a revived server is never deleted');
   });
 
+  it('never deletes a server revived while a drain round was looking at its sessions', async () => {
+    const { api, batches } = fakeRuntime();
+    let release = (): void => undefined;
+    const looking = new Promise<Map<string, number>>((resolve) => {
+      release = () => resolve(new Map([['b/o', 0]]));
+    });
+    const clock = new FakeClock();
+    const applier = new RuntimeApplier({ ...api, sessions: () => looking }, pino({ level: 'silent' }), 60_000, clock);
+    await applier.apply([remove('o')]); // the drain round now waits for HAProxy's session counts
+    await applier.apply([add('o')]); // o comes back meanwhile
+    release(); // the round sees o without sessions: it must not finish a removal that was undone
+    await clock.advance(200);
+    await applier.settle();
+    assert.ok(!batches.flat().includes('del server b/o'), batches.flat().join('; '));
+  });
+
   it('deletes a drained server once its sessions are gone, and at the drain timeout at the latest', async () => {
     const sessions = new Map([
       ['b/o', 2],
