@@ -7,12 +7,14 @@ import { AqueductError } from './core/issues.js';
 import { envName, isOptionValues, mistypedOptions, RUN_OPTIONS, type OptionValues } from './options.js';
 
 /** Options whose final value has another type, or needs a fallback, than the table's. */
-type Derived = 'apiAllowedOrigins' | 'apiAllowedHosts' | 'logFormat' | 'stateDir';
+type Derived = 'apiAllowedOrigins' | 'apiAllowedHosts' | 'haproxyEnv' | 'logFormat' | 'stateDir';
 
 /** The options as the table types them, and what resolving makes of the rest. */
 export type RunConfig = Omit<OptionValues, Derived> & {
   apiAllowedOrigins: string[];
   apiAllowedHosts: string[];
+  /** Names of the environment variables passed on to HAProxy. */
+  haproxyEnv: string[];
   logFormat: NonNullable<OptionValues['logFormat']>;
   stateDir: string;
   /** False when --manifests was left at its default: the directory may then be created. */
@@ -93,12 +95,13 @@ export function resolveRunConfig(
     throw new AqueductError('config', `options of the wrong type: ${mistypedOptions(v).join(', ')}`);
   checkMasterSocket(v.haproxyMasterSocket);
   const explicit = (flag: string) => sourceOf(flag) === 'cli' || sourceOf(flag) === 'env';
-  const { apiAllowedOrigins, apiAllowedHosts, logFormat, stateDir, ...rest } = v;
+  const { apiAllowedOrigins, apiAllowedHosts, haproxyEnv, logFormat, stateDir, ...rest } = v;
   const cfgPath = path.resolve(v.haproxyCfgPath);
   return {
     ...rest,
     apiAllowedOrigins: list(apiAllowedOrigins),
     apiAllowedHosts: list(apiAllowedHosts),
+    haproxyEnv: list(haproxyEnv),
     statsInterval: Math.max(v.statsInterval, 100),
     registryPollInterval: Math.max(v.registryPollInterval, 100),
     haproxySocketPath: path.resolve(v.haproxySocketPath),

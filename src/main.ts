@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import { systemClock, every, type Clock } from './clock.js';
 import type { RunConfig } from './config.js';
 import { AqueductError } from './core/issues.js';
-import type { ReservedBind } from './core/manifests/bind.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
 import { memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { checkConfigTextAt } from './haproxy/check.js';
+import { haproxyEnvironment } from './haproxy/environment.js';
 import { fileConfigStore } from './haproxy/config-store.js';
 import { createController, type HaproxyController, processStatus } from './haproxy/process.js';
 import { countingRuntime, runtimeApi, type RuntimeApi } from './haproxy/runtime-api.js';
@@ -28,7 +28,9 @@ import { ActivityFeed } from './observe/activity.js';
 import { Metrics } from './observe/metrics.js';
 import { announceReady, endpointsOf } from './observe/ready-line.js';
 import { PACKAGE_VERSION, UI_DIR } from './package-paths.js';
-import { preflight, reservedBinds, type Preflight } from './preflight.js';
+import { preflight, type Preflight } from './preflight.js';
+import { procRelayDetector } from './http/relay-detector.js';
+import { ownAddressProblem } from './core/manifests/bind.js';
 import { Deploys } from './reconcile/deploys.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { WorkQueue } from './reconcile/work-queue.js';
@@ -104,6 +106,7 @@ export async function startAqueduct(config: RunConfig, log: Logger, clock: Clock
 async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Preflight): Promise<Parts> {
   const haproxy = createController(config.haproxyMode, {
     haproxyBin: config.haproxyBin,
+    env: haproxyEnvironment(process.env, config.haproxyEnv),
     cfgPath: config.haproxyCfgPath,
     masterSocket: config.haproxyMasterSocket,
     pidPath: config.haproxyPidPath,
@@ -118,6 +121,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   const metrics = metricsOf(() => parts, config, pre);
   const registry = createRegistrySource(config, {
     onChange: () => parts.queue.add('registry'),
+    refuse: (r) => ownAddressProblem(r.host, r.port, pre.own),
     observer: {
       event: (type, detail) => {
         metrics.registryEvent(type);
@@ -130,19 +134,23 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
-  // The addresses Aqueduct itself listens on, which no frontend may take: for the loop and the API alike.
-  const reserved = reservedBinds(config);
-  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry, reserved });
+  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry });
   const store = new ManifestStore(config.manifests);
   const service = new ObjectService({
     store,
     loop: loop.reconciler,
     registrations: (name, version) => registry.registrations(name, version),
-    check: (text) => checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, 'api-check.cfg')),
+    check: (text) =>
+      checkConfigTextAt(
+        config.haproxyBin,
+        text,
+        path.join(config.stateDir, 'api-check.cfg'),
+        haproxyEnvironment(process.env, config.haproxyEnv),
+      ),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
     clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
-    reserved,
+    own: pre.own,
     log,
   });
   const poller = new StatsPoller(
@@ -190,10 +198,9 @@ function loopParts(
     runtime: RuntimeApi;
     applier: RuntimeApplier;
     registry: RegistrySource;
-    reserved: readonly ReservedBind[];
   },
 ): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch'> {
-  const { haproxy, runtime, applier, registry, reserved } = edges;
+  const { haproxy, runtime, applier, registry } = edges;
   const registrations = (name: string, version: string) => registry.registrations(name, version);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
@@ -220,7 +227,12 @@ function loopParts(
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       deploys,
       check: (text, scratch) =>
-        checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`)),
+        checkConfigTextAt(
+          config.haproxyBin,
+          text,
+          path.join(config.stateDir, `${scratch}-check.cfg`),
+          haproxyEnvironment(process.env, config.haproxyEnv),
+        ),
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),
       runtime,
@@ -234,7 +246,7 @@ function loopParts(
       minReloadIntervalMs: config.minReloadInterval,
       reloadBurst: config.reloadBurst,
       allowUnsafeNatives: config.allowUnsafeNatives,
-      reserved,
+      own: pre.own,
     },
   );
   const queue = new WorkQueue((triggers, at) => reconciler.reconcile(triggers, at), {
@@ -254,6 +266,7 @@ function apiOf(parts: Omit<Parts, 'api'>, config: RunConfig, log: Logger): Promi
       ledger: () => reconciler.ledger(),
       observe: { poller, activity, metrics, maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES },
       onRejected: () => metrics.validationFailure('api'),
+      relay: procRelayDetector({ haproxyMayBeHidden: config.haproxyMode === 'external' }),
       system: {
         appliedConfig: () => reconciler.appliedConfig(),
         preview: (files) => reconciler.preview(files),

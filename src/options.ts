@@ -266,6 +266,13 @@ export const RUN_OPTIONS = [
   },
   { flag: 'haproxyBin', type: 'string', default: 'haproxy', description: 'the haproxy binary', group: 'haproxy' },
   {
+    flag: 'haproxyEnv',
+    type: 'string',
+    description:
+      "comma-separated names of environment variables HAProxy may see besides PATH, the locale, TZ and TMPDIR (it never gets Aqueduct's own environment: a config can read it)",
+    group: 'haproxy',
+  },
+  {
     flag: 'stateDir',
     type: 'string',
     description: 'where applied generations and state are kept (default: <dir of haproxyCfgPath>/aqueduct-state)',

@@ -7,11 +7,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RunConfig } from './config.js';
 import { AqueductError, formatIssue } from './core/issues.js';
-import { parseBind, reservedBind, type ReservedBind } from './core/manifests/bind.js';
+import type { OwnAddresses } from './core/manifests/bind.js';
 import { checkRenderOptions, type RenderOptions } from './core/rendering/render.js';
 import { featuresOf, haproxyVersion } from './haproxy/check.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { readTemplateFile } from './sources/template-file.js';
+import { ownAddresses } from './own-addresses.js';
 
 async function writableDir(dir: string, what: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch(() => undefined);
@@ -25,22 +26,12 @@ async function writableDir(dir: string, what: string): Promise<void> {
   if (!writable) throw new AqueductError('startup', `${what}: directory ${dir} is missing or not writable`);
 }
 
-/** The addresses Aqueduct itself listens on, which no frontend may take. */
-export function reservedBinds(config: RunConfig): ReservedBind[] {
-  const out = [reservedBind(config.host, config.port, "Aqueduct's REST API (--host/--port)")];
-  const stats = config.statsBind === undefined ? undefined : parseBind(config.statsBind).addresses[0];
-  if (stats !== undefined) out.push({ address: stats, owner: "HAProxy's stats page (--statsBind)" });
-  const metrics =
-    config.haproxyMetricsBind === undefined ? undefined : parseBind(config.haproxyMetricsBind).addresses[0];
-  if (metrics !== undefined)
-    out.push({ address: metrics, owner: "HAProxy's Prometheus exporter (--haproxyMetricsBind)" });
-  return out;
-}
-
 export interface Preflight {
   template: string;
   render: RenderOptions;
   haproxyVersion: string;
+  /** What Aqueduct owns: no frontend may bind it, no member may point at it. */
+  own: OwnAddresses;
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
@@ -81,5 +72,5 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)
     throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);
-  return { template: template.template, render, haproxyVersion: version.join('.') };
+  return { template: template.template, render, haproxyVersion: version.join('.'), own: await ownAddresses(config) };
 }

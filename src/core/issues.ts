@@ -17,7 +17,8 @@ export type IssueCode =
   | 'template'
   | 'haproxy-refused'
   | 'unreadable'
-  | 'unsafe-native';
+  | 'unsafe-native'
+  | 'own-address';
 
 export interface Issue {
   code: IssueCode;

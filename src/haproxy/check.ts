@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { haproxyEnvironment } from './environment.js';
 import type { HaproxyFeatures } from '../core/rendering/render.js';
 
 const run = promisify(execFile);
@@ -38,9 +39,14 @@ export function parseCheckOutput(output: string): CheckMessage[] {
 }
 
 /** Runs `haproxy -c -f file`; warnings are not errors. */
-export async function checkConfigFile(haproxyBin: string, file: string): Promise<CheckResult> {
+export async function checkConfigFile(
+  haproxyBin: string,
+  file: string,
+  env = haproxyEnvironment(process.env),
+): Promise<CheckResult> {
   try {
     const { stdout, stderr } = await run(haproxyBin, ['-c', '-f', file], {
+      env,
       timeout: 120_000,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -55,12 +61,16 @@ export async function checkConfigFile(haproxyBin: string, file: string): Promise
 }
 
 /** Checks config text by writing it to a temporary file first. */
-export async function checkConfigText(haproxyBin: string, text: string): Promise<CheckResult> {
+export async function checkConfigText(
+  haproxyBin: string,
+  text: string,
+  env = haproxyEnvironment(process.env),
+): Promise<CheckResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-check-'));
   try {
     const file = path.join(dir, 'haproxy.cfg');
     await writeFile(file, text);
-    return await checkConfigFile(haproxyBin, file);
+    return await checkConfigFile(haproxyBin, file, env);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -70,7 +80,7 @@ export async function checkConfigText(haproxyBin: string, text: string): Promise
 export async function haproxyVersion(haproxyBin: string): Promise<[number, number, number]> {
   let stdout: string;
   try {
-    ({ stdout } = await run(haproxyBin, ['-v'], { timeout: 10_000 }));
+    ({ stdout } = await run(haproxyBin, ['-v'], { timeout: 10_000, env: haproxyEnvironment(process.env) }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error(`haproxy binary not found: ${haproxyBin}`, { cause: err });
@@ -89,7 +99,12 @@ export function featuresOf(version: readonly number[]): HaproxyFeatures {
 }
 
 /** Checks config text written to a given path (kept for inspection after a rejection). */
-export async function checkConfigTextAt(haproxyBin: string, text: string, file: string): Promise<CheckResult> {
+export async function checkConfigTextAt(
+  haproxyBin: string,
+  text: string,
+  file: string,
+  env = haproxyEnvironment(process.env),
+): Promise<CheckResult> {
   await writeFile(file, text);
-  return checkConfigFile(haproxyBin, file);
+  return checkConfigFile(haproxyBin, file, env);
 }

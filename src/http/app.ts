@@ -16,7 +16,17 @@ import Fastify, {
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthPolicy } from './auth.js';
-import { bearerFromProtocols, checkAccess, isWrite, jsonTooDeep, MAX_JSON_DEPTH } from './guards.js';
+import {
+  bearerFromProtocols,
+  changesState,
+  checkAccess,
+  isLoopbackAddress,
+  isWrite,
+  jsonTooDeep,
+  MAX_JSON_DEPTH,
+} from './guards.js';
+import type { RelayDetector } from './relay-detector.js';
+import os from 'node:os';
 import { ApiError } from './errors.js';
 import type { ObjectService } from './object-service.js';
 import { registerObjectRoutes } from './routes/objects.js';
@@ -55,6 +65,8 @@ export interface ApiDeps {
   observe?: { poller: StatsPoller; activity: ActivityFeed; metrics: Metrics; maxBufferedBytes: number };
   /** Told the code of every request refused as invalid input (for metrics). */
   onRejected?: (code: string) => void;
+  /** Tells connections HAProxy opened from others (tokenless loopback writes need it); none: no connection is relayed (inject tests). */
+  relay?: RelayDetector;
   log: Logger;
 }
 
@@ -121,7 +133,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   });
 
   parseEveryBodyAsJson(app);
-  guardAccess(app, opts);
+  guardAccess(app, opts, deps.relay);
   answerErrors(app, deps);
   // The route schemas are documentation, read by @fastify/swagger: bodies are validated by the
   // object service against schemas/ (with its own precise messages), and replies are sent as
@@ -162,26 +174,44 @@ function parseEveryBodyAsJson(app: FastifyInstance): void {
 }
 
 /** Tokens, origins, hosts and --readOnly, checked before any route runs (src/http/guards.ts decides). */
-function guardAccess(app: FastifyInstance, opts: ApiOptions): void {
+function guardAccess(app: FastifyInstance, opts: ApiOptions, relay: RelayDetector | undefined): void {
   const access = {
     auth: opts.auth,
     openWrites: opts.openWrites ?? false,
     allowedOrigins: opts.allowedOrigins ?? [],
-    allowedHosts: (opts.allowedHosts ?? []).map((h) => h.toLowerCase()),
+    // This machine's own name cannot be a rebinding attacker's: the attacker needs a name of their own.
+    allowedHosts: [...(opts.allowedHosts ?? []), os.hostname()].map((h) => h.toLowerCase()),
   };
+  // Asked once per connection (keep-alive requests share the answer), and only when trust depends on it.
+  const relayed = new WeakMap<object, Promise<boolean>>();
+  const askRelay = (socket: FastifyRequest['socket']): Promise<boolean> => {
+    if (relay === undefined) return Promise.resolve(false);
+    const known = relayed.get(socket) ?? relay.relayedByHaproxy(socket);
+    relayed.set(socket, known);
+    return known;
+  };
+  const needsRelayAnswer = (method: string, peer: string | undefined): boolean =>
+    isWrite(method) &&
+    !access.openWrites &&
+    access.auth.writeToken === undefined &&
+    access.auth.readToken === undefined &&
+    isLoopbackAddress(peer);
   app.addHook('onRequest', async (req, reply) => {
     const urlPath = req.url.split('?')[0] ?? '';
     if (OPEN_PATHS.has(urlPath) || (req.method === 'GET' && isUiPath(urlPath))) return;
-    const write = isWrite(req.method, urlPath);
+    const write = changesState(req.method, urlPath);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
+    const peer = req.socket.remoteAddress;
+    const relayedHere = needsRelayAnswer(req.method, peer) ? await askRelay(req.socket) : false;
     try {
       checkAccess(access, {
+        relayed: relayedHere,
         method: req.method,
         path: urlPath,
-        peer: req.socket.remoteAddress,
+        peer,
         host: header('host'),
         origin: header('origin'),
         fetchSite: header('sec-fetch-site'),

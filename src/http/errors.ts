@@ -12,6 +12,7 @@ export type ApiErrorCode =
   | 'not_dynamic'
   | 'no_rollout'
   | 'shared_file'
+  | 'name_conflict'
   | 'precondition_failed'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -47,6 +48,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   forbidden_origin: 403,
   no_rollout: 404,
   shared_file: 409,
+  name_conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,

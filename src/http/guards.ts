@@ -4,7 +4,7 @@
 // nor open the stream (CSRF), and a page that rebinds its DNS name to
 // 127.0.0.1 is refused by its Host header.
 import { isIP } from 'node:net';
-import { authorized, type AuthPolicy } from './auth.js';
+import { authorized, bearerToken, tokenMatches, type AuthPolicy } from './auth.js';
 import { ApiError } from './errors.js';
 
 export interface AccessPolicy {
@@ -13,7 +13,7 @@ export interface AccessPolicy {
   openWrites: boolean;
   /** Origins (scheme://host[:port]) besides the API's own that browsers may write from. */
   allowedOrigins: readonly string[];
-  /** Host header names accepted from loopback peers besides loopback names. */
+  /** Host header names accepted without a token besides loopback names, IP addresses and this machine's name. */
   allowedHosts: readonly string[];
 }
 
@@ -28,15 +28,24 @@ export interface RequestFacts {
   contentType: string | undefined;
   authorization: string | undefined;
   upgrade: boolean;
+  /** The connection was opened by HAProxy (see relay-detector.ts); only asked for tokenless loopback writes. */
+  relayed?: boolean;
 }
 
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
-/** POSTs that compute an answer and change nothing (a dry run): guarded as reads, allowed with --readOnly. */
+/**
+ * POSTs that compute an answer and change nothing (a dry run): allowed with
+ * --readOnly, but guarded as writes (token, same origin, JSON only), since
+ * each costs a render and a diff that any web page could otherwise trigger.
+ */
 export const READ_ONLY_POSTS = new Set(['/diff']);
 
-/** Whether the request may change something. */
-export const isWrite = (method: string, urlPath: string): boolean =>
-  WRITE_METHODS.has(method) && !(method === 'POST' && READ_ONLY_POSTS.has(urlPath));
+/** Whether the request is guarded as a write (token, origin, content type). */
+export const isWrite = (method: string): boolean => WRITE_METHODS.has(method);
+
+/** Whether the request may change something (what --readOnly refuses). */
+export const changesState = (method: string, urlPath: string): boolean =>
+  isWrite(method) && !(method === 'POST' && READ_ONLY_POSTS.has(urlPath));
 
 /** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -66,33 +75,62 @@ const sameOrigin = (origin: string, host: string | undefined): boolean => {
   }
 };
 
+/**
+ * A write (or a stream upgrade) a browser sends must come from the server's
+ * own origin or an allowed one, and as JSON: a type no page may send
+ * cross-site without a CORS preflight, which is never granted. Command-line
+ * clients send neither Origin nor Sec-Fetch-Site and pass. Throws the refusal.
+ */
+export function checkBrowserWrite(
+  r: Pick<RequestFacts, 'method' | 'origin' | 'fetchSite' | 'host' | 'contentType' | 'upgrade'>,
+  allowedOrigins: readonly string[] = [],
+): void {
+  if (r.origin === undefined && r.fetchSite === undefined) return;
+  const allowed =
+    r.origin !== undefined
+      ? sameOrigin(r.origin, r.host) || allowedOrigins.includes(r.origin)
+      : r.fetchSite === 'same-origin' || r.fetchSite === 'none';
+  if (!allowed)
+    throw new ApiError(
+      'forbidden_origin',
+      `requests from ${r.origin ?? `a ${r.fetchSite ?? ''} page`} may not ${r.upgrade ? 'open the stream' : 'write'}; allow the origin with --apiAllowedOrigins`,
+    );
+  if (!r.upgrade && r.method !== 'DELETE' && !isJson(r.contentType))
+    throw new ApiError('unsupported_media_type', 'a write from a browser must send Content-Type: application/json');
+}
+
+const isJson = (contentType: string | undefined): boolean =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
+
+/** Whether the request carries a token this API knows (either one). */
+function carriesToken(auth: AuthPolicy, header: string | undefined): boolean {
+  const token = bearerToken(header);
+  return [auth.writeToken, auth.readToken].some((t) => t !== undefined && tokenMatches(token, t));
+}
+
+/**
+ * A page can rebind its own DNS name to this machine (127.0.0.1 or its LAN
+ * address), so that the browser takes its requests as same-origin: a request
+ * without a token must name this machine in Host (a loopback name, an IP
+ * address, the machine's own name) or a name in --apiAllowedHosts.
+ */
+function checkHost(policy: AccessPolicy, host: string | undefined): void {
+  if (host === undefined) return;
+  const name = hostName(host);
+  if (isLoopbackName(name) || isIP(name) !== 0 || policy.allowedHosts.includes(name)) return;
+  throw new ApiError(
+    'forbidden_host',
+    `Host ${JSON.stringify(host)} is not a name of this machine (a page rebinding its DNS name to it?); send the API token, or add the name with --apiAllowedHosts`,
+  );
+}
+
 /** Throws the ApiError that refuses the request, or returns when it may go on. */
 export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
-  const write = isWrite(r.method, r.path);
-  const loopbackPeer = isLoopbackAddress(r.peer);
-  if (loopbackPeer && r.host !== undefined) {
-    const name = hostName(r.host);
-    if (!isLoopbackName(name) && !policy.allowedHosts.includes(name))
-      throw new ApiError(
-        'forbidden_host',
-        `Host ${JSON.stringify(r.host)} is not a name of this machine's loopback (a page rebinding its DNS name to 127.0.0.1?); add it with --apiAllowedHosts`,
-      );
-  }
-  const fromBrowser = r.origin !== undefined || r.fetchSite !== undefined;
-  if ((write || r.upgrade) && fromBrowser) {
-    const allowed =
-      r.origin !== undefined
-        ? sameOrigin(r.origin, r.host) || policy.allowedOrigins.includes(r.origin)
-        : r.fetchSite === 'same-origin' || r.fetchSite === 'none';
-    if (!allowed)
-      throw new ApiError(
-        'forbidden_origin',
-        `requests from ${r.origin ?? `a ${r.fetchSite ?? ''} page`} may not ${r.upgrade ? 'open the stream' : 'write'}; allow the origin with --apiAllowedOrigins`,
-      );
-    const json = (r.contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
-    if (write && r.method !== 'DELETE' && !json)
-      throw new ApiError('unsupported_media_type', 'a write from a browser must send Content-Type: application/json');
-  }
+  const write = isWrite(r.method);
+  if (write && READ_ONLY_POSTS.has(r.path) && !isJson(r.contentType))
+    throw new ApiError('unsupported_media_type', `POST ${r.path} takes Content-Type: application/json`);
+  if (!carriesToken(policy.auth, r.authorization)) checkHost(policy, r.host);
+  if (write || r.upgrade) checkBrowserWrite(r, policy.allowedOrigins);
   if (!authorized(policy.auth, write, r.authorization))
     throw new ApiError(
       'unauthorized',
@@ -101,7 +139,13 @@ export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
         : 'reads need Authorization: Bearer <token> with the read token (--apiReadToken)',
     );
   const tokenSet = policy.auth.writeToken !== undefined || policy.auth.readToken !== undefined;
-  if (write && !tokenSet && !loopbackPeer && !policy.openWrites)
+  if (!write || tokenSet || policy.openWrites) return;
+  if (r.relayed === true)
+    throw new ApiError(
+      'unauthorized',
+      "this write reached the API through Aqueduct's own HAProxy (a frontend relays strangers' requests from loopback): it is not trusted as local; set --apiToken (AQUEDUCT_API_TOKEN) and send it",
+    );
+  if (!isLoopbackAddress(r.peer))
     throw new ApiError(
       'unauthorized',
       `writes from ${r.peer ?? 'the network'} need a token: set --apiToken (AQUEDUCT_API_TOKEN), or accept open writes with --insecureOpenWrites`,

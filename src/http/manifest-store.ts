@@ -42,6 +42,24 @@ export function existsInAnyForm(view: ManifestView, kind: Kind, name: string): b
   );
 }
 
+/**
+ * Another object of this kind whose name differs from `name` only in case,
+ * or whose file does: on a case-insensitive file system (macOS, Windows,
+ * some volumes) `frontends/Web.yaml` is `frontends/web.yaml`, so writing one
+ * would replace the other.
+ */
+export function caseTwin(view: ManifestView, kind: Kind, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const twin = view.manifests.find(
+    (m) =>
+      m.manifest.kind === kind && m.manifest.metadata.name !== name && m.manifest.metadata.name.toLowerCase() === lower,
+  );
+  if (twin !== undefined) return `${objectId(kind, twin.manifest.metadata.name)} in ${twin.source.file}`;
+  const file = canonicalFile(kind, name);
+  const twinFile = view.files.find((f) => f.path !== file && f.path.toLowerCase() === file.toLowerCase());
+  return twinFile === undefined ? undefined : twinFile.path;
+}
+
 /** How many documents a file holds, valid or not: a file with others in it is not the API's to rewrite. */
 export function documentsIn(view: ManifestView, file: string): number {
   let max = 0;

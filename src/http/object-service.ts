@@ -26,7 +26,7 @@ import { compareStrings } from '../core/rendering/desired-state.js';
 import { objectKey, type Refusal, type ServableSet } from '../core/manifests/last-good.js';
 import { subscriptionOf } from '../core/registry/members.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
-import type { ReservedBind } from '../core/manifests/bind.js';
+import type { OwnAddresses } from '../core/manifests/bind.js';
 import { nativesIssues } from '../core/manifests/natives-policy.js';
 import type {
   BackendManifest,
@@ -44,6 +44,7 @@ import { ApiError, problemsError } from './errors.js';
 import {
   canonicalFile,
   documentsIn,
+  caseTwin,
   existsInAnyForm,
   findObject,
   type ManifestStore,
@@ -81,8 +82,8 @@ export interface ObjectServiceDeps {
   clock?: Clock;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
-  /** Addresses Aqueduct itself listens on: no frontend may bind them. */
-  reserved?: readonly ReservedBind[];
+  /** What Aqueduct owns: no frontend may bind its listeners, no member may point at them. */
+  own?: OwnAddresses;
   log: Logger;
 }
 
@@ -279,6 +280,12 @@ export class ObjectService {
     return this.deps.store.exclusive(async () => {
       const view = await this.deps.store.read({ fresh: true });
       const existing = findObject(view, kind, name);
+      const twin = existing === undefined ? caseTwin(view, kind, name) : undefined;
+      if (twin !== undefined)
+        throw new ApiError(
+          'name_conflict',
+          `${objectId(kind, name)} differs only in case from ${twin}: on a case-insensitive file system they would be one file; pick another name`,
+        );
       checkPreconditions(pre, existing?.manifest, objectId(kind, name), existsInAnyForm(view, kind, name));
       const metadata = existing?.manifest.metadata;
       const result: BodyResult<Manifest> =
@@ -411,7 +418,7 @@ export class ObjectService {
     const unsafe = this.deps.allowUnsafeNatives === true ? [] : nativesIssues(target);
     const own = [
       ...unsafe,
-      ...checkManifestSet(manifests, this.deps.reserved).issues.filter((i) => i.kind === kind && i.name === name),
+      ...checkManifestSet(manifests, this.deps.own).issues.filter((i) => i.kind === kind && i.name === name),
     ];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
     const refused = await this.deps.loop

@@ -18,7 +18,7 @@ import {
   type StaleObject,
 } from '../core/manifests/last-good.js';
 import { parseManifestFiles, type LocatedManifest, type ManifestFile } from '../core/manifests/manifests.js';
-import type { ReservedBind } from '../core/manifests/bind.js';
+import type { OwnAddresses } from '../core/manifests/bind.js';
 import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import {
   DEFAULT_RELOAD_BUDGET,
@@ -86,8 +86,8 @@ export interface ReconcilerOptions {
   reloadBurst?: number;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
   allowUnsafeNatives?: boolean;
-  /** Addresses Aqueduct itself listens on (its API, the stats page): no frontend may bind them. */
-  reserved?: readonly ReservedBind[];
+  /** What Aqueduct owns (its API, the stats page, the registry): no frontend may bind it, no member point at it. */
+  own?: OwnAddresses;
 }
 
 interface Applied {
@@ -277,7 +277,7 @@ export class Reconciler {
     return selectServable(
       withRefusals(policed, active, manifestGeneration),
       this.applied?.manifests ?? [],
-      this.opts.reserved,
+      this.opts.own,
     );
   }
 

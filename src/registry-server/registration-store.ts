@@ -12,10 +12,22 @@ export interface StoredRegistration {
   expiresAt: number;
 }
 
+/** What one registrant may take of the store: anyone reaching the registry may register. */
+export interface StoreLimits {
+  maxRegistrations: number;
+  /** The longest time to live a registration may ask for (secondsToExpire), seconds. */
+  maxTtlSeconds: number;
+}
+
+export const DEFAULT_STORE_LIMITS: StoreLimits = { maxRegistrations: 10_000, maxTtlSeconds: 86_400 };
+
 export class RegistrationStore {
   private readonly byId = new Map<string, StoredRegistration>();
 
-  constructor(private readonly defaultTtlSeconds: number) {}
+  constructor(
+    private readonly defaultTtlSeconds: number,
+    private readonly limits: StoreLimits = DEFAULT_STORE_LIMITS,
+  ) {}
 
   /**
    * Registers or checks in an instance; the body is its meta, and its
@@ -25,13 +37,16 @@ export class RegistrationStore {
     fields: { name: string; version: string; host: string; port: number },
     body: Record<string, unknown>,
     now: number,
-  ): { registration?: Registration; problem?: string } {
+  ): { registration?: Registration; problem?: string; full?: boolean } {
+    const asked = body['secondsToExpire'];
     const ttl =
-      typeof body['secondsToExpire'] === 'number' && body['secondsToExpire'] > 0
-        ? body['secondsToExpire']
+      typeof asked === 'number' && Number.isFinite(asked) && asked > 0
+        ? Math.min(asked, this.limits.maxTtlSeconds)
         : this.defaultTtlSeconds;
     const parsed = parseRegistration({ ...fields, lastKnown: now, meta: { ...body, hostname: fields.host } });
     if (parsed.registration === undefined) return parsed;
+    if (!this.byId.has(parsed.registration.id) && this.byId.size >= this.limits.maxRegistrations)
+      return { problem: `the registry holds its maximum of ${this.limits.maxRegistrations} registrations`, full: true };
     this.byId.set(parsed.registration.id, { registration: parsed.registration, expiresAt: now + ttl * 1000 });
     return parsed;
   }

@@ -6,7 +6,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { every, type Clock } from '../clock.js';
 import { Server as SocketIoServer } from 'socket.io';
-import { RegistrationStore } from './registration-store.js';
+import { RegistrationStore, type StoreLimits } from './registration-store.js';
+import { checkBrowserWrite } from '../http/guards.js';
+import type { ApiError } from '../http/errors.js';
 import { registrationId } from '../core/registry/members.js';
 import { httpUrl } from '../sources/registry/registry-http.js';
 import { readJson, writeJsonAtomic } from '../files/atomic.js';
@@ -18,6 +20,8 @@ export interface RegistryServerOptions {
   defaultTtlSeconds: number;
   reapIntervalMs: number;
   persistFile?: string;
+  /** Caps on what registrants may store (default DEFAULT_STORE_LIMITS). */
+  limits?: StoreLimits;
   log: Logger;
   clock: Clock;
 }
@@ -75,6 +79,8 @@ function registrationRoutes(
     const { name, version, host } = req.params;
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
     const result = store.register({ name, version, host, port: Number(req.params.port) }, body, clock.now());
+    if (result.full === true)
+      return reply.code(429).send({ statusCode: 429, code: 'registry_full', message: result.problem });
     if (result.registration === undefined)
       return reply.code(400).send({ statusCode: 400, code: 'invalid_value', message: result.problem });
     events.online(result.registration);
@@ -92,9 +98,37 @@ function registrationRoutes(
   });
 }
 
+/**
+ * Like the API, the registry takes writes without a token (Thalassa's
+ * protocol has none), so a web page must not be able to send them: a
+ * browser's cross-site POST (even a no-cors text/plain one) is refused.
+ */
+function refuseCrossSiteWrites(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    try {
+      checkBrowserWrite({
+        method: req.method,
+        origin: header('origin'),
+        fetchSite: header('sec-fetch-site'),
+        host: header('host'),
+        contentType: header('content-type'),
+        upgrade: false,
+      });
+    } catch (err) {
+      const e = err as ApiError;
+      return reply.code(e.statusCode).send({ statusCode: e.statusCode, code: e.code, message: e.message });
+    }
+  });
+}
+
 export async function startRegistryServer(opts: RegistryServerOptions): Promise<RegistryServer> {
   const { log, clock } = opts;
-  const store = new RegistrationStore(opts.defaultTtlSeconds);
+  const store = new RegistrationStore(opts.defaultTtlSeconds, opts.limits);
   if (opts.persistFile !== undefined) {
     const saved = await readJson<unknown[]>(opts.persistFile);
     if (Array.isArray(saved)) log.info({ loaded: store.load(saved), file: opts.persistFile }, 'registrations loaded');
@@ -103,7 +137,10 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const app = Fastify({
     loggerInstance: log.child({ component: 'registry' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // A registration's meta is at most 16 KB (registration-limits.ts): no body needs more.
+    bodyLimit: 64 * 1024,
   });
+  refuseCrossSiteWrites(app);
   const io = new SocketIoServer(app.server, { serveClient: false });
   const events = {
     online: (r: unknown) => io.emit('online', r),

@@ -43,7 +43,14 @@ const refusal = (policy: AccessPolicy, r: Partial<RequestFacts>): string | undef
 describe('access policy', () => {
   const cases: [string, AccessPolicy, Partial<RequestFacts>, string | undefined][] = [
     ['a loopback write without a token', open, { method: 'PUT' }, undefined],
-    ['a network write without a token', open, { method: 'PUT', peer: '10.1.2.3', host: 'lb:10000' }, 'unauthorized'],
+    [
+      'a network write without a token',
+      open,
+      { method: 'PUT', peer: '10.1.2.3', host: '10.0.0.1:10000' },
+      'unauthorized',
+    ],
+    ['a loopback write HAProxy relayed', open, { method: 'PUT', relayed: true }, 'unauthorized'],
+    ['a relayed write, opened on purpose', { ...open, openWrites: true }, { method: 'PUT', relayed: true }, undefined],
     [
       'a network write, opened on purpose',
       { ...open, openWrites: true },
@@ -56,12 +63,42 @@ describe('access policy', () => {
       { method: 'PUT', peer: '10.1.2.3', authorization: 'Bearer t' },
       undefined,
     ],
-    ['a network read', open, { peer: '10.1.2.3', host: 'lb:10000' }, undefined],
-    ['a dry-run diff from the network (a read)', open, { method: 'POST', path: '/diff', peer: '10.1.2.3' }, undefined],
+    ['a network read', open, { peer: '10.1.2.3', host: '10.0.0.1:10000' }, undefined],
     [
-      'a diff without the read token',
+      'a network read under a rebound DNS name',
+      open,
+      { peer: '10.1.2.3', host: 'evil.example:10000' },
+      'forbidden_host',
+    ],
+    [
+      'a network read under any name, with the token',
+      { ...open, auth: { readToken: 'r' } },
+      { peer: '10.1.2.3', host: 'lb:10000', authorization: 'Bearer r' },
+      undefined,
+    ],
+    ['a loopback dry-run diff', open, { method: 'POST', path: '/diff', contentType: 'application/json' }, undefined],
+    [
+      'a dry-run diff from the network (guarded as a write)',
+      open,
+      { method: 'POST', path: '/diff', peer: '10.1.2.3', contentType: 'application/json' },
+      'unauthorized',
+    ],
+    [
+      'a diff sent as text/plain',
+      open,
+      { method: 'POST', path: '/diff', contentType: 'text/plain' },
+      'unsupported_media_type',
+    ],
+    [
+      'a cross-site no-cors diff',
+      open,
+      { method: 'POST', path: '/diff', origin: 'http://evil.example', contentType: 'application/json' },
+      'forbidden_origin',
+    ],
+    [
+      'a diff without the write token',
       { ...open, auth: { readToken: 'r', writeToken: 'w' } },
-      { method: 'POST', path: '/diff' },
+      { method: 'POST', path: '/diff', contentType: 'application/json', authorization: 'Bearer r' },
       'unauthorized',
     ],
     [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { reservedBind } from '../../src/core/manifests/bind.js';
+import { NO_OWN_ADDRESSES, reservedBind } from '../../src/core/manifests/bind.js';
 import { checkManifestSet, loadManifestSet, parseManifestFiles } from '../../src/core/manifests/manifests.js';
 import { formatIssue, type Issue } from '../../src/core/issues.js';
 import { backend, everyFieldSet, frontend, staticBackend, yamlFile, type JsonObject } from '../helpers/fixtures.js';
@@ -371,8 +371,78 @@ describe('loading manifests', () => {
       ),
     ]);
     assert.deepEqual(names(spelled), ['alone']);
-    // Every pair of the same socket is named from both sides: 6 pairs of 127.0.0.1, one of ::1, one under [::].
-    assert.equal(spelled.issues.filter((i) => i.code === 'bind-conflict').length, 16);
+    // Every claim of a shared socket names its first rival once: 4 on 127.0.0.1, 2 on ::1, 2 under [::].
+    assert.equal(spelled.issues.filter((i) => i.code === 'bind-conflict').length, 8);
+  });
+
+  it('takes an IPv4-mapped address for the IPv4 one, and finds overlaps among thousands of addresses in linear time', () => {
+    const mapped = loadManifestSet([
+      yamlFile(
+        'a.yaml',
+        frontend('v4', { bind: '127.0.0.1:8080', backend: 'b' }),
+        frontend('mapped', { bind: '[::ffff:127.0.0.1]:8080', backend: 'b' }),
+        staticBackend('b', [1]),
+      ),
+    ]);
+    assert.deepEqual(mapped.frontends, []);
+    // 60 frontends of 120 addresses each, all on one port: the shape of the hostile /diff body.
+    const frontends = Array.from({ length: 60 }, (_f, f) =>
+      frontend(`f${f}`, {
+        bind: Array.from({ length: 120 }, (_a, a) => `127.${f}.${a}.1:80`).join(','),
+        backend: 'b',
+      }),
+    );
+    const started = process.hrtime.bigint();
+    const big = loadManifestSet([
+      yamlFile('a.yaml', ...frontends, frontend('any', { bind: '*:80', backend: 'b' }), staticBackend('b', [1])),
+    ]);
+    // Each of the 7,200 addresses overlaps '*:80' and says so once (the pairwise scan compared 26 million pairs).
+    assert.equal(big.issues.length, 7201);
+    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 5000);
+  });
+
+  it("refuses binds that shadow Aqueduct's loopback API, and members that point at it by any spelling", () => {
+    const own = {
+      ...NO_OWN_ADDRESSES,
+      binds: [reservedBind('127.0.0.1', 10000, "Aqueduct's REST API (--host/--port)")],
+      local: ['10.9.8.7'],
+    };
+    for (const bind of [
+      '[::1]:10000',
+      '[::ffff:127.0.0.1]:10000',
+      'localhost.localdomain:10000',
+      'ip6-localhost:10000',
+    ]) {
+      const set = checkManifestSet(
+        parseManifestFiles([yamlFile('a.yaml', frontend('f', { bind, backend: 'b' }), staticBackend('b', [1]))])
+          .manifests,
+        own,
+      );
+      assert.deepEqual(set.frontends, [], bind);
+    }
+    for (const host of ['127.0.0.1', '127.1', '0x7f.0.0.1', 'localhost', '0.0.0.0', '::ffff:127.0.0.1', '2130706433']) {
+      const set = checkManifestSet(
+        parseManifestFiles([yamlFile('a.yaml', backend('b', { type: 'static', members: [{ host, port: 10000 }] }))])
+          .manifests,
+        own,
+      );
+      assert.deepEqual(codes(set.issues), ['own-address'], host);
+      assert.match(set.issues[0]?.message ?? '', /Aqueduct's REST API/);
+    }
+    const wildcard = { ...own, binds: [reservedBind('0.0.0.0', 10000, 'the API')] };
+    for (const [host, refused] of [
+      ['10.9.8.7', true],
+      ['127.0.0.9', true],
+      ['10.9.8.6', false],
+      ['::1', false],
+    ] as const) {
+      const set = checkManifestSet(
+        parseManifestFiles([yamlFile('a.yaml', backend('b', { type: 'static', members: [{ host, port: 10000 }] }))])
+          .manifests,
+        wildcard,
+      );
+      assert.equal(set.issues.length > 0, refused, host);
+    }
   });
 
   it('rejects a bind on an address Aqueduct itself listens on, naming it', () => {
@@ -383,7 +453,7 @@ describe('loading manifests', () => {
       parseManifestFiles([
         yamlFile('a.yaml', frontend('f', { bind: '127.1:10000', backend: 'b' }), staticBackend('b', [1])),
       ]).manifests,
-      [reservedBind('0.0.0.0', 10000, "Aqueduct's REST API (--host/--port)")],
+      { ...NO_OWN_ADDRESSES, binds: [reservedBind('0.0.0.0', 10000, "Aqueduct's REST API (--host/--port)")] },
     );
     assert.equal(set.frontends.length, 1, 'free when nothing is reserved');
     assert.deepEqual(reserved.frontends, []);

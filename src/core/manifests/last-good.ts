@@ -3,7 +3,7 @@
 // never takes away what is already serving. A file that no longer parses
 // keeps every object it held; a backend deleted while a frontend still
 // routes to it is kept too.
-import type { ReservedBind } from './bind.js';
+import { NO_OWN_ADDRESSES, type OwnAddresses } from './bind.js';
 import type { Issue } from '../issues.js';
 import { checkManifestSet, sortIssues, type LocatedManifest } from './manifests.js';
 import type { BackendManifest, FrontendManifest, LoadedManifest, Manifest } from './model.js';
@@ -37,9 +37,9 @@ const located = (m: LoadedManifest): LocatedManifest => ({ ...m, lineOf: () => m
 export function selectServable(
   read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
   lastGood: readonly LoadedManifest[],
-  reserved: readonly ReservedBind[] = [],
+  own: OwnAddresses = NO_OWN_ADDRESSES,
 ): ServableSet {
-  const userCheck = checkManifestSet(read.manifests, reserved);
+  const userCheck = checkManifestSet(read.manifests, own);
   const issues = sortIssues([...read.issues, ...userCheck.issues]);
   const good = new Map(lastGood.map((m) => [keyOf(m), m]));
   const candidates = new Map<string, LocatedManifest>();
@@ -75,7 +75,7 @@ export function selectServable(
   }
 
   // Objects rejected by the cross-object checks fall back too, until nothing changes.
-  let set = checkManifestSet([...candidates.values()], reserved);
+  let set = checkManifestSet([...candidates.values()], own);
   for (let round = 0; round < 10; round++) {
     const accepted = new Set([...set.frontends, ...set.backends].map(keyOf));
     let changed = false;
@@ -98,7 +98,7 @@ export function selectServable(
       }
     }
     if (!changed) break;
-    set = checkManifestSet([...candidates.values()], reserved);
+    set = checkManifestSet([...candidates.values()], own);
   }
   return { frontends: set.frontends, backends: set.backends, issues, stale: [...stale.values()] };
 }

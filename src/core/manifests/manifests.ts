@@ -1,6 +1,14 @@
 // From manifest files (as text) to the set of valid objects, with every
 // problem reported as an Issue. Pure: the caller reads the files.
-import { bindsOverlap, parseBind, type BindAddress, type ReservedBind } from './bind.js';
+import {
+  bindsOverlap,
+  NO_OWN_ADDRESSES,
+  ownAddressProblem,
+  parseBind,
+  shadowsReserved,
+  type BindAddress,
+  type OwnAddresses,
+} from './bind.js';
 import type { Issue } from '../issues.js';
 import {
   KINDS,
@@ -198,10 +206,24 @@ function checkDeploy(b: LocatedManifest<BackendManifest>, issues: Issue[]): bool
   return problems.length === 0;
 }
 
-function checkBackend(b: LocatedManifest<BackendManifest>, issues: Issue[]): boolean {
+/** The issue for a static member that points at one of Aqueduct's own addresses, if it does. */
+function ownMemberIssue(b: LocatedManifest<BackendManifest>, i: number, own: OwnAddresses): Issue | undefined {
+  const m = b.manifest.spec.members[i];
+  const message = m === undefined ? undefined : ownAddressProblem(m.host, m.port, own);
+  return message === undefined
+    ? undefined
+    : objectIssue(b, ['spec', 'members', i, 'host'], { code: 'own-address', message });
+}
+
+function checkBackend(b: LocatedManifest<BackendManifest>, issues: Issue[], own: OwnAddresses): boolean {
   const seen = new Map<string, number>();
   let ok = checkDeploy(b, issues);
   b.manifest.spec.members.forEach((m, i) => {
+    const relay = ownMemberIssue(b, i, own);
+    if (relay !== undefined) {
+      issues.push(relay);
+      ok = false;
+    }
     const key = `${m.host.toLowerCase()}:${m.port}`;
     const first = seen.get(key);
     if (first !== undefined) {
@@ -268,15 +290,53 @@ function checkFrontendRefs(
   return ok;
 }
 
-function checkBinds(
-  frontends: LocatedManifest<FrontendManifest>[],
-  issues: Issue[],
-  reserved: readonly ReservedBind[],
-): Set<LocatedManifest<FrontendManifest>> {
+interface BindClaim {
+  f: LocatedManifest<FrontendManifest>;
+  addr: BindAddress;
+  /** Position among all claims: the earlier of two overlapping claims is named by the later one. */
+  order: number;
+}
+
+/** Claims of one port, indexed so each claim's first overlapping claim is found in constant time. */
+class PortClaims {
+  private readonly byCanonical = new Map<string, BindClaim[]>();
+  private readonly dualStack: BindClaim[] = [];
+  private readonly ipv4Wildcard: BindClaim[] = [];
+  private readonly ipv4: BindClaim[] = [];
+  readonly all: BindClaim[] = [];
+
+  add(c: BindClaim): void {
+    this.all.push(c);
+    const same = this.byCanonical.get(c.addr.canonical);
+    if (same === undefined) this.byCanonical.set(c.addr.canonical, [c]);
+    else same.push(c);
+    if (c.addr.canonical === '[::]') this.dualStack.push(c);
+    else if (c.addr.canonical === '*') this.ipv4Wildcard.push(c);
+    if (!c.addr.canonical.startsWith('[')) this.ipv4.push(c);
+  }
+
+  /** The first other claim that overlaps c (bindsOverlap's rules), if any. */
+  firstOverlap(c: BindClaim): BindClaim | undefined {
+    const other = (list: readonly BindClaim[] | undefined) => list?.find((x) => x !== c);
+    const v4 = !c.addr.canonical.startsWith('[');
+    const candidates = [
+      other(this.byCanonical.get(c.addr.canonical)),
+      other(this.dualStack),
+      c.addr.canonical === '[::]' ? other(this.all) : undefined,
+      c.addr.canonical === '*' ? other(this.ipv4) : undefined,
+      v4 ? other(this.ipv4Wildcard) : undefined,
+    ].filter((x): x is BindClaim => x !== undefined);
+    return candidates.sort((a, b) => a.order - b.order)[0];
+  }
+}
+
+/** Every frontend's bind claims, grouped by port; a frontend with a port out of range is refused. */
+function claimBinds(frontends: readonly LocatedManifest<FrontendManifest>[], issues: Issue[], own: OwnAddresses) {
   const rejected = new Set<LocatedManifest<FrontendManifest>>();
-  const claims: { f: LocatedManifest<FrontendManifest>; addr: BindAddress }[] = [];
+  const byPort = new Map<number, PortClaims>();
+  let order = 0;
   for (const f of frontends) {
-    const parsed = parseBind(f.manifest.spec.bind);
+    const parsed = parseBind(f.manifest.spec.bind, own.hosts);
     if (parsed.badPort !== undefined) {
       issues.push(
         objectIssue(f, ['spec', 'bind'], {
@@ -288,56 +348,57 @@ function checkBinds(
       continue;
     }
     for (const addr of parsed.addresses) {
-      claims.push({ f, addr });
-      const taken = reserved.find((r) => bindsOverlap(r.address, addr));
-      if (taken === undefined) continue;
-      issues.push(
-        objectIssue(f, ['spec', 'bind'], {
-          code: 'bind-conflict',
-          message: `${addr.text} conflicts with ${taken.address.text}, where ${taken.owner} listens`,
-        }),
-      );
-      rejected.add(f);
+      const group = byPort.get(addr.port) ?? new PortClaims();
+      byPort.set(addr.port, group);
+      group.add({ f, addr, order: order++ });
     }
   }
-  // Only addresses on the same port can overlap: compare within each port.
-  const byPort = new Map<number, typeof claims>();
-  for (const c of claims) {
-    const group = byPort.get(c.addr.port);
-    if (group === undefined) byPort.set(c.addr.port, [c]);
-    else group.push(c);
-  }
-  for (const group of byPort.values()) {
-    for (let i = 0; i < group.length; i++) {
-      for (let j = i + 1; j < group.length; j++) {
-        const a = group[i];
-        const b = group[j];
-        if (a === undefined || b === undefined || !bindsOverlap(a.addr, b.addr)) continue;
-        if (a.f === b.f) {
-          issues.push(
-            objectIssue(a.f, ['spec', 'bind'], {
-              code: 'bind-conflict',
-              message: `${b.addr.text} overlaps ${a.addr.text} in the same bind list`,
-            }),
-          );
-          rejected.add(a.f);
-          continue;
-        }
-        for (const [x, y] of [
-          [a, b],
-          [b, a],
-        ] as const) {
-          issues.push(
-            objectIssue(x.f, ['spec', 'bind'], {
-              code: 'bind-conflict',
-              message: `${x.addr.text} conflicts with ${y.addr.text} of frontend '${y.f.manifest.metadata.name}' in ${where(y.f)}`,
-            }),
-          );
-          rejected.add(x.f);
-        }
-      }
+  return { rejected, byPort };
+}
+
+/** The issue for a claim that takes or shadows one of Aqueduct's own listeners, if it does. */
+function reservedConflict(c: BindClaim, own: OwnAddresses): Issue | undefined {
+  const taken = own.binds.find((r) => shadowsReserved(r.address, c.addr));
+  if (taken === undefined) return undefined;
+  const how = bindsOverlap(taken.address, c.addr) ? 'conflicts with' : 'shadows (clients of localhost would reach it)';
+  return objectIssue(c.f, ['spec', 'bind'], {
+    code: 'bind-conflict',
+    message: `${c.addr.text} ${how} ${taken.address.text}, where ${taken.owner} listens`,
+  });
+}
+
+/** The issue for a claim that overlaps another frontend's (or its own list's), if it does. */
+function overlapConflict(c: BindClaim, group: PortClaims): Issue | undefined {
+  const d = group.firstOverlap(c);
+  // Within one list, only the later of two claims speaks: one issue per duplicate.
+  if (d === undefined || (d.f === c.f && d.order > c.order)) return undefined;
+  const message =
+    d.f === c.f
+      ? `${c.addr.text} overlaps ${d.addr.text} in the same bind list`
+      : `${c.addr.text} conflicts with ${d.addr.text} of frontend '${d.f.manifest.metadata.name}' in ${where(d.f)}`;
+  return objectIssue(c.f, ['spec', 'bind'], { code: 'bind-conflict', message });
+}
+
+/**
+ * Frontends whose binds take one of Aqueduct's own addresses or compete
+ * with another bind for a socket. Linear in the number of addresses: claims
+ * are grouped by port and indexed by meaning, and each names its first
+ * conflict only (a hostile body with thousands of addresses cannot make the
+ * check, or its answer, quadratic).
+ */
+function checkBinds(
+  frontends: LocatedManifest<FrontendManifest>[],
+  issues: Issue[],
+  own: OwnAddresses,
+): Set<LocatedManifest<FrontendManifest>> {
+  const { rejected, byPort } = claimBinds(frontends, issues, own);
+  for (const group of byPort.values())
+    for (const c of group.all) {
+      const issue = reservedConflict(c, own) ?? overlapConflict(c, group);
+      if (issue === undefined) continue;
+      issues.push(issue);
+      rejected.add(c.f);
     }
-  }
   return rejected;
 }
 
@@ -348,17 +409,17 @@ function checkBinds(
  */
 export function checkManifestSet(
   manifests: readonly LocatedManifest[],
-  reserved: readonly ReservedBind[] = [],
+  own: OwnAddresses = NO_OWN_ADDRESSES,
 ): ManifestSet {
   const issues: Issue[] = [];
   const ofKind = <K extends Kind>(kind: K) =>
     manifests.filter((m) => m.manifest.kind === kind) as LocatedManifest<Extract<Manifest, { kind: K }>>[];
-  const backends = rejectDuplicates(ofKind('Backend'), issues).filter((b) => checkBackend(b, issues));
+  const backends = rejectDuplicates(ofKind('Backend'), issues).filter((b) => checkBackend(b, issues, own));
   const backendsByName = new Map(backends.map((b) => [b.manifest.metadata.name, b.manifest]));
   let frontends = rejectDuplicates(ofKind('Frontend'), issues).filter((f) =>
     checkFrontendRefs(f, backendsByName, issues),
   );
-  const conflicting = checkBinds(frontends, issues, reserved);
+  const conflicting = checkBinds(frontends, issues, own);
   frontends = frontends.filter((f) => !conflicting.has(f));
   return { frontends, backends, issues };
 }

@@ -11,12 +11,15 @@ import type { RolloutPosition } from '../deploy/rollout.js';
 import { splitMembers, trafficSplit } from '../deploy/versions.js';
 import type { BackendManifest, Member, MemberMap, Registration } from '../manifests/model.js';
 import { validateRegistration } from '../manifests/schema-validation.js';
+import { registrationTooLarge } from './registration-limits.js';
 
 export const registrationId = (r: Pick<Registration, 'name' | 'version' | 'host' | 'port'>): string =>
   `/${r.name}/${r.version}/${r.host}/${r.port}`;
 
 /** A registration from a registry message, or why it was refused. */
 export function parseRegistration(raw: unknown): { registration?: Registration; problem?: string } {
+  const tooLarge = registrationTooLarge(raw);
+  if (tooLarge !== undefined) return { problem: `the registration is refused: ${tooLarge}` };
   const v = validateRegistration(raw);
   if (v.value === undefined) return { problem: v.issues.map(formatIssue).join('; ') };
   const r = v.value;

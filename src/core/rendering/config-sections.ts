@@ -2,6 +2,11 @@
 // the planner can tell "only servers changed" from anything else whatever
 // template produced the text.
 
+/**
+ * Every keyword that opens a section in HAProxy 2.4 to 3.2 (a test compares
+ * it with the sections the installed HAProxy knows). The natives policy and
+ * the section splitter both read it: one list.
+ */
 export const SECTION_KEYWORDS: ReadonlySet<string> = new Set([
   'global',
   'defaults',
@@ -16,8 +21,12 @@ export const SECTION_KEYWORDS: ReadonlySet<string> = new Set([
   'cache',
   'ring',
   'http-errors',
+  'fcgi-app',
+  'log-forward',
+  'namespace_list',
   'crt-store',
   'traces',
+  'acme',
 ]);
 
 export interface ServerLine {

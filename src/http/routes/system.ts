@@ -91,10 +91,10 @@ function registerConfigRoutes(app: FastifyInstance, system: SystemView): void {
     doc({
       operationId: 'diff',
       summary:
-        'Dry run: what serving these manifest files instead of the directory would do (plan, reasons, unified diff of the config); changes nothing, guarded as a read',
+        'Dry run: what serving these manifest files instead of the directory would do (plan, reasons, unified diff of the config); changes nothing (allowed with --readOnly) but is guarded as a write: a token where writes need one, same origin, Content-Type: application/json',
       body: 'DiffRequest',
       response: 'Diff',
-      errors: [400, 401, 413],
+      errors: [400, 401, 403, 413, 415],
     }),
     async (req) => system.preview(diffFiles(req.body)),
   );

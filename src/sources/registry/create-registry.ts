@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { RunConfig } from '../../config.js';
+import type { Registration } from '../../core/manifests/model.js';
 import { axonTransport } from './axon-transport.js';
 import { httpUrl } from './registry-http.js';
 import { noRegistry, SnapshotRegistrySource, type RegistryObserver, type RegistrySource } from './registry-source.js';
@@ -14,12 +15,14 @@ export interface RegistryWiring {
   /** Membership changed: the loop reads the snapshot when it runs. */
   onChange(): void;
   observer?: RegistryObserver;
+  /** Why a registration may not become a member, if so (see SnapshotSourceOptions.refuse). */
+  refuse?: (r: Registration) => string | undefined;
   log: Logger;
   clock: Clock;
 }
 
 export function createRegistrySource(config: RunConfig, wiring: RegistryWiring): RegistrySource {
-  const { onChange, observer, log, clock } = wiring;
+  const { onChange, observer, refuse, log, clock } = wiring;
   if (config.registry === 'none') return noRegistry;
   const apiUrl = registryApiUrl(config);
   const transport =
@@ -34,6 +37,7 @@ export function createRegistrySource(config: RunConfig, wiring: RegistryWiring):
     transport,
     onChange,
     ...(observer !== undefined && { observer }),
+    ...(refuse !== undefined && { refuse }),
     log,
     clock,
   });

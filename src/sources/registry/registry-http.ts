@@ -12,11 +12,15 @@ export interface RegistryResponse {
   body: string;
 }
 
+/** The largest answer read from a registry: a list of 10,000 instances with their meta fits many times over. */
+export const MAX_REGISTRY_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export function registryRequest(
   method: 'GET' | 'POST' | 'DELETE',
   url: string,
   body?: string,
   timeoutMs = 5000,
+  maxBytes = MAX_REGISTRY_RESPONSE_BYTES,
 ): Promise<RegistryResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -30,7 +34,10 @@ export function registryRequest(
       (res) => {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
+        res.on('data', (d: string) => {
+          text += d;
+          if (text.length > maxBytes) req.destroy(new Error(`the answer is larger than ${maxBytes} bytes`));
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         res.on('error', reject);
       },

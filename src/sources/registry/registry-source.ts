@@ -50,6 +50,8 @@ export interface SnapshotSourceOptions {
   transport: EventTransport;
   /** Called when membership changed. */
   onChange(): void;
+  /** Why a registration may not become a member (it points at one of Aqueduct's own addresses), if so. */
+  refuse?: (r: Registration) => string | undefined;
   observer?: RegistryObserver;
   log: Logger;
   clock: Clock;
@@ -86,7 +88,7 @@ export class SnapshotRegistrySource implements RegistrySource {
         this.reportedDown = false;
         this.opts.observer?.connection(true);
         log.info({ registry: kind, api: this.opts.apiUrl }, 'registry events connected');
-        void this.refresh(); // events sent while we were away are lost: the list has them
+        void this.refresh(); // events sent while we were away are lost: the list has them (refresh never rejects)
       },
       disconnected: (reason) => {
         if (this.stopped) return; // our own close on the way out is no outage
@@ -129,12 +131,34 @@ export class SnapshotRegistrySource implements RegistrySource {
     };
   }
 
-  /** Reads the full list; one at a time (a slow registry must not pile up requests). */
+  /** Reads the full list; one at a time (a slow registry must not pile up requests). Never rejects. */
   refresh(): Promise<void> {
-    this.listing ??= this.readList().finally(() => {
-      this.listing = undefined;
-    });
+    this.listing ??= this.readList()
+      .catch((err: unknown) => this.survived('reading the registration list', err))
+      .finally(() => {
+        this.listing = undefined;
+      });
     return this.listing;
+  }
+
+  /** Whatever a registry sends, Aqueduct stays up: the error is logged and the last members kept. */
+  private survived(what: string, err: unknown): void {
+    this.lastError = `${what}: ${(err as Error).message}`;
+    this.opts.log.error(
+      { registry: this.opts.kind, err: (err as Error).message },
+      `${what} failed; keeping the last known members`,
+    );
+    this.opts.observer?.event('invalid', { changed: false });
+  }
+
+  /** A registration from the registry's words, or undefined (with a warning and a count) when it cannot be used. */
+  private accept(raw: unknown): Registration | undefined {
+    const { registration, problem } = parseRegistration(raw);
+    const refused = registration === undefined ? problem : this.opts.refuse?.(registration);
+    if (registration !== undefined && refused === undefined) return registration;
+    this.opts.log.warn({ registry: this.opts.kind, problem: refused }, 'ignoring an invalid registration');
+    this.opts.observer?.event('invalid', { changed: false });
+    return undefined;
   }
 
   private async readList(): Promise<void> {
@@ -154,15 +178,7 @@ export class SnapshotRegistrySource implements RegistrySource {
       log.warn({ registry: kind }, this.lastError);
       return;
     }
-    const registrations: Registration[] = [];
-    for (const item of raw) {
-      const { registration, problem } = parseRegistration(item);
-      if (registration !== undefined) registrations.push(registration);
-      else {
-        log.warn({ registry: kind, problem }, 'ignoring an invalid registration');
-        this.opts.observer?.event('invalid', { changed: false });
-      }
-    }
+    const registrations = raw.map((item) => this.accept(item)).filter((r): r is Registration => r !== undefined);
     if (this.stopped) return;
     const now = this.opts.clock.now();
     this.lastSync = new Date(now).toISOString();
@@ -172,7 +188,21 @@ export class SnapshotRegistrySource implements RegistrySource {
   }
 
   private onMessage(parts: unknown[]): void {
+    try {
+      this.handle(parts);
+    } catch (err) {
+      this.survived('a registry message', err);
+    }
+  }
+
+  private handle(parts: unknown[]): void {
     const { event, problem } = parseEvent(parts);
+    const refused = event?.kind === 'online' ? this.opts.refuse?.(event.registration) : undefined;
+    if (refused !== undefined) {
+      this.opts.log.warn({ registry: this.opts.kind, problem: refused }, 'ignoring an invalid registration');
+      this.opts.observer?.event('invalid', { changed: false });
+      return;
+    }
     if (event === undefined) {
       this.opts.log.warn({ registry: this.opts.kind, problem }, 'ignoring an invalid registry message');
       this.opts.observer?.event('invalid', { changed: false });
