@@ -127,10 +127,10 @@ function checkHost(policy: AccessPolicy, host: string | undefined): void {
 /** Throws the ApiError that refuses the request, or returns when it may go on. */
 export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
   const write = isWrite(r.method);
-  if (write && READ_ONLY_POSTS.has(r.path) && !isJson(r.contentType))
-    throw new ApiError('unsupported_media_type', `POST ${r.path} takes Content-Type: application/json`);
   if (!carriesToken(policy.auth, r.authorization)) checkHost(policy, r.host);
   if (write || r.upgrade) checkBrowserWrite(r, policy.allowedOrigins);
+  if (write && READ_ONLY_POSTS.has(r.path) && !isJson(r.contentType))
+    throw new ApiError('unsupported_media_type', `POST ${r.path} takes Content-Type: application/json`);
   if (!authorized(policy.auth, write, r.authorization))
     throw new ApiError(
       'unauthorized',

@@ -49,11 +49,13 @@ async function haproxyPids(procRoot: string): Promise<number[]> {
 
 /** Whether process `pid` may own the socket: it holds the inode, or (its descriptors unreadable) runs as its owner. */
 async function mayOwn(procRoot: string, pid: number, peer: PeerSocket): Promise<boolean> {
-  const fds = await readdir(`${procRoot}/${pid}/fd`).catch(() => undefined);
-  if (fds === undefined) {
+  const fds = await readdir(`${procRoot}/${pid}/fd`).catch((err: NodeJS.ErrnoException) => err);
+  if (fds instanceof Error) {
+    // Gone meanwhile (an old worker exiting): it owns nothing. Not ours to read: its user may own the socket.
+    if (fds.code !== 'EACCES' && fds.code !== 'EPERM') return false;
     const status = await readFile(`${procRoot}/${pid}/status`, 'utf8').catch(() => '');
     const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1];
-    return uid === undefined || Number(uid) === peer.uid;
+    return uid !== undefined && Number(uid) === peer.uid;
   }
   const target = `socket:[${peer.inode}]`;
   const links = await Promise.all(fds.map((fd) => readlink(`${procRoot}/${pid}/fd/${fd}`).catch(() => '')));
