@@ -17,7 +17,7 @@ import {
   type ServableSet,
   type StaleObject,
 } from '../core/manifests/last-good.js';
-import { parseManifestFiles, type LocatedManifest, type ManifestFile } from '../core/manifests/manifests.js';
+import type { LocatedManifest, ManifestFile } from '../core/manifests/manifests.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
 import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import {
@@ -213,8 +213,7 @@ export class Reconciler {
    * policy, last good versions for invalid objects), planned against what is
    * served. Changes nothing.
    */
-  preview(files: readonly ManifestFile[]): ConfigDiff {
-    const read = parseManifestFiles(files);
+  preview(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ConfigDiff {
     const servable = this.servableOf(read);
     const { state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);

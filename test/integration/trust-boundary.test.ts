@@ -16,7 +16,8 @@ import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aq
 import { staticBackend, tempDir } from '../helpers/fixtures.js';
 import { freePort, startEchoServer, startHaproxy, type EchoServer } from '../helpers/haproxy.js';
 import { haproxyServerPorts } from '../helpers/edge.js';
-import { registryValidationFailures } from '../helpers/registry.js';
+import { embeddedRegistry, registryValidationFailures } from '../helpers/registry.js';
+import { registryRequest } from '../../src/sources/registry/registry-http.js';
 import { scenario } from '../helpers/scenario.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -136,13 +137,12 @@ describe('the trust boundary, attacked', () => {
       metadata: { name: `f${f}` },
       spec: { bind: Array.from({ length: 120 }, (_a, a) => `10.${f}.${a}.1:80`).join(','), backend: 'b' },
     }));
-    const text = [
+    const docs = [
       ...frontends,
       { apiVersion: 'aqueduct/v1', kind: 'Backend', metadata: { name: 'b' }, spec: { type: 'static', members: [] } },
-    ]
-      .map((d) => JSON.stringify(d))
-      .join('\n---\n');
-    const body = JSON.stringify({ files: [{ path: 'x.yaml', text }] });
+    ];
+    // One file per object, as a GitOps directory holds them: 61 files, 7,200 addresses on one port.
+    const body = JSON.stringify({ files: docs.map((d, i) => ({ path: `o${i}.yaml`, text: JSON.stringify(d) })) });
     const csrf = await fetch(`${aq.api}/diff`, {
       method: 'POST',
       headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
@@ -189,6 +189,26 @@ async function hostileRegistry(goodPort: number, aqPort: number): Promise<{ port
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { port, close: async () => void (await io.close()) };
 }
+
+describe('the embedded registry', () => {
+  it("refuses a web page's cross-site registration, and takes curl's", async () => {
+    const registry = embeddedRegistry(await freePort());
+    await registry.start();
+    try {
+      const url = `${registry.url}/registrations/myapp/1.0.0/127.0.0.1/8080`;
+      const csrf = await fetch(url, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+        body: '{}',
+      });
+      assert.equal(csrf.status, 403);
+      assert.equal(JSON.parse((await registryRequest('GET', `${registry.url}/registrations`)).body).length, 0);
+      assert.equal((await registryRequest('POST', url, '{}')).status, 200);
+    } finally {
+      await registry.stop();
+    }
+  });
+});
 
 describe('a hostile registry', () => {
   it('cannot end the process: deep, oversized and self-pointing registrations are dropped, the good one served', async () => {

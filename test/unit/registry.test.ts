@@ -153,6 +153,22 @@ describe('embedded registry store', () => {
     assert.match(store.register({ name: 'app', version: '1', host: 'bad host', port: 2 }, {}, 0).problem ?? '', /host/);
   });
 
+  it('caps what a registrant may take: the count, the time to live, the size and depth of meta', () => {
+    const store = new RegistrationStore(10, { maxRegistrations: 2, maxTtlSeconds: 60 });
+    const reg = (port: number, body: Record<string, unknown> = {}) =>
+      store.register({ name: 'app', version: '1', host: 'h', port }, body, 0);
+    assert.equal(reg(1, { secondsToExpire: 1e300 }).problem, undefined);
+    assert.deepEqual(store.reap(60_000), ['/app/1/h/1'], 'a time to live of 1e300 s is cut to the cap');
+    reg(1);
+    reg(2);
+    assert.equal(reg(3).full, true);
+    assert.equal(reg(2).problem, undefined, 'a check-in of a known one still passes');
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 3300; i++) deep = { d: deep };
+    assert.match(reg(1, deep).problem ?? '', /nests deeper than 32/);
+    assert.match(reg(1, { big: 'x'.repeat(20_000) }).problem ?? '', /meta is larger than 16384/);
+  });
+
   it('loads what it dumped, skipping entries that no longer validate', () => {
     const store = new RegistrationStore(10);
     store.register({ name: 'app', version: '1', host: 'h', port: 1 }, {}, 0);
