@@ -41,15 +41,12 @@ export const MAX_DIFF_TOTAL_BYTES = 2 * 1024 * 1024;
 
 /** Parses the files one at a time, letting the event loop run between them. */
 async function parseYielding(files: readonly ManifestFile[]) {
-  const manifests: LocatedManifest[] = [];
-  const issues: Issue[] = [];
+  const parsed: ReturnType<typeof parseManifestFile>[] = [];
   for (const file of files) {
-    const one = parseManifestFile(file);
-    manifests.push(...one.manifests);
-    issues.push(...one.issues);
+    parsed.push(parseManifestFile(file));
     await setImmediate();
   }
-  return { manifests, issues };
+  return { manifests: parsed.flatMap((p) => p.manifests), issues: parsed.flatMap((p) => p.issues) };
 }
 
 /** The body of POST /diff: {files: [{path, text}]}, checked by hand as it is not a manifest. */
