@@ -190,6 +190,46 @@ async function hostileRegistry(goodPort: number, aqPort: number): Promise<{ port
   return { port, close: async () => void (await io.close()) };
 }
 
+describe("HAProxy's environment", () => {
+  it("holds none of Aqueduct's secrets, even for a natives line that reads it, and only the names passed on", async () => {
+    const token = 'sekrit-token-of-the-test';
+    const aq = await startAqueductProcess({
+      args: ['--allowUnsafeNatives', '--haproxyEnv', 'AQ_PASSED_ON'],
+      env: { AQUEDUCT_API_TOKEN: token, AQ_PASSED_ON: 'yes', AQ_NOT_PASSED: 'no' },
+    });
+    const api = apiClient(aq.api, token);
+    const echo = await startEchoServer('env');
+    try {
+      await apiUp(aq);
+      assert.equal(
+        (await api('PUT', '/backends/env', { type: 'static', members: [{ host: '127.0.0.1', port: echo.port }] }))
+          .status,
+        200,
+      );
+      const port = await freePort();
+      const leak =
+        'http-request return status 200 content-type text/plain string ok hdr x-token "t=${AQUEDUCT_API_TOKEN}" ' +
+        'hdr x-env e=%[env(AQUEDUCT_API_TOKEN)] hdr x-passed "p=${AQ_PASSED_ON}" hdr x-not "n=${AQ_NOT_PASSED}"';
+      const fe = await api('PUT', '/frontends/env?wait=applied', {
+        bind: `127.0.0.1:${port}`,
+        backend: 'env',
+        natives: [leak],
+      });
+      assert.equal(fe.status, 200, fe.text);
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      const headers = [...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n');
+      assert.doesNotMatch(headers, new RegExp(token));
+      assert.deepEqual(
+        ['x-token', 'x-env', 'x-passed', 'x-not'].map((h) => res.headers.get(h)),
+        ['t=', 'e=', 'p=yes', 'n='],
+      );
+    } finally {
+      await aq.stop();
+      await echo.close();
+    }
+  });
+});
+
 describe('the embedded registry', () => {
   it("refuses a web page's cross-site registration, and takes curl's", async () => {
     const registry = embeddedRegistry(await freePort());

@@ -259,6 +259,18 @@ describe('REST API: objects', () => {
   });
 });
 
+describe('REST API: names that differ only in case', () => {
+  it('refuses a new object whose name (or file) differs from an existing one only in case', async () => {
+    await withApiApp(SEED, async (a) => {
+      const r = await a.call('PUT', '/backends/Live', { type: 'static', balance: 'source' });
+      assert.deepEqual([r.status, obj(r)['code']], [409, 'name_conflict']);
+      assert.match(String(obj(r)['message']), /backend\/live/);
+      assert.equal((await a.call('GET', '/backends/Live')).status, 404, 'nothing was written');
+      assert.equal((await a.call('PUT', '/backends/live', { type: 'static', balance: 'source' })).status, 200);
+    });
+  });
+});
+
 describe('REST API: concurrency and preconditions', () => {
   it('honours If-Match and If-None-Match', async () => {
     await withApiApp(SEED, async (a) => {
