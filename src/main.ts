@@ -10,7 +10,7 @@ import { AqueductError } from './core/issues.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
 import { memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
-import { checkConfigTextAt } from './haproxy/check.js';
+import { checkConfigTextAt, type CheckResult } from './haproxy/check.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
 import { fileConfigStore } from './haproxy/config-store.js';
 import { createController, type HaproxyController, processStatus } from './haproxy/process.js';
@@ -103,6 +103,13 @@ export async function startAqueduct(config: RunConfig, log: Logger, clock: Clock
   };
 }
 
+/** `haproxy -c` on a candidate written to <stateDir>/<scratch>-check.cfg, in HAProxy's own minimal environment. */
+function haproxyCheck(config: RunConfig): (text: string, scratch: string) => Promise<CheckResult> {
+  const env = haproxyEnvironment(process.env, config.haproxyEnv);
+  return (text, scratch) =>
+    checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`), env);
+}
+
 async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Preflight): Promise<Parts> {
   const haproxy = createController(config.haproxyMode, {
     haproxyBin: config.haproxyBin,
@@ -136,17 +143,12 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
   const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry });
   const store = new ManifestStore(config.manifests);
+  const apiCheck = haproxyCheck(config);
   const service = new ObjectService({
     store,
     loop: loop.reconciler,
     registrations: (name, version) => registry.registrations(name, version),
-    check: (text) =>
-      checkConfigTextAt(
-        config.haproxyBin,
-        text,
-        path.join(config.stateDir, 'api-check.cfg'),
-        haproxyEnvironment(process.env, config.haproxyEnv),
-      ),
+    check: (text) => apiCheck(text, 'api'),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
     clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
@@ -226,13 +228,7 @@ function loopParts(
       },
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      check: (text, scratch) =>
-        checkConfigTextAt(
-          config.haproxyBin,
-          text,
-          path.join(config.stateDir, `${scratch}-check.cfg`),
-          haproxyEnvironment(process.env, config.haproxyEnv),
-        ),
+      check: haproxyCheck(config),
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),
       runtime,

@@ -6,7 +6,6 @@
 //             mode; Aqueduct writes the config and reloads via the master socket.
 //   pidfile   the original's way: `haproxy -D -f cfg -p pidfile -sf <old pids>`,
 //             optionally through sudo. The daemon outlives Aqueduct.
-import { haproxyEnvironment } from './environment.js';
 import { every, systemClock, type Clock } from '../clock.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
@@ -54,8 +53,8 @@ export interface HaproxyEvent {
 
 export interface ProcessOptions {
   haproxyBin: string;
-  /** The environment HAProxy runs with (default: the minimal one of environment.ts). */
-  env?: NodeJS.ProcessEnv;
+  /** The environment HAProxy runs with: the minimal one of environment.ts, never Aqueduct's own. */
+  env: NodeJS.ProcessEnv;
   cfgPath: string;
   masterSocket: string;
   pidPath: string;
@@ -190,8 +189,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const args = ['-W', '-db', '-S', `${masterSocket},mode,600`, '-f', cfgPath];
     log.info({ haproxy: haproxyBin, args }, 'starting HAProxy');
     // Its own process group: a Ctrl-C in a terminal reaches Aqueduct alone, which then stops HAProxy softly.
-    const env = this.opts.env ?? haproxyEnvironment(process.env);
-    const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+    const child = spawn(haproxyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: this.opts.env });
     this.child = child;
     const access = this.opts.accessLog ?? accessWriter(log, 'pretty');
     const record = (line: string) => {
@@ -332,7 +330,7 @@ export class PidfileHaproxy implements HaproxyController {
     if (old.length > 0) args.push('-x', statsSocket, '-sf', ...old.map(String));
     const [cmd, cmdArgs] = sudo ? ['sudo', ['-n', haproxyBin, ...args]] : [haproxyBin, args];
     try {
-      await run(cmd, cmdArgs, { timeout: 60_000, env: this.opts.env ?? haproxyEnvironment(process.env) });
+      await run(cmd, cmdArgs, { timeout: 60_000, env: this.opts.env });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       return { ok: false, message: `${cmd} ${cmdArgs.join(' ')} failed: ${(e.stderr ?? e.message).trim()}` };

@@ -20,9 +20,9 @@ import {
   bearerFromProtocols,
   changesState,
   checkAccess,
-  isLoopbackAddress,
-  isWrite,
+  firstHeader,
   jsonTooDeep,
+  loopbackTrustDecides,
   MAX_JSON_DEPTH,
 } from './guards.js';
 import type { RelayDetector } from './relay-detector.js';
@@ -190,22 +190,13 @@ function guardAccess(app: FastifyInstance, opts: ApiOptions, relay: RelayDetecto
     relayed.set(socket, known);
     return known;
   };
-  const needsRelayAnswer = (method: string, peer: string | undefined): boolean =>
-    isWrite(method) &&
-    !access.openWrites &&
-    access.auth.writeToken === undefined &&
-    access.auth.readToken === undefined &&
-    isLoopbackAddress(peer);
   app.addHook('onRequest', async (req, reply) => {
     const urlPath = req.url.split('?')[0] ?? '';
     if (OPEN_PATHS.has(urlPath) || (req.method === 'GET' && isUiPath(urlPath))) return;
     const write = changesState(req.method, urlPath);
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
+    const header = (name: string) => firstHeader(req.headers, name);
     const peer = req.socket.remoteAddress;
-    const relayedHere = needsRelayAnswer(req.method, peer) ? await askRelay(req.socket) : false;
+    const relayedHere = loopbackTrustDecides(access, req.method, peer) ? await askRelay(req.socket) : false;
     try {
       checkAccess(access, {
         relayed: relayedHere,

@@ -124,6 +124,23 @@ function checkHost(policy: AccessPolicy, host: string | undefined): void {
   );
 }
 
+/** The first value of a request header (Node gives repeated ones as an array). */
+export function firstHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Whether a write's fate rests on loopback trust: no token is configured,
+ * open writes are off, and the peer is loopback. Only then does it matter
+ * whether HAProxy relayed the connection (RequestFacts.relayed).
+ */
+export function loopbackTrustDecides(policy: AccessPolicy, method: string, peer: string | undefined): boolean {
+  return isWrite(method) && !policy.openWrites && !tokenConfigured(policy.auth) && isLoopbackAddress(peer);
+}
+
+const tokenConfigured = (auth: AuthPolicy): boolean => auth.writeToken !== undefined || auth.readToken !== undefined;
+
 /** Throws the ApiError that refuses the request, or returns when it may go on. */
 export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
   const write = isWrite(r.method);
@@ -138,17 +155,16 @@ export function checkAccess(policy: AccessPolicy, r: RequestFacts): void {
         ? 'writes need Authorization: Bearer <token> with the API token (--apiToken)'
         : 'reads need Authorization: Bearer <token> with the read token (--apiReadToken)',
     );
-  const tokenSet = policy.auth.writeToken !== undefined || policy.auth.readToken !== undefined;
-  if (!write || tokenSet || policy.openWrites) return;
-  if (r.relayed === true)
-    throw new ApiError(
-      'unauthorized',
-      "this write reached the API through Aqueduct's own HAProxy (a frontend relays strangers' requests from loopback): it is not trusted as local; set --apiToken (AQUEDUCT_API_TOKEN) and send it",
-    );
+  if (!write || policy.openWrites || tokenConfigured(policy.auth)) return;
   if (!isLoopbackAddress(r.peer))
     throw new ApiError(
       'unauthorized',
       `writes from ${r.peer ?? 'the network'} need a token: set --apiToken (AQUEDUCT_API_TOKEN), or accept open writes with --insecureOpenWrites`,
+    );
+  if (r.relayed === true)
+    throw new ApiError(
+      'unauthorized',
+      "this write reached the API through Aqueduct's own HAProxy (a frontend relays strangers' requests from loopback): it is not trusted as local; set --apiToken (AQUEDUCT_API_TOKEN) and send it",
     );
 }
 

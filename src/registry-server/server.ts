@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { every, type Clock } from '../clock.js';
 import { Server as SocketIoServer } from 'socket.io';
 import { RegistrationStore, type StoreLimits } from './registration-store.js';
-import { checkBrowserWrite } from '../http/guards.js';
+import { checkBrowserWrite, firstHeader } from '../http/guards.js';
 import type { ApiError } from '../http/errors.js';
 import { registrationId } from '../core/registry/members.js';
 import { httpUrl } from '../sources/registry/registry-http.js';
@@ -106,10 +106,7 @@ function registrationRoutes(
 function refuseCrossSiteWrites(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
+    const header = (name: string) => firstHeader(req.headers, name);
     try {
       checkBrowserWrite({
         method: req.method,

@@ -77,8 +77,9 @@ export function unsafeNative(line: string): string | undefined {
   if (parsed.problem !== undefined) return `HAProxy cannot read this line: ${parsed.problem}`;
   if (parsed.expansions.length > 0)
     return `'\${${parsed.expansions[0] ?? ''}}' reads the environment (HAProxy expands variables inside double quotes)`;
-  // HAProxy skips a line whose first word is empty ("" global): judge the first real word too; and,
-  // belt and braces, the words with every quote and backslash dropped.
+  // HAProxy skips a line whose first word is empty ("" global): judge the words without empty ones
+  // (they hold the first ones whenever those are real); and, belt and braces, the words with every
+  // quote and backslash dropped.
   const real = parsed.words.filter((w) => w !== '');
   const stripped =
     line
@@ -86,9 +87,7 @@ export function unsafeNative(line: string): string | undefined {
       .split('#')[0]
       ?.trim()
       .split(/\s+/) ?? [];
-  return (
-    unsafeDirective(parsed.words) ?? unsafeDirective(real) ?? unsafeDirective(stripped) ?? unsafeWord(parsed.words)
-  );
+  return unsafeDirective(real) ?? unsafeDirective(stripped) ?? unsafeWord(parsed.words);
 }
 
 /** The policy's issues for one object's natives, each naming the line. */

@@ -156,9 +156,14 @@ export class SnapshotRegistrySource implements RegistrySource {
     const { registration, problem } = parseRegistration(raw);
     const refused = registration === undefined ? problem : this.opts.refuse?.(registration);
     if (registration !== undefined && refused === undefined) return registration;
-    this.opts.log.warn({ registry: this.opts.kind, problem: refused }, 'ignoring an invalid registration');
-    this.opts.observer?.event('invalid', { changed: false });
+    this.dropped('ignoring an invalid registration', refused);
     return undefined;
+  }
+
+  /** A registration or message that cannot be used: a warning and a count, nothing else changes. */
+  private dropped(what: string, problem: string | undefined): void {
+    this.opts.log.warn({ registry: this.opts.kind, problem }, what);
+    this.opts.observer?.event('invalid', { changed: false });
   }
 
   private async readList(): Promise<void> {
@@ -198,16 +203,8 @@ export class SnapshotRegistrySource implements RegistrySource {
   private handle(parts: unknown[]): void {
     const { event, problem } = parseEvent(parts);
     const refused = event?.kind === 'online' ? this.opts.refuse?.(event.registration) : undefined;
-    if (refused !== undefined) {
-      this.opts.log.warn({ registry: this.opts.kind, problem: refused }, 'ignoring an invalid registration');
-      this.opts.observer?.event('invalid', { changed: false });
-      return;
-    }
-    if (event === undefined) {
-      this.opts.log.warn({ registry: this.opts.kind, problem }, 'ignoring an invalid registry message');
-      this.opts.observer?.event('invalid', { changed: false });
-      return;
-    }
+    if (refused !== undefined) return this.dropped('ignoring an invalid registration', refused);
+    if (event === undefined) return this.dropped('ignoring an invalid registry message', problem);
     const changed = this.apply(event);
     const id = event.kind === 'online' ? event.registration.id : event.id;
     this.opts.observer?.event(event.kind, { id, changed });
