@@ -7,7 +7,15 @@ import { AqueductError } from './core/issues.js';
 import { envName, isOptionValues, mistypedOptions, RUN_OPTIONS, type OptionValues } from './options.js';
 
 /** Options whose final value has another type, or needs a fallback, than the table's. */
-type Derived = 'apiAllowedOrigins' | 'apiAllowedHosts' | 'haproxyEnv' | 'logFormat' | 'stateDir';
+type Derived =
+  | 'apiAllowedOrigins'
+  | 'apiAllowedHosts'
+  | 'haproxyEnv'
+  | 'logFormat'
+  | 'stateDir'
+  | 'haproxySocketPath'
+  | 'haproxyPidPath'
+  | 'haproxyMasterSocket';
 
 /** The options as the table types them, and what resolving makes of the rest. */
 export type RunConfig = Omit<OptionValues, Derived> & {
@@ -17,6 +25,10 @@ export type RunConfig = Omit<OptionValues, Derived> & {
   haproxyEnv: string[];
   logFormat: NonNullable<OptionValues['logFormat']>;
   stateDir: string;
+  /** The paths the instance owns: given, or derived from its state directory (see instancePaths). */
+  haproxySocketPath: string;
+  haproxyPidPath: string;
+  haproxyMasterSocket: string;
   /** False when --manifests was left at its default: the directory may then be created. */
   manifestsExplicit: boolean;
 };
@@ -69,6 +81,39 @@ function checkMasterSocket(value: string | undefined): void {
   );
 }
 
+/** A unix socket's path must fit sockaddr_un's 108 bytes, its final NUL included. */
+const UNIX_PATH_MAX = 107;
+
+/**
+ * The state directory and the sockets and pid file of one instance. Their
+ * defaults derive from the config path, so two instances on one host, each
+ * with its own --haproxyCfgPath, never share a master socket (and drive one
+ * HAProxy) or a state directory; the original's fixed /tmp paths did.
+ */
+export function instancePaths(
+  cfgPath: string,
+  given: { stateDir?: string; haproxySocketPath?: string; haproxyPidPath?: string; haproxyMasterSocket?: string },
+): Pick<RunConfig, 'stateDir' | 'haproxySocketPath' | 'haproxyPidPath' | 'haproxyMasterSocket'> {
+  const base = path.basename(cfgPath);
+  const stateName = base === 'haproxy.cfg' ? 'aqueduct-state' : `${base.replace(/\.cfg$/, '')}.aqueduct-state`;
+  const stateDir = path.resolve(given.stateDir ?? path.join(path.dirname(cfgPath), stateName));
+  const socket = (flag: string, value: string | undefined, name: string): string => {
+    const p = path.resolve(value ?? path.join(stateDir, name));
+    if (Buffer.byteLength(p) > UNIX_PATH_MAX)
+      throw new AqueductError(
+        'config',
+        `--${flag} ${p}: a unix socket path may be at most ${UNIX_PATH_MAX} bytes${value === undefined ? ` (it derives from --stateDir; give --${flag} or a shorter --stateDir)` : ''}`,
+      );
+    return p;
+  };
+  return {
+    stateDir,
+    haproxySocketPath: socket('haproxySocketPath', given.haproxySocketPath, 'haproxy.stats.sock'),
+    haproxyMasterSocket: socket('haproxyMasterSocket', given.haproxyMasterSocket, 'haproxy.master.sock'),
+    haproxyPidPath: path.resolve(given.haproxyPidPath ?? path.join(stateDir, 'haproxy.pid')),
+  };
+}
+
 export type LogLevel = OptionValues['logLevel'];
 
 /** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
@@ -95,7 +140,17 @@ export function resolveRunConfig(
     throw new AqueductError('config', `options of the wrong type: ${mistypedOptions(v).join(', ')}`);
   checkMasterSocket(v.haproxyMasterSocket);
   const explicit = (flag: string) => sourceOf(flag) === 'cli' || sourceOf(flag) === 'env';
-  const { apiAllowedOrigins, apiAllowedHosts, haproxyEnv, logFormat, stateDir, ...rest } = v;
+  const {
+    apiAllowedOrigins,
+    apiAllowedHosts,
+    haproxyEnv,
+    logFormat,
+    stateDir,
+    haproxySocketPath,
+    haproxyPidPath,
+    haproxyMasterSocket,
+    ...rest
+  } = v;
   const cfgPath = path.resolve(v.haproxyCfgPath);
   return {
     ...rest,
@@ -104,8 +159,12 @@ export function resolveRunConfig(
     haproxyEnv: list(haproxyEnv),
     statsInterval: Math.max(v.statsInterval, 100),
     registryPollInterval: Math.max(v.registryPollInterval, 100),
-    haproxySocketPath: path.resolve(v.haproxySocketPath),
-    haproxyPidPath: path.resolve(v.haproxyPidPath),
+    ...instancePaths(cfgPath, {
+      ...(stateDir !== undefined && { stateDir }),
+      ...(haproxySocketPath !== undefined && { haproxySocketPath }),
+      ...(haproxyPidPath !== undefined && { haproxyPidPath }),
+      ...(haproxyMasterSocket !== undefined && { haproxyMasterSocket }),
+    }),
     haproxyCfgPath: cfgPath,
     logLevel: v.debug && sourceOf('logLevel') === 'default' ? 'debug' : v.logLevel,
     logFormat: logFormat ?? defaultLogFormat(),
@@ -114,8 +173,6 @@ export function resolveRunConfig(
     manifestsExplicit: explicit('manifests'),
     // Given a master socket but no mode, HAProxy runs elsewhere.
     haproxyMode: explicit('haproxyMode') ? v.haproxyMode : explicit('haproxyMasterSocket') ? 'external' : 'managed',
-    haproxyMasterSocket: path.resolve(v.haproxyMasterSocket),
-    stateDir: path.resolve(stateDir ?? path.join(path.dirname(cfgPath), 'aqueduct-state')),
     reloadBurst: Math.max(1, v.reloadBurst),
   };
 }

@@ -10,8 +10,10 @@ import { AqueductError } from './core/issues.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
 import { memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
+import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt, type CheckResult } from './haproxy/check.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
+import { instanceMark } from './core/rendering/instance-mark.js';
 import { fileConfigStore } from './haproxy/config-store.js';
 import { createController, type HaproxyController, processStatus } from './haproxy/process.js';
 import { countingRuntime, runtimeApi, type RuntimeApi } from './haproxy/runtime-api.js';
@@ -118,6 +120,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     masterSocket: config.haproxyMasterSocket,
     pidPath: config.haproxyPidPath,
     statsSocket: config.haproxySocketPath,
+    mark: instanceMark(config.haproxyCfgPath),
     sudo: config.sudo,
     stopTimeoutMs: config.stopTimeout,
     clock,
@@ -300,7 +303,7 @@ function apiOf(parts: Omit<Parts, 'api'>, config: RunConfig, log: Logger): Promi
 
 /** Who hears what: each part records its own outcomes; this only connects them. */
 function connectEvents(parts: Parts, config: RunConfig, log: Logger): void {
-  const { reconciler, metrics, activity, deploys, service, haproxy, queue } = parts;
+  const { reconciler, metrics, activity, deploys, service } = parts;
   reconciler.onReconciled((result, seconds) => metrics.reconciled(result, seconds));
   reconciler.onApply((r) => metrics.applied(r));
   reconciler.onApply((r) => activity.apply(r));
@@ -308,7 +311,15 @@ function connectEvents(parts: Parts, config: RunConfig, log: Logger): void {
   deploys.onEvent((e) => metrics.deployEvent(e.type, e.event));
   deploys.onEvent((e) => activity.deploy(e));
   if (!config.readOnly) deploys.onEvent((e) => service.followRollout(e));
-  // HAProxy dying outside a reload is seen at once (our child) or within a second (the master socket).
+}
+
+/**
+ * HAProxy dying outside a reload is seen at once (our child) or within a
+ * second (the master socket). Started with the haproxy component, after its
+ * claim: a start that fails leaves no watchdog running (nor reconciling).
+ */
+function watchHaproxy(parts: Parts): void {
+  const { reconciler, metrics, activity, haproxy, queue } = parts;
   haproxy.watch((e) => {
     metrics.haproxyEvent(e.type);
     activity.haproxy(e);
@@ -322,8 +333,24 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
   const { haproxy, reconciler, queue, store, api, poller, registry } = parts;
   let stopResync = (): void => undefined;
   let self: { stop(): Promise<void> } | undefined;
+  let lock: InstanceLock | undefined;
   return [
-    { name: 'haproxy', stop: () => haproxy.stop() },
+    {
+      name: 'state lock',
+      start: async () => {
+        lock = await lockStateDir(config.stateDir);
+      },
+      stop: () => lock?.release(),
+    },
+    // First: a managed instance must not start beside (or adopt) another's HAProxy.
+    {
+      name: 'haproxy',
+      start: async () => {
+        await haproxy.claim();
+        watchHaproxy(parts);
+      },
+      stop: () => haproxy.stop(),
+    },
     {
       name: 'loop',
       start: () => reconciler.resume(), // before the API can ask for a reconcile

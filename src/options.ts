@@ -165,16 +165,16 @@ export const RUN_OPTIONS = [
   {
     flag: 'haproxySocketPath',
     type: 'string',
-    default: '/tmp/haproxy.status.sock',
-    description: 'path of the HAProxy stats socket (runtime API, level admin)',
+    description:
+      "path of the HAProxy stats socket (runtime API, level admin); default: <stateDir>/haproxy.stats.sock, the instance's own (the original's /tmp/haproxy.status.sock was shared by every instance on a host)",
     original: true,
     group: 'haproxy',
   },
   {
     flag: 'haproxyPidPath',
     type: 'string',
-    default: '/var/run/haproxy.pid',
-    description: 'HAProxy pid file (pidfile mode)',
+    description:
+      "HAProxy pid file (pidfile mode); default: <stateDir>/haproxy.pid, the instance's own (pass the original's /var/run/haproxy.pid to take over its daemon)",
     original: true,
     group: 'haproxy',
   },
@@ -259,9 +259,8 @@ export const RUN_OPTIONS = [
   {
     flag: 'haproxyMasterSocket',
     type: 'string',
-    default: '/tmp/haproxy.master.sock',
     description:
-      'master CLI socket of a master-worker HAProxy (managed: created there; external: where the HAProxy listens)',
+      "master CLI socket of a master-worker HAProxy (managed: created there; external: where the HAProxy listens); default: <stateDir>/haproxy.master.sock, the instance's own",
     group: 'haproxy',
   },
   { flag: 'haproxyBin', type: 'string', default: 'haproxy', description: 'the haproxy binary', group: 'haproxy' },
@@ -275,7 +274,8 @@ export const RUN_OPTIONS = [
   {
     flag: 'stateDir',
     type: 'string',
-    description: 'where applied generations and state are kept (default: <dir of haproxyCfgPath>/aqueduct-state)',
+    description:
+      'where applied generations, state and the sockets Aqueduct owns are kept; one instance at a time (default: <dir of haproxyCfgPath>/aqueduct-state for haproxy.cfg, <dir>/<name>.aqueduct-state for any other <name>.cfg)',
     group: 'haproxy',
   },
   {

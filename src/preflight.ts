@@ -13,6 +13,7 @@ import { featuresOf, haproxyVersion } from './haproxy/check.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { readTemplateFile } from './sources/template-file.js';
 import { ownAddresses } from './own-addresses.js';
+import { instanceMark } from './core/rendering/instance-mark.js';
 
 async function writableDir(dir: string, what: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch(() => undefined);
@@ -68,6 +69,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
     ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
     accessLog: config.accessLog,
+    instanceMark: instanceMark(config.haproxyCfgPath),
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)

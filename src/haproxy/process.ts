@@ -16,6 +16,8 @@ import { classifyHaproxyLine } from '../core/haproxy-output/runtime-output.js';
 import type { ProcessStatus } from '../core/haproxy-output/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
 import { socketAlive } from './socket-client.js';
+import { confirmOwnWorker, identityViaMaster } from './worker-identity.js';
+import { AqueductError } from '../core/issues.js';
 
 const run = promisify(execFile);
 const pathExists = (p: string): Promise<boolean> =>
@@ -28,6 +30,12 @@ export type HaproxyMode = 'managed' | 'external' | 'pidfile';
 
 export interface HaproxyController {
   readonly mode: HaproxyMode;
+  /**
+   * At startup: whether the HAProxy on the master socket, if one answers, is
+   * this instance's. Managed mode adopts one that carries its mark and
+   * refuses to start beside one that does not; external mode says which.
+   */
+  claim(): Promise<void>;
   /** Whether an HAProxy is serving now. */
   running(): Promise<boolean>;
   /** Starts HAProxy on the installed config when none runs; otherwise reloads it. */
@@ -59,6 +67,8 @@ export interface ProcessOptions {
   masterSocket: string;
   pidPath: string;
   statsSocket: string;
+  /** This instance's mark, which every config it writes carries (core/rendering/instance-mark.ts). */
+  mark: string;
   sudo: boolean;
   log: Logger;
   /** First restart delay after HAProxy died; doubles up to 30 s. */
@@ -99,12 +109,36 @@ export class MasterWorkerHaproxy implements HaproxyController {
   private stopWatchdog: (() => void) | undefined;
   /** Whether HAProxy answered at the watchdog's last look. */
   private seenAlive: boolean | undefined;
+  /** A master we did not start but found carrying our mark (a previous run's): ours to reload and stop. */
+  private adopted = false;
 
   constructor(
     readonly mode: 'managed' | 'external',
     private readonly opts: ProcessOptions,
   ) {
     this.backoff = opts.restartBackoffMs ?? 1000;
+  }
+
+  async claim(): Promise<void> {
+    const { masterSocket, mark, log } = this.opts;
+    if (!(await pathExists(masterSocket)) || !(await socketAlive(masterSocket, 'show proc', 1000))) return;
+    const master = (await showProc(masterSocket, 1000).catch(() => undefined))?.masterPid;
+    const identity = await identityViaMaster(masterSocket);
+    const held = `master pid ${master ?? '?'}, its worker's description ${JSON.stringify(identity?.description ?? '')}`;
+    if (identity?.description === mark) {
+      this.adopted = true;
+      log.info({ masterSocket, masterPid: master }, 'adopting the HAProxy this instance left running');
+    } else if (this.mode === 'managed') {
+      throw new AqueductError(
+        'startup',
+        `--haproxyMasterSocket ${masterSocket}: a live HAProxy this instance did not start answers there (${held}, not ${mark}). Another Aqueduct or HAProxy owns it and is left untouched; stop it, or give this instance its own socket (the default, <stateDir>/haproxy.master.sock, is)`,
+      );
+    } else {
+      log.warn(
+        { masterSocket, masterPid: master, description: identity?.description, mark },
+        `the HAProxy behind ${masterSocket} does not serve a config this instance wrote yet (a bootstrap config, or another file than ${this.opts.cfgPath}); the first reload tells which, and is recorded failed if its worker is not ours`,
+      );
+    }
   }
 
   async running(): Promise<boolean> {
@@ -162,7 +196,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async reload(): Promise<ReloadOutcome> {
     if (await this.running()) {
       const mark = this.outputLines;
-      const outcome = await reloadViaMaster(this.opts.masterSocket, undefined, this.clock);
+      const outcome = await this.confirmed(await reloadViaMaster(this.opts.masterSocket, undefined, this.clock));
       if (outcome.ok) this.seenAlive = true;
       if (outcome.ok || this.child === undefined) return outcome;
       // HAProxy 2.6's master answers a failed reload without saying why; our child's stderr does.
@@ -228,7 +262,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
       }
       return { ok: false, message: 'HAProxy did not report a worker within 12 s' };
     })();
-    const outcome = await Promise.race([ready, exited]);
+    const outcome = await this.confirmed(await Promise.race([ready, exited]));
     if (outcome.ok) {
       this.backoff = this.opts.restartBackoffMs ?? 1000;
       if (this.seenAlive === false)
@@ -236,6 +270,11 @@ export class MasterWorkerHaproxy implements HaproxyController {
       this.seenAlive = true;
     }
     return outcome;
+  }
+
+  /** A reload or start is ok only once its new worker answers on our stats socket as ours. */
+  private async confirmed(outcome: ReloadOutcome): Promise<ReloadOutcome> {
+    return confirmOutcome(outcome, this.opts, this.opts.masterSocket, this.clock);
   }
 
   private scheduleRestart(): void {
@@ -255,7 +294,8 @@ export class MasterWorkerHaproxy implements HaproxyController {
     this.stopping = true;
     this.restartTimer?.();
     this.stopWatchdog?.();
-    if (this.mode === 'external') return;
+    // Only a master this instance started or adopted is its to stop: never another's on a shared socket.
+    if (this.mode === 'external' || (this.child === undefined && !this.adopted)) return;
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
     const pid = this.child?.pid ?? info?.masterPid;
     if (pid === undefined) return;
@@ -277,6 +317,24 @@ export class MasterWorkerHaproxy implements HaproxyController {
       // already gone
     }
   }
+}
+
+async function confirmOutcome(
+  outcome: ReloadOutcome,
+  opts: ProcessOptions,
+  masterSocket: string | undefined,
+  clock: Clock,
+): Promise<ReloadOutcome> {
+  if (!outcome.ok || outcome.workerPid === undefined) return outcome;
+  const problem = await confirmOwnWorker({
+    statsSocket: opts.statsSocket,
+    mark: opts.mark,
+    pid: outcome.workerPid,
+    cfgPath: opts.cfgPath,
+    clock,
+    ...(masterSocket !== undefined && { masterSocket }),
+  });
+  return problem === undefined ? outcome : { ok: false, workerPid: outcome.workerPid, message: problem };
 }
 
 /** Whether a process with this pid exists (signal 0 probes without touching it). */
@@ -302,6 +360,9 @@ export class PidfileHaproxy implements HaproxyController {
   readonly mode = 'pidfile' as const;
 
   constructor(private readonly opts: ProcessOptions) {}
+
+  /** The daemons are found through the pid file at each reload; their identity is checked there. */
+  async claim(): Promise<void> {}
 
   private async alivePids(): Promise<number[]> {
     const pids = await readPids(this.opts.pidPath);
@@ -338,7 +399,8 @@ export class PidfileHaproxy implements HaproxyController {
     const pids = await this.alivePids();
     const fresh = pids.find((p) => !old.includes(p));
     if (fresh === undefined) return { ok: false, message: `no new HAProxy pid in ${pidPath}` };
-    return { ok: true, workerPid: fresh, message: old.length > 0 ? 'reloaded' : 'started' };
+    const outcome = { ok: true, workerPid: fresh, message: old.length > 0 ? 'reloaded' : 'started' };
+    return confirmOutcome(outcome, this.opts, undefined, this.opts.clock ?? systemClock);
   }
 
   /** The original's daemons are looked for by their pid file at each reconcile; no watchdog here. */

@@ -44,6 +44,8 @@ export interface AqueductOptions {
   bin?: string;
   /** Leave out the default --haproxyMode managed and socket flags. */
   bare?: boolean;
+  /** Only --manifests, --haproxyCfgPath and --haproxyBin: every path Aqueduct owns takes its default. */
+  defaults?: boolean;
   /** Its own process group, as a command started from a terminal: a signal to the group reaches all it started there. */
   detached?: boolean;
   /**
@@ -73,11 +75,12 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
     await chown(dir, opts.asUser.uid, opts.asUser.gid);
     await chown(manifests, opts.asUser.uid, opts.asUser.gid);
   }
+  const state = path.join(dir, opts.defaults === true ? 'aqueduct-state' : 'state');
   const paths: Paths = {
     cfgPath: path.join(dir, 'haproxy.cfg'),
-    statsSocket: path.join(dir, 'stats.sock'),
-    masterSocket: path.join(dir, 'master.sock'),
-    stateDir: path.join(dir, 'state'),
+    statsSocket: opts.defaults === true ? path.join(state, 'haproxy.stats.sock') : path.join(dir, 'stats.sock'),
+    masterSocket: opts.defaults === true ? path.join(state, 'haproxy.master.sock') : path.join(dir, 'master.sock'),
+    stateDir: state,
   };
   // Every test Aqueduct gets its own loopback API port, through the env vars so that bare runs get one too.
   const apiPort = Number(opts.env?.['AQUEDUCT_PORT'] ?? (await freePort()));
@@ -110,11 +113,13 @@ export async function startAqueductProcess(opts: AqueductOptions = {}): Promise<
 function commandLine(opts: AqueductOptions, manifests: string, paths: Paths): string[] {
   const base = opts.bare
     ? []
-    : [
-        ...['--manifests', manifests, '--haproxyCfgPath', paths.cfgPath],
-        ...['--haproxySocketPath', paths.statsSocket, '--haproxyMasterSocket', paths.masterSocket],
-        ...['--haproxyMode', 'managed', '--stateDir', paths.stateDir, '--haproxyBin', HAPROXY_BIN],
-      ];
+    : opts.defaults === true
+      ? ['--manifests', manifests, '--haproxyCfgPath', paths.cfgPath, '--haproxyBin', HAPROXY_BIN]
+      : [
+          ...['--manifests', manifests, '--haproxyCfgPath', paths.cfgPath],
+          ...['--haproxySocketPath', paths.statsSocket, '--haproxyMasterSocket', paths.masterSocket],
+          ...['--haproxyMode', 'managed', '--stateDir', paths.stateDir, '--haproxyBin', HAPROXY_BIN],
+        ];
   return [
     process.execPath,
     // For benchmarks: PROFILE_DIR=/tmp/prof writes Aqueduct's CPU profile there when it exits.

@@ -91,6 +91,7 @@ export function memoryConfigStore(): MemoryConfigStore {
 function fakeHaproxy(loop: { reloadOutcomes: ReloadOutcome[]; reloads: number; running: boolean }): HaproxyController {
   return {
     mode: 'managed',
+    claim: async () => undefined,
     running: async () => loop.running,
     reload: async () => {
       loop.reloads++;

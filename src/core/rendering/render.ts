@@ -7,6 +7,7 @@ import type { Keepalive } from '../manifests/model.js';
 import { parseBind } from '../manifests/bind.js';
 import type { DesiredState } from './desired-state.js';
 import type { Issue } from '../issues.js';
+import { INSTANCE_MARK, markSection } from './instance-mark.js';
 
 /** What HAProxy version-dependent directives the target binary supports. */
 export interface HaproxyFeatures {
@@ -31,6 +32,8 @@ export interface RenderOptions {
   mworkerMaxReloads?: number;
   maxconn?: number;
   features?: HaproxyFeatures;
+  /** The writing instance's mark (instance-mark.ts), appended as the config's last section; none when unset. */
+  instanceMark?: string;
 }
 
 export interface ServerView {
@@ -152,7 +155,8 @@ const noEscape = (value: unknown): string => String(value);
 
 /** Renders the config; throws if the template does not parse (see checkTemplate). */
 export function renderConfig(template: string, state: DesiredState, options: RenderOptions): string {
-  return Mustache.render(template, buildView(state, options), {}, { escape: noEscape });
+  const text = Mustache.render(template, buildView(state, options), {}, { escape: noEscape });
+  return options.instanceMark === undefined ? text : `${text}${markSection(options.instanceMark)}`;
 }
 
 /** Template problems as issues, so a bad custom template is reported, not thrown. */
@@ -192,6 +196,8 @@ export function checkRenderOptions(options: RenderOptions): Issue[] {
   if (options.hardStopAfter !== undefined && !DURATION.test(options.hardStopAfter)) {
     bad('hardStopAfter', 'must be an HAProxy duration such as 30s, 5m or 1h');
   }
+  if (options.instanceMark !== undefined && !INSTANCE_MARK.test(options.instanceMark))
+    bad('instanceMark', 'must be aqueduct-instance- and 16 hex digits');
   const log = options.accessLog;
   if (log !== undefined && log !== 'stdout' && log !== 'off' && !ACCESS_LOG_ADDRESS.test(log))
     bad('accessLog', 'must be stdout, off or a syslog address such as 127.0.0.1:514');
