@@ -11,7 +11,8 @@ import type { RolloutPosition } from './core/deploy/rollout.js';
 import { memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
-import { checkConfigTextAt, type CheckResult } from './haproxy/check.js';
+import { checkConfigTextAt } from './haproxy/check.js';
+import { checkOnce, type ConfigCheck } from './haproxy/check-once.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
 import { instanceMark } from './core/rendering/instance-mark.js';
 import { fileConfigStore } from './haproxy/config-store.js';
@@ -105,11 +106,18 @@ export async function startAqueduct(config: RunConfig, log: Logger, clock: Clock
   };
 }
 
-/** `haproxy -c` on a candidate written to <stateDir>/<scratch>-check.cfg, in HAProxy's own minimal environment. */
-function haproxyCheck(config: RunConfig): (text: string, scratch: string) => Promise<CheckResult> {
+/**
+ * `haproxy -c` on a candidate written to <stateDir>/<scratch>-check.cfg, in
+ * HAProxy's own minimal environment; one per process, shared by the API and
+ * the loop, so bytes already accepted are not checked again.
+ */
+function haproxyCheck(config: RunConfig, clock: Clock): ConfigCheck {
   const env = haproxyEnvironment(process.env, config.haproxyEnv);
-  return (text, scratch) =>
-    checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`), env);
+  return checkOnce(
+    (text, scratch) =>
+      checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`), env),
+    clock,
+  );
 }
 
 async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Preflight): Promise<Parts> {
@@ -144,14 +152,14 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
-  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry });
+  const check = haproxyCheck(config, clock);
+  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry, check });
   const store = new ManifestStore(config.manifests);
-  const apiCheck = haproxyCheck(config);
   const service = new ObjectService({
     store,
     loop: loop.reconciler,
     registrations: (name, version) => registry.registrations(name, version),
-    check: (text) => apiCheck(text, 'api'),
+    check: (text) => check(text, 'api'),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
     clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
@@ -203,9 +211,10 @@ function loopParts(
     runtime: RuntimeApi;
     applier: RuntimeApplier;
     registry: RegistrySource;
+    check: ConfigCheck;
   },
 ): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch'> {
-  const { haproxy, runtime, applier, registry } = edges;
+  const { haproxy, runtime, applier, registry, check } = edges;
   const registrations = (name: string, version: string) => registry.registrations(name, version);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
@@ -231,7 +240,7 @@ function loopParts(
       },
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      check: haproxyCheck(config),
+      check,
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),
       runtime,
@@ -278,6 +287,7 @@ function apiOf(parts: Omit<Parts, 'api'>, config: RunConfig, log: Logger): Promi
         ready: () => reconciler.status().ready,
         lastApply: () => reconciler.ledger().at(-1),
         extra: async () => ({
+          driftCheck: reconciler.status().driftCheck ?? null,
           registry: registry.status(),
           haproxy: await processStatus(haproxy, config.haproxyMasterSocket),
         }),
@@ -306,6 +316,7 @@ function connectEvents(parts: Parts, config: RunConfig, log: Logger): void {
   const { reconciler, metrics, activity, deploys, service } = parts;
   reconciler.onReconciled((result, seconds) => metrics.reconciled(result, seconds));
   reconciler.onApply((r) => metrics.applied(r));
+  reconciler.onDriftCheck((c) => metrics.driftChecked(c.ok));
   reconciler.onApply((r) => activity.apply(r));
   reconciler.onApply(announceReady(log, () => reconciler.appliedFrontends(), endpointsOf(config)));
   deploys.onEvent((e) => metrics.deployEvent(e.type, e.event));

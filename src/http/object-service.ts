@@ -37,7 +37,8 @@ import type {
   Registration,
 } from '../core/manifests/model.js';
 import type { CheckResult } from '../haproxy/check.js';
-import type { ApplyRecord } from '../reconcile/reconciler.js';
+import type { ApplyRecord, CandidateCheck } from '../reconcile/reconciler.js';
+import { storageError, WriteBatch } from './write-batch.js';
 import type { GateStatus } from '../core/deploy/health-gate.js';
 import type { RolloutPosition } from '../core/deploy/rollout.js';
 import { ApiError, problemsError } from './errors.js';
@@ -59,8 +60,7 @@ export interface LoopView {
   checkCandidate(
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
-    target?: { kind: Kind; name: string },
-  ): Promise<string | undefined>;
+  ): Promise<CandidateCheck>;
   /** Objects set aside because HAProxy refused them. */
   refused(): Refusal[];
   /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
@@ -149,14 +149,38 @@ function checkPreconditions(pre: Preconditions, current: Manifest | undefined, i
   }
 }
 
-/** A write the file system refused (full, read-only, no permission): the directory is unchanged. */
-function storageError(what: string, err: unknown): ApiError {
-  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return new ApiError('storage_failed', `cannot write ${what} (${code}); nothing was changed`, [], { errno: code });
-}
-
 export class ObjectService {
-  constructor(private readonly deps: ObjectServiceDeps) {}
+  private readonly batch: WriteBatch;
+
+  constructor(private readonly deps: ObjectServiceDeps) {
+    this.batch = new WriteBatch({
+      store: deps.store,
+      checkCandidate: (read, check) => deps.loop.checkCandidate(read, check),
+      check: deps.check,
+      ...(deps.own !== undefined && { own: deps.own }),
+      requestApply: deps.requestApply,
+      log: deps.log,
+    });
+  }
+
+  /**
+   * One write: after any earlier write to the same object, its checks on the
+   * directory as it will be (with the writes still pending), then its batch's
+   * haproxy -c and the file. The lock is held only for the checks that need
+   * no HAProxy, so a burst of writes shares one haproxy -c.
+   */
+  private async write(
+    kind: Kind,
+    name: string,
+    stage: (view: ManifestView) => Promise<{ done: Promise<WriteResult> }>,
+  ): Promise<WriteResult> {
+    return this.batch.forObject(kind, name, async () => {
+      const ticket = await this.deps.store.exclusive(async () =>
+        stage(this.batch.withPending(await this.deps.store.read())),
+      );
+      return ticket.done;
+    });
+  }
 
   private get clock(): Clock {
     return this.deps.clock ?? systemClock;
@@ -277,8 +301,7 @@ export class ObjectService {
 
   /** PUT: create or replace an object from a request body. */
   put(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
-    return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read({ fresh: true });
+    return this.write(kind, name, async (view) => {
       const existing = findObject(view, kind, name);
       const twin = existing === undefined ? caseTwin(view, kind, name) : undefined;
       if (twin !== undefined)
@@ -291,7 +314,7 @@ export class ObjectService {
       const result: BodyResult<Manifest> =
         kind === 'Frontend' ? frontendFromBody(name, body, metadata) : backendFromBody(name, body, metadata);
       if (result.manifest === undefined) throw problemsError(result.problems, `invalid ${objectId(kind, name)}`);
-      return this.commit(view, kind, name, existing, result.manifest);
+      return this.commit(view, kind, name, existing, result.manifest, pre);
     });
   }
 
@@ -338,8 +361,7 @@ export class ObjectService {
     what: string,
     change: (m: BackendManifest) => BodyResult<BackendManifest>,
   ): Promise<WriteResult> {
-    return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read({ fresh: true });
+    return this.write('Backend', name, async (view) => {
       const existing = findObject(view, 'Backend', name) as LocatedManifest<BackendManifest> | undefined;
       if (existing === undefined) throw new ApiError('not_found', `backend/${name} does not exist`);
       checkPreconditions(pre, existing.manifest, `backend/${name}`);
@@ -351,37 +373,39 @@ export class ObjectService {
           'not_dynamic',
           `backend/${name} is static: versions and rollouts are for a dynamic backend; PUT the backend to change its members`,
         );
-      return this.commit(view, 'Backend', name, existing, result.manifest);
+      return this.commit(view, 'Backend', name, existing, result.manifest, pre);
     });
   }
 
   remove(kind: Kind, name: string, pre: Preconditions): Promise<WriteResult> {
-    return this.deps.store.exclusive(async () => {
-      const view = await this.deps.store.read({ fresh: true });
-      const existing = findObject(view, kind, name);
-      if (existing === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
-      checkPreconditions(pre, existing.manifest, objectId(kind, name));
-      if (kind === 'Backend') {
-        const frontends = view.manifests
-          .filter((m): m is LocatedManifest<FrontendManifest> => m.manifest.kind === 'Frontend')
-          .map((m) => m.manifest);
-        const users = frontendsUsing(name, frontends);
-        if (users.length > 0)
-          throw new ApiError(
-            'in_use',
-            `backend/${name} is used by ${users.map((u) => `frontend/${u}`).join(', ')}; change or delete those first`,
-            [],
-            { frontends: users },
-          );
-      }
-      this.ownFile(view, existing, kind, name);
-      await this.deps.store.remove(existing.source.file).catch((err: unknown) => {
-        throw storageError(`${existing.source.file} in the manifests directory`, err);
-      });
-      this.deps.log.info({ object: objectId(kind, name), file: existing.source.file }, 'API deleted an object');
-      this.deps.requestApply('api');
-      return { created: false, file: existing.source.file };
+    return this.batch.forObject(kind, name, () => this.deps.store.exclusive(() => this.removeNow(kind, name, pre)));
+  }
+
+  private async removeNow(kind: Kind, name: string, pre: Preconditions): Promise<WriteResult> {
+    const view = this.batch.withPending(await this.deps.store.read({ fresh: true }));
+    const existing = findObject(view, kind, name);
+    if (existing === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
+    checkPreconditions(pre, existing.manifest, objectId(kind, name));
+    if (kind === 'Backend') {
+      const frontends = view.manifests
+        .filter((m): m is LocatedManifest<FrontendManifest> => m.manifest.kind === 'Frontend')
+        .map((m) => m.manifest);
+      const users = frontendsUsing(name, frontends);
+      if (users.length > 0)
+        throw new ApiError(
+          'in_use',
+          `backend/${name} is used by ${users.map((u) => `frontend/${u}`).join(', ')}; change or delete those first`,
+          [],
+          { frontends: users },
+        );
+    }
+    this.ownFile(view, existing, kind, name);
+    await this.deps.store.remove(existing.source.file).catch((err: unknown) => {
+      throw storageError(`${existing.source.file} in the manifests directory`, err);
     });
+    this.deps.log.info({ object: objectId(kind, name), file: existing.source.file }, 'API deleted an object');
+    this.deps.requestApply('api');
+    return { created: false, file: existing.source.file };
   }
 
   /** A file the API may rewrite or delete for this object: one that holds nothing else. */
@@ -400,14 +424,15 @@ export class ObjectService {
     return file;
   }
 
-  /** Cross-object checks and haproxy -c on the directory as it would be, then the write. */
+  /** Cross-object checks on the directory as it would be, then the batch's haproxy -c and the write. */
   private async commit(
     view: ManifestView,
     kind: Kind,
     name: string,
     existing: LocatedManifest | undefined,
     manifest: Manifest,
-  ): Promise<WriteResult> {
+    pre: Preconditions,
+  ): Promise<{ done: Promise<WriteResult> }> {
     const id = objectId(kind, name);
     const file = this.ownFile(view, existing, kind, name);
     const target: LocatedManifest = { manifest, source: { file, document: 1 }, lineOf: () => 1 };
@@ -421,27 +446,15 @@ export class ObjectService {
       ...checkManifestSet(manifests, this.deps.own).issues.filter((i) => i.kind === kind && i.name === name),
     ];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
-    const refused = await this.deps.loop
-      .checkCandidate({ manifests, issues: view.issues }, this.deps.check, { kind, name })
-      .catch((err: unknown) => {
-        // haproxy -c needs its candidate on disk: no room there means no check, so no write.
-        if (['ENOSPC', 'EROFS', 'EACCES', 'EDQUOT'].includes((err as NodeJS.ErrnoException).code ?? ''))
-          throw storageError('the candidate config for haproxy -c (in the state directory)', err);
-        throw err;
-      });
-    if (refused !== undefined)
-      throw new ApiError('haproxy_rejected', `HAProxy refuses the config ${id} would make: ${refused}`);
-    if (existing !== undefined && manifestGeneration(existing.manifest) === manifestGeneration(manifest))
-      return { object: manifest, created: false, file }; // nothing to write
-    await this.deps.store.write(file, manifest).catch((err: unknown) => {
-      throw storageError(`${file} in the manifests directory`, err);
+    return this.batch.stage({
+      kind,
+      name,
+      file,
+      manifest,
+      // The view above may be a second old: the preconditions are judged again on the batch's fresh read.
+      recheck: (fresh) =>
+        checkPreconditions(pre, findObject(fresh, kind, name)?.manifest, id, existsInAnyForm(fresh, kind, name)),
     });
-    this.deps.log.info(
-      { object: id, file },
-      existing === undefined ? 'API created an object' : 'API updated an object',
-    );
-    this.deps.requestApply('api');
-    return { object: manifest, created: existing === undefined, file };
   }
 
   /**

@@ -108,6 +108,12 @@ export class Metrics {
     labelNames: ['event'],
     registers: this.registers,
   });
+  private readonly driftChecks = new Counter({
+    name: 'aqueduct_drift_checks_total',
+    help: "Comparisons of HAProxy's servers with the applied config (after each reload and resync) by result: failed means HAProxy could not be asked",
+    labelNames: ['result'],
+    registers: this.registers,
+  });
   private readonly lastApplySuccess: Gauge;
 
   constructor(sources: MetricsSources) {
@@ -206,6 +212,11 @@ export class Metrics {
     for (const e of ROLLOUT_EVENTS) this.rolloutEvents.inc({ event: e }, 0);
     for (const e of GATE_EVENTS) this.gateEvents.inc({ event: e }, 0);
     for (const e of ['exited', 'back']) this.haproxyEvents.inc({ event: e }, 0);
+    for (const r of ['ok', 'failed']) this.driftChecks.inc({ result: r }, 0);
+  }
+
+  driftChecked(ok: boolean): void {
+    this.driftChecks.inc({ result: ok ? 'ok' : 'failed' });
   }
 
   /** What runs, and what it serves: build versions, the applied generation and config hash, the last apply's outcome. */

@@ -77,6 +77,17 @@ interface Run {
   started: number;
 }
 
+/** haproxy -c on what a read of the manifests would serve: ok, or HAProxy's complaints and the objects they name. */
+export type CandidateCheck =
+  { ok: true } | { ok: false; complaints: { culprits: ObjectRef[]; message: string }[]; error: string };
+
+/** The last comparison of what HAProxy serves with what was applied. */
+export interface DriftCheck {
+  at: string;
+  ok: boolean;
+  error?: string;
+}
+
 export interface ReconcilerOptions {
   template: string;
   render: RenderOptions;
@@ -222,27 +233,25 @@ export class Reconciler {
 
   /**
    * What reconcile would serve for this read of the manifests, rendered and
-   * put to `check` (haproxy -c): lets a writer refuse a change before it
-   * reaches the directory. Returns HAProxy's complaint, or undefined.
+   * put to `check` (haproxy -c): lets writers refuse changes before they
+   * reach the directory. On a refusal, each of HAProxy's complaints with the
+   * objects its line falls in (none when it names no line) and its words
+   * mapped to their files.
    */
   async checkCandidate(
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
-    target?: ObjectRef,
-  ): Promise<string | undefined> {
+  ): Promise<CandidateCheck> {
     const { manifests, state } = this.desiredFrom(this.servableOf(read));
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
     const result = await check(candidate);
-    if (result.ok) return undefined;
-    // Another object's fault is not the writer's: the loop sets that one aside, the write goes through.
-    const culprits = culpritsOf(candidate, result.errors);
-    if (
-      target !== undefined &&
-      culprits.length > 0 &&
-      !culprits.some((c) => c.kind === target.kind && c.name === target.name)
-    )
-      return undefined;
-    return describeCheckErrors(candidate, result.errors, sourceLookup(manifests)).join('; ');
+    if (result.ok) return { ok: true };
+    const lookup = sourceLookup(manifests);
+    const complaints = result.errors
+      .map((e) => ({ culprits: culpritsOf(candidate, [e]), message: describeCheckErrors(candidate, [e], lookup) }))
+      .filter((c) => c.message.length > 0)
+      .map((c) => ({ culprits: c.culprits, message: c.message.join('; ') }));
+    return { ok: false, complaints, error: describeCheckErrors(candidate, result.errors, lookup).join('; ') };
   }
 
   private budgetOptions(): ReloadBudgetOptions {
@@ -373,6 +382,7 @@ export class Reconciler {
       issues: this.issues,
       stale: this.stale,
       lastApply: this.records[this.records.length - 1],
+      ...(this.lastDriftCheck !== undefined && { driftCheck: this.lastDriftCheck }),
     };
   }
 
@@ -612,7 +622,7 @@ export class Reconciler {
     if (recorded) this.record(run, { plan: 'noop', reasons: plan.reasons, commands: 0, result: 'ok' });
     const result = recorded ? 'ok' : 'noop';
     if (run.triggers.includes('resync')) {
-      await this.repairDrift();
+      await this.checkDrift();
       if (this.forceReload !== undefined) return { result, work: { retryAfterMs: 0 } };
     }
     return { result };
@@ -698,9 +708,7 @@ export class Reconciler {
       generation: this.applied?.generation,
     });
     // A follow-up, not part of the apply: its duration is the reload's.
-    await this.repairDrift().catch((err: unknown) =>
-      this.deps.log.warn({ err: (err as Error).message }, 'drift check failed'),
-    );
+    await this.checkDrift();
     return { result: 'ok' };
   }
 
@@ -784,6 +792,29 @@ export class Reconciler {
   /** Resolves once background installs are done (tests, shutdown). */
   async settled(): Promise<void> {
     await this.installs;
+  }
+
+  private lastDriftCheck: DriftCheck | undefined;
+  private driftListeners: ((c: DriftCheck) => void)[] = [];
+
+  /** Calls listener after every drift check (the metrics count them by result). */
+  onDriftCheck(listener: (c: DriftCheck) => void): void {
+    this.driftListeners.push(listener);
+  }
+
+  /** The drift check and repair, its outcome kept for /status and the metrics rather than only logged. */
+  private async checkDrift(): Promise<void> {
+    if (this.applied === undefined) return;
+    const at = new Date(this.deps.clock.now()).toISOString();
+    try {
+      await this.repairDrift();
+      this.lastDriftCheck = { at, ok: true };
+    } catch (err) {
+      const error = (err as Error).message;
+      this.deps.log.warn({ err: error }, 'drift check failed: what HAProxy serves could not be compared');
+      this.lastDriftCheck = { at, ok: false, error };
+    }
+    for (const l of this.driftListeners) l(this.lastDriftCheck);
   }
 
   /** Compares what HAProxy reports with the applied config and repairs the difference. */
