@@ -8,7 +8,7 @@ import { systemClock, every, type Clock } from './clock.js';
 import type { RunConfig } from './config.js';
 import { AqueductError } from './core/issues.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
-import { memberMapFor } from './core/registry/members.js';
+import { emptySubscriptions, memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt } from './haproxy/check.js';
@@ -195,6 +195,7 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
       parts()
         .deploys.gatesOpen()
         .map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
+    held: () => parts().reconciler.held(),
     build: { version: PACKAGE_VERSION, haproxyVersion: pre.haproxyVersion, nodeVersion: process.version },
     applied: () => parts().reconciler.appliedIdentity(),
   });
@@ -239,6 +240,7 @@ function loopParts(
         return files;
       },
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
+      emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
       deploys,
       check,
       haproxy,

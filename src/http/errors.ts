@@ -25,6 +25,7 @@ export type ApiErrorCode =
   | 'storage_failed'
   | 'apply_failed'
   | 'apply_timeout'
+  | 'apply_held'
   | 'internal';
 
 const STATUS: Record<ApiErrorCode, number> = {
@@ -55,6 +56,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   internal: 500,
   apply_failed: 502,
   apply_timeout: 504,
+  apply_held: 409,
 };
 
 export const statusOf = (code: ApiErrorCode): number => STATUS[code];

@@ -66,7 +66,7 @@ export interface LoopView {
   /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
   servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
   /** The backend's rollout position and health gate, when it has them. */
-  deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus };
+  deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus; held?: string };
 }
 
 export interface ObjectServiceDeps {
@@ -97,6 +97,14 @@ export interface WriteResult {
   object?: Manifest;
   created: boolean;
   file: string;
+}
+
+/** How a write's ?wait=applied ended. */
+export interface WaitOutcome {
+  outcome: 'applied' | 'held' | 'failed' | 'timeout';
+  apply?: ApplyRecord;
+  /** Why it is held (outcome held). */
+  held?: string;
 }
 
 /** One object with everything the API shows about it. */
@@ -215,6 +223,15 @@ export class ObjectService {
     return this.deps.loop.deployStatus(backend);
   }
 
+  /** Why a backend is not served as declared now: a hold, or a health gate still waiting. */
+  private heldReason(backend: string): string | undefined {
+    const { held, healthGate } = this.deps.loop.deployStatus(backend);
+    if (held !== undefined) return held;
+    if (healthGate === undefined) return undefined;
+    const timedOut = healthGate.timedOut ? ' (past its timeout)' : '';
+    return `held: waiting for one of ${healthGate.waitingFor.join(', ')} to pass its health check${timedOut}; the current servers keep serving`;
+  }
+
   /** Registry instances of every version the backend may route to: version, versions and a rollout's target. */
   registrationsOf(m: BackendManifest): readonly Registration[] {
     const sub = subscriptionOf(m);
@@ -281,6 +298,7 @@ export class ObjectService {
       seen.add(k);
       // A name declared twice has no one declared version: neither copy is served.
       const declared = (claims.get(k) ?? 0) > 1 ? undefined : desired;
+      const held = shown.manifest.kind === 'Backend' ? this.heldReason(shown.manifest.metadata.name) : undefined;
       out.push({
         manifest: shown.manifest,
         status: objectStatus({
@@ -289,6 +307,7 @@ export class ObjectService {
           file: shown.source.file,
           issues: issuesBy.get(k) ?? [],
           ...(lastApplyError !== undefined && { lastApplyError }),
+          ...(held !== undefined && { held }),
         }),
       });
     };
@@ -459,8 +478,9 @@ export class ObjectService {
 
   /**
    * Resolves once HAProxy serves the object at this generation (null: not at
-   * all, after a delete), or an apply that began after `since` failed, or the
-   * time is up.
+   * all, after a delete) as declared: a backend's health gate must have
+   * passed, and a backend held from a switch to nothing resolves as held.
+   * Or an apply that began after `since` failed, or the time is up.
    */
   waitApplied(
     kind: Kind,
@@ -468,24 +488,31 @@ export class ObjectService {
     generation: string | null,
     since: number,
     timeoutMs: number,
-  ): Promise<{ outcome: 'applied' | 'failed' | 'timeout'; apply?: ApplyRecord }> {
+  ): Promise<WaitOutcome> {
     const { loop } = this.deps;
-    const servedGeneration = (): string | null => {
+    const settled = (apply?: ApplyRecord): WaitOutcome | undefined => {
       const m = loop
         .appliedManifests()
         .find((a) => a.manifest.kind === kind && a.manifest.metadata.name === name)?.manifest;
-      return m === undefined ? null : manifestGeneration(m);
+      if ((m === undefined ? null : manifestGeneration(m)) !== generation) return undefined;
+      const deploy = m === undefined || kind !== 'Backend' ? {} : loop.deployStatus(name);
+      if (deploy.healthGate !== undefined && !deploy.healthGate.timedOut) return undefined; // still waiting
+      const held = m === undefined || kind !== 'Backend' ? undefined : this.heldReason(name);
+      const outcome: WaitOutcome = held === undefined ? { outcome: 'applied' } : { outcome: 'held', held };
+      return apply === undefined ? outcome : { ...outcome, apply };
     };
-    if (servedGeneration() === generation) return Promise.resolve({ outcome: 'applied' });
+    const now = settled();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const done = (r: { outcome: 'applied' | 'failed' | 'timeout'; apply?: ApplyRecord }) => {
+      const done = (r: WaitOutcome) => {
         cancel();
         stop();
         resolve(r);
       };
       const stop = loop.onApply((record) => {
-        if (record.result === 'ok' && servedGeneration() === generation)
-          return done({ outcome: 'applied', apply: record });
+        // Any entry may be the one that settles it: an apply, or a gate's timeout recorded as an event.
+        const s = settled(record.result === 'ok' ? record : undefined);
+        if (s !== undefined) return done(s);
         const began = Date.parse(record.at) - record.durationMs;
         // Events in the ledger (a gate's timeout, HAProxy exiting) are not this write's apply failing.
         if (

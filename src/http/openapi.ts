@@ -290,6 +290,7 @@ function recordSchemas(): Json {
         file: { type: ['string', 'null'] },
         issues: { type: 'array', items: { type: 'string' } },
         lastError: { type: ['string', 'null'] },
+        held: { type: ['string', 'null'], description: 'why the applied backend is not served as declared' },
       },
     },
     Apply: {

@@ -26,6 +26,8 @@ export interface MetricsSources {
   rollouts(): { backend: string; share: number; state: string }[];
   /** Backends whose switch waits for a new server to pass its health check, and whether past the timeout. */
   healthGates(): { backend: string; timedOut: boolean }[];
+  /** Backends held from a switch to nothing (empty), or missing a version of their split. */
+  held(): { backend: string; empty: boolean }[];
   /** Versions for aqueduct_build_info. */
   build: { version: string; haproxyVersion: string; nodeVersion: string };
   /** The generation HAProxy serves and the sha256 of its config (undefined before the first apply). */
@@ -197,6 +199,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const g of sources.healthGates()) this.set({ backend: g.backend, timed_out: String(g.timedOut) }, 1);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_backend_held',
+      help: 'Dynamic backends held from a switch to nothing (empty="true": the switch would leave no server, the current ones keep serving) or serving a split without a version that has no instances (empty="false")',
+      labelNames: ['backend', 'empty'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of sources.held()) this.set({ backend: h.backend, empty: String(h.empty) }, 1);
       },
     });
   }

@@ -200,6 +200,7 @@ export class Deploys {
         this.emit({ type: 'gate', backend: g.backend, event: 'waiting', gate: g, message });
       } else if (g.timedOut && !before.timedOut) {
         const message = `backend ${g.backend}: no new server passed its health check within ${Math.round(this.deps.gateTimeoutMs / 1000)} s; the old servers keep serving and the new ones get no traffic`;
+        this.gates.set(g.backend, g); // who hears the event reads the gate as timed out
         this.emit({ type: 'gate', backend: g.backend, event: 'timed-out', gate: g, message });
       }
     }

@@ -7,6 +7,7 @@ import { manifestGeneration } from '../core/manifests/api-objects.js';
 import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '../core/haproxy-output/check-errors.js';
 import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
 import { detectDrift } from '../core/planning/drift.js';
+import { holdEmptySwitches, type EmptyHold } from '../core/deploy/empty-hold.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import {
   objectKey,
@@ -49,6 +50,8 @@ export interface ReconcilerDeps {
   readManifests(): Promise<ManifestFile[]>;
   /** Members of these backends' dynamic ones right now (registry snapshot). */
   members(backends: readonly BackendManifest[]): MemberMap;
+  /** The subscriptions of a dynamic backend's split with no instances now, as name@version. */
+  emptySubscriptions(backend: BackendManifest): string[];
   /** haproxy -c on config text; `scratch` names the file it is written to, one per caller so checks never share one. */
   check(configText: string, scratch: 'candidate' | 'install'): Promise<CheckResult>;
   haproxy: HaproxyController;
@@ -173,6 +176,7 @@ export class Reconciler {
     deps.deploys.onEvent((e) => {
       if (e.type === 'gate' && e.event === 'timed-out')
         this.append({
+          event: 'health-gate-timeout',
           triggers: ['tick'],
           plan: 'runtime',
           reasons: [e.message],
@@ -355,6 +359,7 @@ export class Reconciler {
   /** HAProxy exited outside a reload: a failed entry in the ledger, so status and metrics say so. */
   noteHaproxyExit(message: string): void {
     this.append({
+      event: 'haproxy-exited',
       triggers: ['haproxy-exited'],
       plan: 'reload',
       reasons: [message],
@@ -368,7 +373,8 @@ export class Reconciler {
   deployStatus(backend: string) {
     const rollout = this.deps.deploys.positionOf(backend);
     const healthGate = this.deps.deploys.gateOf(backend);
-    return { ...(rollout && { rollout }), ...(healthGate && { healthGate }) };
+    const held = this.holds.get(backend)?.message;
+    return { ...(rollout && { rollout }), ...(healthGate && { healthGate }), ...(held !== undefined && { held }) };
   }
 
   ledger(): readonly ApplyRecord[] {
@@ -607,8 +613,42 @@ export class Reconciler {
     });
     const { manifests, state: wanted } = this.desiredFrom(servable);
     const gated = await deploys.gate(wanted, this.applied?.state);
-    const config = renderConfig(this.opts.template, gated.state, this.opts.render);
-    return { declared, manifests, state: gated.state, config, notes: [...rolloutNotes, ...gated.notes] };
+    const held = this.holdEmpty(
+      servable.backends.map((b) => b.manifest),
+      gated.state,
+    );
+    const config = renderConfig(this.opts.template, held.state, this.opts.render);
+    const notes = [...rolloutNotes, ...gated.notes, ...held.notes];
+    return { declared, manifests, state: held.state, config, notes };
+  }
+
+  /** Backends held from a switch to nothing, by name. */
+  private holds = new Map<string, EmptyHold>();
+
+  /** Keeps every dynamic backend a switch would empty at its servers (empty-hold.ts); notes the new holds. */
+  private holdEmpty(backends: readonly BackendManifest[], desired: DesiredState) {
+    const byName = new Map(backends.map((b) => [b.metadata.name, b]));
+    const guarded = new Set(
+      backends.filter((b) => b.spec.type === 'dynamic' && b.spec.allowEmpty !== true).map((b) => b.metadata.name),
+    );
+    const { state, holds } = holdEmptySwitches({
+      desired,
+      applied: this.applied?.state,
+      guarded,
+      missing: (name) => {
+        const b = byName.get(name);
+        return b === undefined ? [] : this.deps.emptySubscriptions(b);
+      },
+    });
+    const fresh = holds.filter((h) => this.holds.get(h.backend)?.message !== h.message);
+    for (const h of fresh) this.deps.log.warn({ backend: h.backend }, `backend ${h.backend} ${h.message}`);
+    this.holds = new Map(holds.map((h) => [h.backend, h]));
+    return { state, notes: fresh.map((h) => `backend ${h.backend} ${h.message}`) };
+  }
+
+  /** Backends held from a switch to nothing (or a share with no instances) now. */
+  held(): EmptyHold[] {
+    return [...this.holds.values()];
   }
 
   /** Nothing to change in HAProxy; the manifests behind it may still be new (a rollout removed, a label added). */

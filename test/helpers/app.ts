@@ -35,6 +35,7 @@ export async function documentedApp(): Promise<FastifyInstance> {
         metrics: new Metrics({
           manifests: async () => [],
           members: () => ({}),
+          held: () => [],
           registryConnected: () => undefined,
           oldWorkers: async () => undefined,
           rollouts: () => [],

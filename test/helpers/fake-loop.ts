@@ -210,6 +210,7 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
       {
         readManifests: opts.readManifests ?? (async () => self.files),
         members: () => ({}),
+        emptySubscriptions: () => [],
         check: fakeCheck(self),
         haproxy,
         store,

@@ -134,8 +134,12 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     await live({ health: { uri: '/health', interval: 200 } });
     sick.behave({ healthStatus: 503 });
     const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    // ?wait=applied waits for the gate: past its timeout the switch is answered as held.
     const r = await api('POST', '/backends/live?wait=applied', { version: '4.0.0' });
-    assert.equal(r.status, 200, r.text);
+    assert.equal(r.status, 409, r.text);
+    assert.equal(obj(r)['code'], 'apply_held');
+    assert.match(String(obj(r)['message']), /waiting for one of .* to pass its health check \(past its timeout\)/);
+    assert.match(String((obj(await api('GET', '/backends/live'))['status'] as JsonObject)['held']), /health check/);
     const gate = await eventually(
       async () =>
         (obj(await api('GET', '/backends/live'))['status'] as JsonObject)['healthGate'] as JsonObject | undefined,
@@ -158,6 +162,69 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     assert.ok((result.servers.get('sick') ?? 0) > 0, 'the new version serves once healthy');
     assertNoLoss(result, 'health-gated switch');
     assert.equal((obj(await api('GET', '/backends/live'))['status'] as JsonObject)['healthGate'], undefined);
+  });
+
+  it('holds a switch to a version nobody registered: no failed request, the status says held, registering completes it', async () => {
+    await live();
+    const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    const r = await api('POST', '/backends/live?wait=applied', { version: '5.0.0' });
+    assert.equal(r.status, 409, r.text);
+    assert.match(
+      String(obj(r)['message']),
+      /held: no instances of myapp@5\.0\.0; its current 2 server\(s\) keep serving/,
+    );
+    const status = (obj(await api('GET', '/backends/live'))['status'] as JsonObject) ?? {};
+    assert.equal(status['state'], 'pending');
+    assert.match(String(status['held']), /no instances of myapp@5\.0\.0/);
+    assert.deepEqual(await haproxyServerPorts(aq.statsSocket), ports(V1), 'the current servers keep serving');
+    assert.match(
+      await (await fetch(`${aq.api}/metrics`)).text(),
+      /aqueduct_backend_held\{backend="live",empty="true"\} 1/,
+    );
+    await eventually(
+      async () => load.now().ok,
+      (n) => n > 700,
+    );
+    await thalassa.register('myapp', '5.0.0', port('extra-3'));
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => p.join() === String(port('extra-3')),
+      15_000,
+    );
+    const after = obj(await api('GET', '/backends/live'))['status'] as JsonObject;
+    assert.equal(after['held'], null);
+    assert.equal(after['state'], 'applied');
+    const result = await load.stop();
+    assertNoLoss(result, 'a switch to an unregistered version');
+    assert.ok((result.servers.get('extra-3') ?? 0) > 0, 'the switch completed once the version registered');
+  });
+
+  it('serves a split whose new version has no instances from the others, says so, and adds it once it registers', async () => {
+    await live();
+    const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+    const versions = [
+      { version: '1.0.0', weight: 90 },
+      { version: '6.0.0', weight: 10 },
+    ];
+    const r = await api('POST', '/backends/live?wait=applied', { versions });
+    assert.equal(r.status, 409, r.text);
+    assert.match(String(obj(r)['message']), /no instances of myapp@6\.0\.0; its share goes to the other versions/);
+    assert.deepEqual(await haproxyServerPorts(aq.statsSocket), ports(V1));
+    await eventually(
+      async () => load.now().ok,
+      (n) => n > 700,
+    );
+    await thalassa.register('myapp', '6.0.0', port('staged-1'));
+    await eventually(
+      () => haproxyServerPorts(aq.statsSocket),
+      (p) => p.includes(port('staged-1')),
+      15_000,
+    );
+    await eventually(
+      async () => (obj(await api('GET', '/backends/live'))['status'] as JsonObject)['held'],
+      (h) => h === null,
+    );
+    assertNoLoss(await load.stop(), 'a split with a version that has no instances');
   });
 
   it('rolls back on its own a version that answers 500 to 20% of requests, before it gets more than its first step', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gateSwitches, type GateStatus } from '../../src/core/deploy/health-gate.js';
+import { holdEmptySwitches } from '../../src/core/deploy/empty-hold.js';
 import { figuresSince, stepRollout, type Figures, type RolloutPosition } from '../../src/core/deploy/rollout.js';
 import { splitMembers, trafficSplit, versionServerWeights } from '../../src/core/deploy/versions.js';
 import type { DesiredBackend, DesiredServer, DesiredState } from '../../src/core/rendering/desired-state.js';
@@ -238,5 +239,63 @@ describe('health-gated switch', () => {
       later.state.backends[0]?.servers.map((s) => s.port),
       [1, 2, 3],
     );
+  });
+});
+
+describe('no switch to nothing', () => {
+  const server = (port: number, weight?: number): DesiredServer => ({
+    name: `b_h:${port}`,
+    host: 'h',
+    port,
+    address: `h:${port}`,
+    ...(weight === undefined ? {} : { weight }),
+  });
+  const state = (servers: DesiredServer[]): DesiredState => ({
+    frontends: [],
+    backends: [
+      {
+        name: 'b',
+        type: 'dynamic',
+        mode: 'http',
+        balance: 'roundrobin',
+        host: null,
+        checkInterval: 1000,
+        natives: [],
+        servers,
+      },
+    ],
+  });
+  const hold = (desired: DesiredState, applied: DesiredState | undefined, guarded = ['b'], missing = ['app@9']) =>
+    holdEmptySwitches({ desired, applied, guarded: new Set(guarded), missing: () => missing });
+
+  it('keeps the current servers when the switch would leave none, and says what is missing', () => {
+    const r = hold(state([]), state([server(1), server(2)]));
+    assert.deepEqual(
+      r.state.backends[0]?.servers.map((s) => s.port),
+      [1, 2],
+    );
+    assert.equal(r.holds[0]?.empty, true);
+    assert.match(r.holds[0]?.message ?? '', /^held: no instances of app@9; its current 2 server\(s\) keep serving/);
+  });
+
+  it('empties a backend that allows it, one never served, or one serving nothing already', () => {
+    assert.deepEqual(hold(state([]), state([server(1)]), []).state.backends[0]?.servers, []);
+    assert.deepEqual(hold(state([]), undefined).state.backends[0]?.servers, []);
+    assert.deepEqual(hold(state([]), state([server(1, 0)])).state.backends[0]?.servers, []);
+    assert.deepEqual(
+      hold(state([]), state([server(1)]), ['b'], []).holds[0]?.message.startsWith('held: no servers'),
+      true,
+    );
+  });
+
+  it('serves a split missing a version from the others and reports it, without holding the servers', () => {
+    const r = hold(state([server(3, 256)]), state([server(1)]), ['b'], ['app@2']);
+    assert.deepEqual(
+      r.state.backends[0]?.servers.map((s) => s.port),
+      [3],
+    );
+    assert.equal(r.holds[0]?.empty, false);
+    assert.match(r.holds[0]?.message ?? '', /its share goes to the other versions/);
+    assert.deepEqual(hold(state([server(3)]), state([server(1)]), ['b'], []).holds, []);
   });
 });

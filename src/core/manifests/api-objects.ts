@@ -42,6 +42,13 @@ export interface ObjectStatus {
   file: string | null;
   issues: string[];
   lastError: string | null;
+  /**
+   * Why HAProxy does not serve the declared backend as declared although it
+   * was applied: a switch to nothing held back (the current servers keep
+   * serving), a version of its split with no instances, or a health gate
+   * waiting for a new server to pass its check. Null otherwise.
+   */
+  held: string | null;
 }
 
 export type ApiFrontend = { id: string; _type: 'frontend'; key: string; name: string } & FrontendManifest['spec'] & {
@@ -170,7 +177,7 @@ export function backendFromBody(name: string, body: unknown, metadata?: Metadata
   return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
 }
 
-const SUBSCRIPTION_FIELDS = ['name', 'version', 'versions'];
+const SUBSCRIPTION_FIELDS = ['name', 'version', 'versions', 'allowEmpty'];
 
 /** The heaviest version of a split (the first of equals): what `version` says when only `versions` was sent. */
 function heaviest(versions: unknown): string | undefined {
@@ -265,6 +272,8 @@ export interface StatusInput {
   issues: readonly string[];
   /** Why the last apply failed, when it did. */
   lastApplyError?: string;
+  /** Why the applied backend is not served as declared (see ObjectStatus.held). */
+  held?: string;
 }
 
 /** The object's status from what is declared, what is served, and the problems found. */
@@ -273,9 +282,13 @@ export function objectStatus(input: StatusInput): ObjectStatus {
   const appliedGeneration = input.applied === undefined ? null : manifestGeneration(input.applied);
   const serving = appliedGeneration === null ? 'none' : appliedGeneration === generation ? 'current' : 'previous';
   const invalid = input.issues.length > 0 || generation === null;
-  const state = invalid ? 'invalid' : serving === 'current' ? 'applied' : 'pending';
+  const held = input.held ?? null;
+  // Held is not served as declared: pending, with the hold as its error, until it is.
+  const state = invalid ? 'invalid' : serving === 'current' && held === null ? 'applied' : 'pending';
   const lastError =
-    input.issues[0] ?? (state === 'pending' && input.lastApplyError !== undefined ? input.lastApplyError : null);
+    input.issues[0] ??
+    (state === 'pending' && input.lastApplyError !== undefined ? input.lastApplyError : null) ??
+    (state === 'pending' ? held : null);
   return {
     generation,
     appliedGeneration,
@@ -284,5 +297,6 @@ export function objectStatus(input: StatusInput): ObjectStatus {
     file: input.file ?? null,
     issues: [...input.issues],
     lastError,
+    held,
   };
 }

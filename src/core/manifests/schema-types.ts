@@ -130,6 +130,10 @@ export interface BackendSpec {
    */
   natives: string[];
   /**
+   * A dynamic backend may be switched to a version (or split, or rollout target) with no instances, emptying it. Without it such a switch is held: the current servers keep serving, the status says what is missing, and the switch applies once instances register.
+   */
+  allowEmpty?: boolean;
+  /**
    * Static members. For dynamic backends members come from the registry and must not be listed.
    *
    * @maxItems 100000

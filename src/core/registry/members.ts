@@ -125,6 +125,22 @@ export function memberMapFor(
   return out;
 }
 
+/**
+ * The subscriptions a dynamic backend routes a share to that have no
+ * instances, as name@version: what a switch to nothing lacks.
+ */
+export function emptySubscriptions(
+  b: BackendManifest,
+  registrations: (name: string, version: string) => readonly Registration[],
+  rolloutOf: (backend: string) => RolloutPosition | undefined = () => undefined,
+): string[] {
+  const sub = subscriptionOf(b);
+  if (sub === undefined) return [];
+  return trafficSplit(b.spec, rolloutOf(b.metadata.name))
+    .filter((v) => v.weight > 0 && registrations(sub.name, v.version).length === 0)
+    .map((v) => `${sub.name}@${v.version}`);
+}
+
 /** A Thalassa event after decoding: `[regId, 'online', registrationJson]` or `[regId, 'offline']`. */
 export type RegistryEvent = { kind: 'online'; registration: Registration } | { kind: 'offline'; id: string };
 

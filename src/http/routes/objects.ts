@@ -91,6 +91,13 @@ async function appliedOrThrow(
       [],
       { apply: waited.apply, file: result.file },
     );
+  if (waited.outcome === 'held')
+    throw new ApiError(
+      'apply_held',
+      `the manifest was written (${result.file}) and applied, but HAProxy does not serve it as declared: backend/${req.params.name} ${waited.held ?? 'is held'}`,
+      [],
+      { file: result.file, ...(waited.apply !== undefined && { apply: waited.apply }) },
+    );
   if (waited.outcome === 'timeout')
     throw new ApiError(
       'apply_timeout',
