@@ -66,7 +66,13 @@ export interface LoopView {
   /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
   servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
   /** The backend's rollout position and health gate, when it has them. */
-  deployStatus(backend: string): { rollout?: RolloutPosition; healthGate?: GateStatus; held?: string };
+  deployStatus(backend: string): {
+    rollout?: RolloutPosition;
+    healthGate?: GateStatus;
+    held?: string;
+    /** Members HAProxy cannot resolve, as host:port. */
+    unresolved?: string[];
+  };
 }
 
 export interface ObjectServiceDeps {
@@ -225,8 +231,10 @@ export class ObjectService {
 
   /** Why a backend is not served as declared now: a hold, or a health gate still waiting. */
   private heldReason(backend: string): string | undefined {
-    const { held, healthGate } = this.deps.loop.deployStatus(backend);
+    const { held, healthGate, unresolved } = this.deps.loop.deployStatus(backend);
     if (held !== undefined) return held;
+    if (unresolved !== undefined)
+      return `unresolved: HAProxy cannot resolve ${unresolved.join(', ')}; those members stay in maintenance until their host names resolve`;
     if (healthGate === undefined) return undefined;
     const timedOut = healthGate.timedOut ? ' (past its timeout)' : '';
     return `held: waiting for one of ${healthGate.waitingFor.join(', ')} to pass its health check${timedOut}; the current servers keep serving`;

@@ -8,6 +8,7 @@ import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '.
 import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
 import { detectDrift } from '../core/planning/drift.js';
 import { holdEmptySwitches, type EmptyHold } from '../core/deploy/empty-hold.js';
+import { unresolved, type ServerState } from '../core/haproxy-output/runtime-output.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import {
   objectKey,
@@ -374,7 +375,13 @@ export class Reconciler {
     const rollout = this.deps.deploys.positionOf(backend);
     const healthGate = this.deps.deploys.gateOf(backend);
     const held = this.holds.get(backend)?.message;
-    return { ...(rollout && { rollout }), ...(healthGate && { healthGate }), ...(held !== undefined && { held }) };
+    const unresolved = this.unresolvedOf(backend);
+    return {
+      ...(rollout && { rollout }),
+      ...(healthGate && { healthGate }),
+      ...(held !== undefined && { held }),
+      ...(unresolved !== undefined && { unresolved }),
+    };
   }
 
   ledger(): readonly ApplyRecord[] {
@@ -742,13 +749,20 @@ export class Reconciler {
       return this.reloadFailed(c, outcome.message, record);
     }
     await this.reloaded(c);
-    record({
+    // The drift check reads what the new worker serves (unresolved members too) before the entry is made, so
+    // whoever waits on it sees the status of what is served; its time is not the reload's.
+    const durationMs = clock.now() - run.started;
+    await this.checkDrift();
+    this.append({
+      triggers: run.triggers,
+      durationMs,
+      plan: 'reload',
+      reasons: plan.reasons,
+      commands: 0,
       result: 'ok',
       ...(outcome.workerPid !== undefined && { workerPid: outcome.workerPid }),
       generation: this.applied?.generation,
     });
-    // A follow-up, not part of the apply: its duration is the reload's.
-    await this.checkDrift();
     return { result: 'ok' };
   }
 
@@ -834,6 +848,35 @@ export class Reconciler {
     await this.installs;
   }
 
+  /** Servers HAProxy could not resolve, by backend (server name → host:port), from the last look at its servers. */
+  private unresolvedBy = new Map<string, Map<string, string>>();
+
+  private noteUnresolved(state: DesiredState, states: readonly ServerState[]): void {
+    const named = new Map(state.backends.flatMap((b) => b.servers.map((s) => [`${b.name}/${s.name}`, s] as const)));
+    const by = new Map<string, Map<string, string>>();
+    for (const s of states.filter(unresolved)) {
+      const server = named.get(`${s.backend}/${s.server}`);
+      if (server === undefined) continue;
+      const m = by.get(s.backend) ?? new Map<string, string>();
+      by.set(s.backend, m.set(s.server, `${server.host}:${server.port}`));
+    }
+    for (const [backend, members] of by) {
+      const list = [...members.values()];
+      if ([...(this.unresolvedBy.get(backend)?.values() ?? [])].join() !== list.join())
+        this.deps.log.warn({ backend, members: list }, `backend ${backend}: HAProxy cannot resolve ${list.join(', ')}`);
+    }
+    this.unresolvedBy = by;
+  }
+
+  /** The members of a backend HAProxy could not resolve at the last look and that are still applied. */
+  private unresolvedOf(backend: string): string[] | undefined {
+    const seen = this.unresolvedBy.get(backend);
+    if (seen === undefined) return undefined;
+    const servers = new Set(this.applied?.state.backends.find((b) => b.name === backend)?.servers.map((s) => s.name));
+    const still = [...seen].filter(([server]) => servers.has(server)).map(([, member]) => member);
+    return still.length > 0 ? still : undefined;
+  }
+
   private lastDriftCheck: DriftCheck | undefined;
   private driftListeners: ((c: DriftCheck) => void)[] = [];
 
@@ -861,6 +904,7 @@ export class Reconciler {
   private async repairDrift(): Promise<void> {
     if (this.applied === undefined) return;
     const states = await this.deps.runtime.serversState();
+    this.noteUnresolved(this.applied.state, states);
     const drift = detectDrift(this.applied.config, states, this.deps.applier.draining());
     if (drift.ops.length > 0) {
       this.deps.log.warn({ reasons: drift.reasons }, 'repairing drift between HAProxy and the applied config');

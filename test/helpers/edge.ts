@@ -37,6 +37,16 @@ export async function haproxyServerPorts(statsSocket: string, backend = 'live'):
     .sort((a, b) => a - b);
 }
 
+/** Ports of the servers HAProxy sends traffic to in a backend (weight above 0 and not in maintenance). */
+export async function haproxyServingPorts(statsSocket: string, backend = 'live'): Promise<number[]> {
+  return (await sendCommand(statsSocket, 'show servers state'))
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[1] === backend && Number(f[7]) > 0 && (Number(f[6]) & 0x21) === 0)
+    .map((f) => Number(f[18]))
+    .sort((a, b) => a - b);
+}
+
 /**
  * A real Aqueduct whose API is up, serving the scenario's myapp set written
  * as a file (app.yaml in `manifests`, its own directory unless given).

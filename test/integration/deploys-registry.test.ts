@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { haproxyServerPorts, startWithRegistry } from '../helpers/edge.js';
+import { haproxyServerPorts, haproxyServingPorts, startWithRegistry } from '../helpers/edge.js';
 import type { JsonObject } from '../helpers/fixtures.js';
 import { startEchoServer, type EchoServer } from '../helpers/haproxy.js';
 import { assertNoLoss, startLoad, type Load, type LoadResult } from '../helpers/load.js';
@@ -66,6 +66,25 @@ describe('deploying registry versions under load (real Thalassa)', () => {
       10_000,
     );
   };
+  /**
+   * The API's view of backend live (its versions, or its rollout's position,
+   * and the members registered under them) equals what HAProxy sends traffic to.
+   */
+  const agreesNow = async (): Promise<boolean> => {
+    const b = obj(await api('GET', '/backends/live'));
+    const position = obj(await api('GET', '/backends/live/rollout'))['position'] as JsonObject | null | undefined;
+    const split = (b['versions'] as { version: string; weight: number }[] | undefined) ?? [
+      { version: String(b['version']), weight: 100 },
+    ];
+    const moving = position?.['state'] === 'progressing';
+    const versions = moving
+      ? [String(position?.['from']), String(position?.['to'])]
+      : split.filter((v) => v.weight > 0).map((v) => v.version);
+    const members = (b['members'] as { version: string; port: number }[]).filter((m) => versions.includes(m.version));
+    const expected = members.map((m) => m.port).sort((x, y) => x - y);
+    return expected.join() === (await haproxyServingPorts(aq.statsSocket)).join();
+  };
+  const agrees = async () => assert.ok(await agreesNow(), 'the API and show servers state agree');
   const rollout = async () => obj(await api('GET', '/backends/live/rollout'))['position'] as JsonObject | null;
 
   before(async () => {
@@ -225,6 +244,33 @@ describe('deploying registry versions under load (real Thalassa)', () => {
       (h) => h === null,
     );
     assertNoLoss(await load.stop(), 'a split with a version that has no instances');
+  });
+
+  it('a rollout over a 90/10 split replaces it, and after an abort and a completion the API says what HAProxy serves', async () => {
+    await live();
+    const split = [
+      { version: '1.0.0', weight: 90 },
+      { version: '2.0.0', weight: 10 },
+    ];
+    assert.equal((await api('POST', '/backends/live?wait=applied', { versions: split })).status, 200);
+    await agrees();
+    const started = await api('POST', '/backends/live/rollout', { to: '3.0.0', steps: [50, 100], stepSeconds: 60 });
+    assert.equal(started.status, 200, started.text);
+    assert.equal(obj(started)['versions'], undefined, 'the rollout replaces the split, and the object says so');
+    await eventually(agreesNow, (ok) => ok, 10_000);
+    assert.equal((await api('DELETE', '/backends/live/rollout?wait=applied')).status, 200);
+    await eventually(agreesNow, (ok) => ok, 10_000);
+    assert.deepEqual(await haproxyServingPorts(aq.statsSocket), ports(V1), 'after the abort: the stable version alone');
+    const again = await api('POST', '/backends/live/rollout', {
+      to: '3.0.0',
+      steps: [100],
+      stepSeconds: 1,
+      minRequests: 0,
+    });
+    assert.equal(again.status, 200, again.text);
+    await eventually(rollout, (p) => p?.['state'] === 'complete', 20_000);
+    await eventually(agreesNow, (ok) => ok, 10_000);
+    assert.deepEqual(await haproxyServingPorts(aq.statsSocket), [port('staged-1')]);
   });
 
   it('rolls back on its own a version that answers 500 to 20% of requests, before it gets more than its first step', async () => {

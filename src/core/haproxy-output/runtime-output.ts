@@ -53,6 +53,12 @@ export interface ServerState {
   checkResult: number;
 }
 
+/** SRV_ADMF_RMAINT: HAProxy put the server in maintenance because its host name does not resolve. */
+const RESOLUTION_MAINT = 0x20;
+
+/** The server's host name did not resolve: HAProxy keeps it in maintenance (show stat: "MAINT (resolution)"). */
+export const unresolved = (s: ServerState): boolean => (s.adminState & RESOLUTION_MAINT) !== 0;
+
 /** The server is up and its last health check passed. */
 export const checkPassed = (s: ServerState): boolean =>
   s.operationalState === 2 && (s.checkResult === 3 || s.checkResult === 4);

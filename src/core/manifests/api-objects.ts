@@ -218,10 +218,16 @@ export function resubscribe(existing: BackendManifest, body: unknown): BodyResul
   return problems.length > 0 || v.value === undefined ? { problems } : { manifest: v.value, problems };
 }
 
-/** POST /backends/{name}/rollout: the body is spec.rollout (defaults filled in). */
+/**
+ * POST /backends/{name}/rollout: the body is spec.rollout (defaults filled
+ * in). A rollout moves traffic from `version` to its target, so it replaces
+ * a weighted split: `versions` is dropped, and the object then says what
+ * HAProxy serves during and after the rollout (a rollback included).
+ */
 export function withRollout(existing: BackendManifest, body: unknown): BodyResult<BackendManifest> {
   if (!isPlainObject(body)) return { problems: notAnObject(body) };
-  const v = validateBackend({ ...existing, spec: { ...existing.spec, rollout: body } });
+  const { versions: _split, ...spec } = existing.spec;
+  const v = validateBackend({ ...existing, spec: { ...spec, rollout: body } });
   const problems = problemsOf(v.issues, false).map((p) =>
     p.field.startsWith('rollout.') ? { ...p, field: p.field.slice('rollout.'.length) } : p,
   );
