@@ -150,6 +150,25 @@ export class ManifestStore {
     }
   }
 
+  /**
+   * Writes several objects at once (a batch of API writes): in parallel, so
+   * their fsyncs overlap, and the directory counts as changed once. Settles
+   * per file: one that fails does not hold back the others.
+   */
+  async writeMany(writes: readonly { file: string; manifest: Manifest }[]): Promise<PromiseSettledResult<void>[]> {
+    try {
+      return await Promise.allSettled(
+        writes.map(async (w) => {
+          const full = this.resolve(w.file);
+          await mkdir(path.dirname(full), { recursive: true });
+          await writeFileAtomic(full, manifestYaml(w.manifest));
+        }),
+      );
+    } finally {
+      this.invalidate();
+    }
+  }
+
   /** Writes a new file only: false, and nothing written, when a file of that name exists in any form. */
   async create(file: string, manifest: Manifest): Promise<boolean> {
     const full = this.resolve(file);

@@ -121,7 +121,9 @@ export class WriteBatch {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
+    const started = Date.now();
     const view = await this.deps.store.read({ fresh: true });
+    const read = Date.now();
     const live = batch.filter((p) => {
       try {
         p.write.recheck(view);
@@ -134,7 +136,18 @@ export class WriteBatch {
       }
     });
     const accepted = await this.settle(view, live);
+    const checked = Date.now();
     await this.writeAll(accepted);
+    this.deps.log.debug(
+      {
+        writes: batch.length,
+        accepted: accepted.length,
+        readMs: read - started,
+        checkMs: checked - read,
+        writeMs: Date.now() - checked,
+      },
+      'API writes committed together',
+    );
   }
 
   /** The writes that may go in together; every other one is rejected with its reason. */
@@ -201,27 +214,27 @@ export class WriteBatch {
   }
 
   private async writeAll(batch: Pending[]): Promise<void> {
-    let wrote = false;
-    for (const { write: w, before, resolve, reject } of batch) {
-      const outcome = { object: w.manifest, created: before === undefined, file: w.file };
-      // Exactly what the directory holds: checked, and nothing to write.
-      if (before !== undefined && manifestGeneration(before) === manifestGeneration(w.manifest)) {
-        resolve(outcome);
-        continue;
-      }
-      try {
-        await this.deps.store.write(w.file, w.manifest);
-      } catch (err) {
-        reject(storageError(`${w.file} in the manifests directory`, err));
-        continue;
-      }
-      wrote = true;
-      const id = objectId(w.kind, w.name);
-      this.deps.log.info({ object: id, file: w.file }, before ? 'API updated an object' : 'API created an object');
-      resolve(outcome);
-    }
+    // Exactly what the directory holds: checked, and nothing to write.
+    const same = (p: Pending) =>
+      p.before !== undefined && manifestGeneration(p.before) === manifestGeneration(p.write.manifest);
+    const outcome = (p: Pending) => ({ object: p.write.manifest, created: p.before === undefined, file: p.write.file });
+    for (const p of batch.filter(same)) p.resolve(outcome(p));
+    const writes = batch.filter((p) => !same(p));
+    if (writes.length === 0) return;
+    const results = await this.deps.store.writeMany(writes.map((p) => p.write));
+    writes.forEach((p, i) => {
+      const r = results[i];
+      if (r?.status === 'rejected')
+        return p.reject(storageError(`${p.write.file} in the manifests directory`, r.reason));
+      const id = objectId(p.write.kind, p.write.name);
+      this.deps.log.info(
+        { object: id, file: p.write.file },
+        p.before ? 'API updated an object' : 'API created an object',
+      );
+      p.resolve(outcome(p));
+    });
     // One reconcile for the whole batch: the loop renders the bytes just checked and reuses that check.
-    if (wrote) this.deps.requestApply('api');
+    this.deps.requestApply('api');
   }
 }
 

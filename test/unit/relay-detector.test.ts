@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { procRelayDetector } from '../../src/http/relay-detector.js';
+import { coalesced, procRelayDetector } from '../../src/http/relay-detector.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -57,5 +57,28 @@ describe('the relay detector', () => {
     await mkdir(path.join(procRoot, '12'));
     await writeFile(path.join(procRoot, '12', 'comm'), 'haproxy\n'); // its fd/ and status are gone
     assert.equal(await procRelayDetector({ procRoot, haproxyMayBeHidden: false }).relayedByHaproxy(conn(40001)), false);
+  });
+});
+
+describe('coalesced reads of /proc', () => {
+  it('shares a read among callers that arrive while it runs, and always starts one after a caller arrived', async () => {
+    let reads = 0;
+    const gates: (() => void)[] = [];
+    const read = coalesced(
+      () =>
+        new Promise<number>((resolve) => {
+          const n = ++reads;
+          gates.push(() => resolve(n));
+        }),
+    );
+    const first = read();
+    const during = [read(), read(), read()];
+    assert.equal(reads, 1, 'the callers during the first read wait for the next one');
+    gates.shift()?.();
+    assert.equal(await first, 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(reads, 2);
+    gates.shift()?.();
+    assert.deepEqual(await Promise.all(during), [2, 2, 2]);
   });
 });
