@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { apiClient, type ApiCall } from '../helpers/api.js';
+import { apiClient, obj, type ApiCall } from '../helpers/api.js';
+import type { JsonObject } from '../helpers/fixtures.js';
+import { startEchoServer } from '../helpers/haproxy.js';
+import { eventually } from '../helpers/wait.js';
 import { haproxyServerPorts, serveMyapp } from '../helpers/edge.js';
 import { assertNoLoss, startLoad } from '../helpers/load.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
@@ -56,5 +59,44 @@ describe('make before break: static member swaps under load', () => {
       pid,
       `no reload: the worker is the same process; reloads: ${reloads.slice(1).join(' ')}`,
     );
+  });
+
+  it('holds a health-checked swap to members that all fail their check: no failed request, held, and completes once they heal', async () => {
+    const sick = await startEchoServer('sick', 0, { healthStatus: 503 });
+    const health = { uri: '/health', interval: 200 };
+    try {
+      const first = await api('PUT', '/backends/live?wait=applied', {
+        type: 'static',
+        health,
+        members: members(['live-1']),
+      });
+      assert.equal(first.status, 200, first.text);
+      const load = startLoad(s.port, { keepAlive: 4, fresh: 2 });
+      const swap = { type: 'static', health, members: [{ host: '127.0.0.1', port: sick.port }] };
+      assert.equal((await api('PUT', '/backends/live', swap)).status, 200);
+      const held = await eventually(
+        async () => (obj(await api('GET', '/backends/live'))['status'] as JsonObject)['held'],
+        (h) => typeof h === 'string' && /to pass its health check/.test(h),
+      );
+      assert.match(String(held), /the current servers keep serving/);
+      await eventually(
+        async () => load.now().ok,
+        (n) => n > 600,
+        20_000,
+      );
+      assert.equal(load.now().servers.get('sick') ?? 0, 0, 'the failing members took no request');
+      sick.behave({});
+      await eventually(
+        () => haproxyServerPorts(aq.statsSocket),
+        (p) => p.join() === String(sick.port),
+        15_000,
+      );
+      const result = await load.stop();
+      assertNoLoss(result, 'a health-gated static swap');
+      assert.ok((result.servers.get('sick') ?? 0) > 0, 'the healed members serve');
+      assert.equal((obj(await api('GET', '/backends/live'))['status'] as JsonObject)['held'], null);
+    } finally {
+      await sick.close();
+    }
   });
 });
