@@ -46,7 +46,7 @@ export async function confirmOwnWorker(c: OwnWorkerCheck): Promise<string | unde
     }
     if (answer !== undefined) last = typeof answer === 'string' ? answer : `worker ${answer.pid} answered`;
     if (clock.now() >= deadline) break;
-    await clock.sleep(20);
+    await clock.sleep(5);
   }
   const direct = c.masterSocket === undefined ? undefined : await identityViaMaster(c.masterSocket, c.pid);
   if (direct !== undefined && direct.description !== c.mark) return notOurs(c, direct.description);

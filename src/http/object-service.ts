@@ -63,6 +63,8 @@ export interface LoopView {
   ): Promise<CandidateCheck>;
   /** Objects set aside because HAProxy refused them. */
   refused(): Refusal[];
+  /** Resolves once the drift check after the latest reload is done: the status of what it serves is known. */
+  afterDriftCheck(): Promise<void>;
   /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
   servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
   /** The backend's rollout position and health gate, when it has them. */
@@ -173,6 +175,7 @@ export class ObjectService {
       check: deps.check,
       ...(deps.own !== undefined && { own: deps.own }),
       requestApply: deps.requestApply,
+      clock: deps.clock ?? systemClock,
       log: deps.log,
     });
   }
@@ -518,6 +521,16 @@ export class ObjectService {
         resolve(r);
       };
       const stop = loop.onApply((record) => {
+        if (record.result === 'ok' && record.plan === 'reload') {
+          // What the new worker serves (members it cannot resolve) is read by the drift check right after.
+          void Promise.resolve()
+            .then(() => loop.afterDriftCheck())
+            .then(() => {
+              const s = settled(record);
+              if (s !== undefined) done(s);
+            });
+          return;
+        }
         // Any entry may be the one that settles it: an apply, or a gate's timeout recorded as an event.
         const s = settled(record.result === 'ok' ? record : undefined);
         if (s !== undefined) return done(s);

@@ -8,6 +8,7 @@
 // batch bisected. Hand-written: group commit over our own candidate is no
 // library's job.
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import { manifestGeneration, objectId, setProblems } from '../core/manifests/api-objects.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
@@ -43,6 +44,7 @@ export interface WriteBatchDeps {
   check(configText: string): Promise<CheckResult>;
   own?: OwnAddresses;
   requestApply(trigger: string): void;
+  clock: Clock;
   log: Logger;
 }
 
@@ -121,9 +123,9 @@ export class WriteBatch {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    const started = Date.now();
+    const started = this.deps.clock.now();
     const view = await this.deps.store.read({ fresh: true });
-    const read = Date.now();
+    const read = this.deps.clock.now();
     const live = batch.filter((p) => {
       try {
         p.write.recheck(view);
@@ -136,7 +138,7 @@ export class WriteBatch {
       }
     });
     const accepted = await this.settle(view, live);
-    const checked = Date.now();
+    const checked = this.deps.clock.now();
     await this.writeAll(accepted);
     this.deps.log.debug(
       {
@@ -144,7 +146,7 @@ export class WriteBatch {
         accepted: accepted.length,
         readMs: read - started,
         checkMs: checked - read,
-        writeMs: Date.now() - checked,
+        writeMs: this.deps.clock.now() - checked,
       },
       'API writes committed together',
     );

@@ -749,20 +749,15 @@ export class Reconciler {
       return this.reloadFailed(c, outcome.message, record);
     }
     await this.reloaded(c);
-    // The drift check reads what the new worker serves (unresolved members too) before the entry is made, so
-    // whoever waits on it sees the status of what is served; its time is not the reload's.
-    const durationMs = clock.now() - run.started;
-    await this.checkDrift();
-    this.append({
-      triggers: run.triggers,
-      durationMs,
-      plan: 'reload',
-      reasons: plan.reasons,
-      commands: 0,
+    record({
       result: 'ok',
       ...(outcome.workerPid !== undefined && { workerPid: outcome.workerPid }),
       generation: this.applied?.generation,
     });
+    // A follow-up, not part of the apply: its duration is the reload's. Who waits on the apply's status
+    // (unresolved members) waits for it through afterDriftCheck.
+    this.driftRun = this.checkDrift();
+    await this.driftRun;
     return { result: 'ok' };
   }
 
@@ -878,6 +873,12 @@ export class Reconciler {
   }
 
   private lastDriftCheck: DriftCheck | undefined;
+  private driftRun: Promise<void> = Promise.resolve();
+
+  /** Resolves once the drift check that follows the latest reload is done (it reads what the new worker serves). */
+  afterDriftCheck(): Promise<void> {
+    return this.driftRun;
+  }
   private driftListeners: ((c: DriftCheck) => void)[] = [];
 
   /** Calls listener after every drift check (the metrics count them by result). */
