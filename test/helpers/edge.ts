@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { apiUp, startAqueductProcess, type AqueductOptions, type RunningAqueduct } from './aqueduct.js';
 import { apiClient, type ApiCall } from './api.js';
+import type { EchoServer } from './haproxy.js';
 import type { Scenario } from './scenario.js';
 import { eventually, serverOf } from './wait.js';
 
@@ -45,6 +46,16 @@ export async function haproxyServingPorts(statsSocket: string, backend = 'live')
     .filter((f) => f[1] === backend && Number(f[7]) > 0 && (Number(f[6]) & 0x21) === 0)
     .map((f) => Number(f[18]))
     .sort((a, b) => a - b);
+}
+
+/** Makes a failing echo server healthy and waits until it is all HAProxy sends backend live's traffic to. */
+export async function healAndServe(statsSocket: string, sick: EchoServer): Promise<void> {
+  sick.behave({});
+  await eventually(
+    () => haproxyServerPorts(statsSocket),
+    (p) => p.join() === String(sick.port),
+    15_000,
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { haproxyServerPorts, haproxyServingPorts, startWithRegistry } from '../helpers/edge.js';
+import { haproxyServerPorts, haproxyServingPorts, healAndServe, startWithRegistry } from '../helpers/edge.js';
 import type { JsonObject } from '../helpers/fixtures.js';
 import { startEchoServer, type EchoServer } from '../helpers/haproxy.js';
 import { assertNoLoss, startLoad, type Load, type LoadResult } from '../helpers/load.js';
@@ -171,12 +171,7 @@ describe('deploying registry versions under load (real Thalassa)', () => {
     const held = load.now();
     assert.equal(held.servers.get('sick') ?? 0, 0, 'the unhealthy version took no request');
     assert.equal(held.failed, 0);
-    sick.behave({});
-    await eventually(
-      () => haproxyServerPorts(aq.statsSocket),
-      (p) => p.join() === String(sick.port),
-      15_000,
-    );
+    await healAndServe(aq.statsSocket, sick);
     const result = await load.stop();
     assert.ok((result.servers.get('sick') ?? 0) > 0, 'the new version serves once healthy');
     assertNoLoss(result, 'health-gated switch');

@@ -8,7 +8,7 @@ import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import type { JsonObject } from '../helpers/fixtures.js';
 import { startEchoServer } from '../helpers/haproxy.js';
 import { eventually } from '../helpers/wait.js';
-import { haproxyServerPorts, serveMyapp } from '../helpers/edge.js';
+import { haproxyServerPorts, healAndServe, serveMyapp } from '../helpers/edge.js';
 import { assertNoLoss, startLoad } from '../helpers/load.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 
@@ -85,12 +85,7 @@ describe('make before break: static member swaps under load', () => {
         20_000,
       );
       assert.equal(load.now().servers.get('sick') ?? 0, 0, 'the failing members took no request');
-      sick.behave({});
-      await eventually(
-        () => haproxyServerPorts(aq.statsSocket),
-        (p) => p.join() === String(sick.port),
-        15_000,
-      );
+      await healAndServe(aq.statsSocket, sick);
       const result = await load.stop();
       assertNoLoss(result, 'a health-gated static swap');
       assert.ok((result.servers.get('sick') ?? 0) > 0, 'the healed members serve');

@@ -161,24 +161,26 @@ describe('rollout steps', () => {
   });
 });
 
+const server = (port: number, weight?: number): DesiredServer => ({
+  name: `b_h:${port}`,
+  host: 'h',
+  port,
+  address: `h:${port}`,
+  ...(weight === undefined ? {} : { weight }),
+});
+const backendOf = (servers: DesiredServer[], type: 'static' | 'dynamic' = 'static'): DesiredBackend => ({
+  name: 'b',
+  type,
+  mode: 'http',
+  balance: 'roundrobin',
+  host: null,
+  checkInterval: 1000,
+  natives: [],
+  servers,
+});
+
 describe('health-gated switch', () => {
-  const server = (port: number, weight?: number): DesiredServer => ({
-    name: `b_h:${port}`,
-    host: 'h',
-    port,
-    address: `h:${port}`,
-    ...(weight === undefined ? {} : { weight }),
-  });
-  const backend = (servers: DesiredServer[]): DesiredBackend => ({
-    name: 'b',
-    type: 'static',
-    mode: 'http',
-    balance: 'roundrobin',
-    host: null,
-    checkInterval: 1000,
-    natives: [],
-    servers,
-  });
+  const backend = (servers: DesiredServer[]): DesiredBackend => backendOf(servers);
   const state = (servers: DesiredServer[]): DesiredState => ({ frontends: [], backends: [backend(servers)] });
   const gate = (desired: DesiredState, passed: string[] = [], open = new Map<string, GateStatus>(), now = 0) =>
     gateSwitches({
@@ -243,27 +245,9 @@ describe('health-gated switch', () => {
 });
 
 describe('no switch to nothing', () => {
-  const server = (port: number, weight?: number): DesiredServer => ({
-    name: `b_h:${port}`,
-    host: 'h',
-    port,
-    address: `h:${port}`,
-    ...(weight === undefined ? {} : { weight }),
-  });
   const state = (servers: DesiredServer[]): DesiredState => ({
     frontends: [],
-    backends: [
-      {
-        name: 'b',
-        type: 'dynamic',
-        mode: 'http',
-        balance: 'roundrobin',
-        host: null,
-        checkInterval: 1000,
-        natives: [],
-        servers,
-      },
-    ],
+    backends: [backendOf(servers, 'dynamic')],
   });
   const hold = (desired: DesiredState, applied: DesiredState | undefined, guarded = ['b'], missing = ['app@9']) =>
     holdEmptySwitches({ desired, applied, guarded: new Set(guarded), missing: () => missing });
