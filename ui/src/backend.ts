@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { getJson, send } from './api.js';
 import { html } from './html.js';
-import { stateWord, type Backend, type Point, type StatsStore } from './model.js';
+import { stateReason, stateWord, type Backend, type Point, type StatsStore } from './model.js';
 
 interface Rollout {
   spec: { to: string; steps?: number[] } | null;
@@ -154,7 +154,7 @@ export function BackendView(props: { b: Backend; stats: StatsStore; readOnly: bo
             <td>${versionOf(m.key) ?? '–'}</td>
             <td>${m.weight ?? '–'}</td>
             <td><span class=${`badge ${state.toLowerCase().replace(' ', '-')}`}>${state}</span></td>
-            <td>${m.check?.status ?? '–'}</td>
+            <td>${m.check?.status ?? stateReason(m) ?? '–'}</td>
             <td>${m.lastChangeSeconds === undefined ? '–' : `${m.lastChangeSeconds} s ago`}</td>
             <td>${m.connections.current}</td>
             <td>${m.rate}</td>

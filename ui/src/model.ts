@@ -16,6 +16,8 @@ export interface ObjectStatus {
   file: string | null;
   issues: string[];
   lastError: string | null;
+  /** Why the applied backend is not served as declared (a held switch, unresolved members, a health gate). */
+  held?: string | null;
 }
 
 export interface Status {
@@ -104,6 +106,16 @@ export class StatsStore {
   members(name: string): Stat[] {
     return [...this.byId.values()].filter((s) => s.type === 'backendMember' && s.backend === name);
   }
+}
+
+/**
+ * Why HAProxy holds a server in its state, when it says: "resolution" for
+ * "MAINT (resolution)" (its host name does not resolve), "via b/s" for a
+ * tracked one. Shown where a check result would be, since such a server is
+ * not checked.
+ */
+export function stateReason(s: Stat | undefined): string | undefined {
+  return s === undefined ? undefined : /\(([^)]+)\)/.exec(s.status)?.[1];
 }
 
 /** "UP", "DOWN", "MAINT", "DRAIN", "no check" and HAProxy's transitions, as one word for a badge. */
