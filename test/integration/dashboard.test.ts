@@ -120,6 +120,20 @@ describe('dashboard', () => {
     await page.locator('ol.activity li').first().waitFor();
     await screenshot(page, 'activity');
   });
+
+  it('says on the backend page why a switch to a version nobody registered is held', async () => {
+    const held = await apiClient(aq.api)('POST', '/backends/live', { version: '9.9.9' });
+    assert.equal(held.status, 200, held.text);
+    await eventually(
+      async () => JSON.stringify((await apiClient(aq.api)('GET', '/backends/live')).body),
+      (b) => b.includes('no instances of myapp@9.9.9'),
+    );
+    await page.goto(`${aq.api}/#/backends/live`);
+    const note = page.getByRole('status').filter({ hasText: 'held: no instances of myapp@9.9.9' });
+    await note.waitFor({ timeout: 10_000 });
+    assert.match((await note.textContent()) ?? '', /its current 1 server\(s\) keep serving/);
+    assert.equal(await serverOf(s.port), 'live-1');
+  });
 });
 
 describe('dashboard access', () => {

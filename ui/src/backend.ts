@@ -123,6 +123,7 @@ export function BackendView(props: { b: Backend; stats: StatsStore; readOnly: bo
   const versionOf = (server: string) => b.members.find((m) => server.endsWith(`_${m.host}:${m.port}`))?.version;
   return html`<section aria-labelledby="b-title">
     <h2 id="b-title">Backend ${b.key} <span class="muted">${b.type} ${b.mode}, ${b.balance}</span></h2>
+    ${b.status?.held && html`<p class="error" role="status">${b.status.held}</p>`}
     <p>
       ${b.versions ? `Versions: ${b.versions.map((v) => `${v.version} (${v.weight})`).join(', ')}` : b.version ? `Version ${b.version}` : ''}
       ${rollout?.position && html` · Rollout to ${rollout.spec?.to ?? '?'}: ${rollout.position.state}, step ${rollout.position.step}${rollout.position.reason ? ` (${rollout.position.reason})` : ''}`}

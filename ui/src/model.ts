@@ -63,6 +63,8 @@ export interface Backend {
   versions?: { version: string; weight: number }[];
   rollout?: { to: string; steps?: number[] };
   members: Member[];
+  /** The API's status of the object; `held` says why HAProxy does not serve it as declared. */
+  status?: { state?: string; held?: string | null };
 }
 
 export interface Point {
