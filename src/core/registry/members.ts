@@ -44,6 +44,12 @@ export class RegistrySnapshot {
   private readonly byId = new Map<string, Registration>();
   /** When each known instance was first missing from a full list. */
   private readonly missingSince = new Map<string, number>();
+  /**
+   * Instances by name and version, built on the first lookup after a change:
+   * one reconcile looks up every dynamic backend's versions (members, empty
+   * subscriptions, rollout targets), and each lookup used to sort them all.
+   */
+  private byService: Map<string, Registration[]> | undefined;
 
   constructor(private readonly opts: SnapshotOptions) {}
 
@@ -52,12 +58,14 @@ export class RegistrySnapshot {
     this.missingSince.delete(r.id);
     const had = this.byId.has(r.id);
     this.byId.set(r.id, r);
+    this.byService = undefined;
     return !had;
   }
 
   /** An explicit offline (deregistered, or expired by the registry's TTL). True when membership changed. */
   offline(id: string): boolean {
     this.missingSince.delete(id);
+    this.byService = undefined;
     return this.byId.delete(id);
   }
 
@@ -95,8 +103,17 @@ export class RegistrySnapshot {
   }
 
   /** Every instance registered under this exact name and version, in a stable order. */
-  registrations(name: string, version: string): Registration[] {
-    return this.all().filter((r) => r.name === name && r.version === version);
+  registrations(name: string, version: string): readonly Registration[] {
+    if (this.byService === undefined) {
+      this.byService = new Map();
+      for (const r of this.all()) {
+        const key = `${r.name}\n${r.version}`;
+        const list = this.byService.get(key);
+        if (list === undefined) this.byService.set(key, [r]);
+        else list.push(r);
+      }
+    }
+    return this.byService.get(`${name}\n${version}`) ?? [];
   }
 }
 
