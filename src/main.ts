@@ -14,7 +14,6 @@ import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt } from './haproxy/check.js';
 import { checkOnce, type ConfigCheck } from './haproxy/check-once.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
-import { instanceMark } from './core/rendering/instance-mark.js';
 import { fileConfigStore } from './haproxy/config-store.js';
 import { createController, type HaproxyController, processStatus } from './haproxy/process.js';
 import { countingRuntime, runtimeApi, type RuntimeApi } from './haproxy/runtime-api.js';
@@ -111,8 +110,7 @@ export async function startAqueduct(config: RunConfig, log: Logger, clock: Clock
  * HAProxy's own minimal environment; one per process, shared by the API and
  * the loop, so bytes already accepted are not checked again.
  */
-function haproxyCheck(config: RunConfig, clock: Clock): ConfigCheck {
-  const env = haproxyEnvironment(process.env, config.haproxyEnv);
+function haproxyCheck(config: RunConfig, env: NodeJS.ProcessEnv, clock: Clock): ConfigCheck {
   return checkOnce(
     (text, scratch) =>
       checkConfigTextAt(config.haproxyBin, text, path.join(config.stateDir, `${scratch}-check.cfg`), env),
@@ -121,14 +119,15 @@ function haproxyCheck(config: RunConfig, clock: Clock): ConfigCheck {
 }
 
 async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Preflight): Promise<Parts> {
+  const env = haproxyEnvironment(process.env, config.haproxyEnv);
   const haproxy = createController(config.haproxyMode, {
     haproxyBin: config.haproxyBin,
-    env: haproxyEnvironment(process.env, config.haproxyEnv),
+    env,
     cfgPath: config.haproxyCfgPath,
     masterSocket: config.haproxyMasterSocket,
     pidPath: config.haproxyPidPath,
     statsSocket: config.haproxySocketPath,
-    mark: instanceMark(config.haproxyCfgPath),
+    mark: pre.mark,
     sudo: config.sudo,
     stopTimeoutMs: config.stopTimeout,
     clock,
@@ -152,7 +151,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   });
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
-  const check = haproxyCheck(config, clock);
+  const check = haproxyCheck(config, env, clock);
   const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry, check });
   const store = new ManifestStore(config.manifests);
   const service = new ObjectService({

@@ -33,6 +33,8 @@ export interface Preflight {
   haproxyVersion: string;
   /** What Aqueduct owns: no frontend may bind it, no member may point at it. */
   own: OwnAddresses;
+  /** This instance's mark: in every config it renders, and what its HAProxy's workers must report. */
+  mark: string;
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
@@ -61,6 +63,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     await writableDir(path.dirname(config.haproxyMasterSocket), '--haproxyMasterSocket');
   if (config.haproxyMode === 'pidfile') await writableDir(path.dirname(config.haproxyPidPath), '--haproxyPidPath');
   const template = await readTemplateFile(config.templateFile ?? DEFAULT_TEMPLATE_FILE);
+  const mark = instanceMark(config.haproxyCfgPath);
   const render: RenderOptions = {
     statsSocketPath: config.haproxySocketPath,
     hardStopAfter: config.hardStopAfter,
@@ -69,10 +72,16 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
     ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
     accessLog: config.accessLog,
-    instanceMark: instanceMark(config.haproxyCfgPath),
+    instanceMark: mark,
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)
     throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);
-  return { template: template.template, render, haproxyVersion: version.join('.'), own: await ownAddresses(config) };
+  return {
+    template: template.template,
+    render,
+    haproxyVersion: version.join('.'),
+    own: await ownAddresses(config),
+    mark,
+  };
 }

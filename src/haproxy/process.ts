@@ -12,10 +12,10 @@ import { lstat, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { accessWriter, type AccessWriter } from '../log.js';
-import { classifyHaproxyLine } from '../core/haproxy-output/runtime-output.js';
+import { classifyHaproxyLine, parseShowProc } from '../core/haproxy-output/runtime-output.js';
 import type { ProcessStatus } from '../core/haproxy-output/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
-import { socketAlive } from './socket-client.js';
+import { sendCommand, socketAlive } from './socket-client.js';
 import { confirmOwnWorker, identityViaMaster } from './worker-identity.js';
 import { AqueductError } from '../core/issues.js';
 
@@ -121,8 +121,10 @@ export class MasterWorkerHaproxy implements HaproxyController {
 
   async claim(): Promise<void> {
     const { masterSocket, mark, log } = this.opts;
-    if (!(await pathExists(masterSocket)) || !(await socketAlive(masterSocket, 'show proc', 1000))) return;
-    const master = (await showProc(masterSocket, 1000).catch(() => undefined))?.masterPid;
+    if (!(await pathExists(masterSocket))) return;
+    const answer = await sendCommand(masterSocket, 'show proc', 1000).catch(() => undefined);
+    if (answer === undefined) return; // a socket file nobody answers on: a previous run's, HAProxy starts anew
+    const master = parseShowProc(answer)?.masterPid;
     const identity = await identityViaMaster(masterSocket);
     const held = `master pid ${master ?? '?'}, its worker's description ${JSON.stringify(identity?.description ?? '')}`;
     if (identity?.description === mark) {

@@ -141,13 +141,8 @@ export class ManifestStore {
   }
 
   async write(file: string, manifest: Manifest): Promise<void> {
-    const full = this.resolve(file);
-    await mkdir(path.dirname(full), { recursive: true });
-    try {
-      await writeFileAtomic(full, manifestYaml(manifest));
-    } finally {
-      this.invalidate();
-    }
+    const [result] = await this.writeMany([{ file, manifest }]);
+    if (result?.status === 'rejected') throw result.reason;
   }
 
   /**

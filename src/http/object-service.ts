@@ -38,7 +38,7 @@ import type {
 } from '../core/manifests/model.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord, CandidateCheck } from '../reconcile/reconciler.js';
-import { storageError, WriteBatch } from './write-batch.js';
+import { overlay, storageError, WriteBatch, type StagedWrite } from './write-batch.js';
 import type { GateStatus } from '../core/deploy/health-gate.js';
 import type { RolloutPosition } from '../core/deploy/rollout.js';
 import { ApiError, problemsError } from './errors.js';
@@ -171,8 +171,7 @@ export class ObjectService {
   constructor(private readonly deps: ObjectServiceDeps) {
     this.batch = new WriteBatch({
       store: deps.store,
-      checkCandidate: (read, check) => deps.loop.checkCandidate(read, check),
-      check: deps.check,
+      checkCandidate: (read) => deps.loop.checkCandidate(read, deps.check),
       ...(deps.own !== undefined && { own: deps.own }),
       requestApply: deps.requestApply,
       clock: deps.clock ?? systemClock,
@@ -464,27 +463,24 @@ export class ObjectService {
     pre: Preconditions,
   ): Promise<{ done: Promise<WriteResult> }> {
     const id = objectId(kind, name);
-    const file = this.ownFile(view, existing, kind, name);
-    const target: LocatedManifest = { manifest, source: { file, document: 1 }, lineOf: () => 1 };
-    const manifests = [
-      ...view.manifests.filter((m) => !(m.manifest.kind === kind && m.manifest.metadata.name === name)),
-      target,
-    ];
+    const write: StagedWrite = {
+      kind,
+      name,
+      file: this.ownFile(view, existing, kind, name),
+      manifest,
+      // The view may be a second old: the preconditions are judged again on the batch's fresh read.
+      recheck: (fresh) =>
+        checkPreconditions(pre, findObject(fresh, kind, name)?.manifest, id, existsInAnyForm(fresh, kind, name)),
+    };
+    const manifests = overlay(view.manifests, [write]);
+    const target = manifests[manifests.length - 1] as LocatedManifest;
     const unsafe = this.deps.allowUnsafeNatives === true ? [] : nativesIssues(target);
     const own = [
       ...unsafe,
       ...checkManifestSet(manifests, this.deps.own).issues.filter((i) => i.kind === kind && i.name === name),
     ];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
-    return this.batch.stage({
-      kind,
-      name,
-      file,
-      manifest,
-      // The view above may be a second old: the preconditions are judged again on the batch's fresh read.
-      recheck: (fresh) =>
-        checkPreconditions(pre, findObject(fresh, kind, name)?.manifest, id, existsInAnyForm(fresh, kind, name)),
-    });
+    return this.batch.stage(write);
   }
 
   /**

@@ -14,7 +14,6 @@ import type { OwnAddresses } from '../core/manifests/bind.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
 import type { Kind, Manifest } from '../core/manifests/model.js';
 import type { Issue } from '../core/issues.js';
-import type { CheckResult } from '../haproxy/check.js';
 import type { CandidateCheck } from '../reconcile/reconciler.js';
 import { ApiError, problemsError } from './errors.js';
 import { findObject, type ManifestStore, type ManifestView } from './manifest-store.js';
@@ -37,11 +36,8 @@ export interface WriteOutcome {
 
 export interface WriteBatchDeps {
   store: ManifestStore;
-  checkCandidate(
-    read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
-    check: (configText: string) => Promise<CheckResult>,
-  ): Promise<CandidateCheck>;
-  check(configText: string): Promise<CheckResult>;
+  /** haproxy -c on what the loop would serve from this read (the reconciler's checkCandidate). */
+  checkCandidate(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): Promise<CandidateCheck>;
   own?: OwnAddresses;
   requestApply(trigger: string): void;
   clock: Clock;
@@ -59,8 +55,8 @@ interface Pending {
 const FS_CODES = ['ENOSPC', 'EROFS', 'EACCES', 'EDQUOT'];
 const keyOf = (kind: Kind, name: string): string => `${kind}/${name}`;
 
-/** The directory's objects with these writes in place. */
-function overlay(manifests: readonly LocatedManifest[], writes: readonly StagedWrite[]): LocatedManifest[] {
+/** The directory's objects with these writes in place (each last, in the API's one-object file). */
+export function overlay(manifests: readonly LocatedManifest[], writes: readonly StagedWrite[]): LocatedManifest[] {
   const keys = new Set(writes.map((w) => keyOf(w.kind, w.name)));
   return [
     ...manifests.filter((m) => !keys.has(keyOf(m.manifest.kind, m.manifest.metadata.name))),
@@ -159,8 +155,8 @@ export class WriteBatch {
       view.manifests,
       batch.map((p) => p.write),
     );
-    const ownIssues = this.crossObjectIssues(manifests, batch);
-    if (ownIssues.length < batch.length) return this.settle(view, ownIssues);
+    const consistent = this.withoutCrossObjectIssues(manifests, batch);
+    if (consistent.length < batch.length) return this.settle(view, consistent);
     const result = await this.check(view, manifests);
     if (result.ok) return batch;
     const named = (p: Pending) =>
@@ -195,7 +191,7 @@ export class WriteBatch {
   }
 
   /** Keeps the writes the whole set's cross-object checks accept (a backend a frontend needs was refused, say). */
-  private crossObjectIssues(manifests: readonly LocatedManifest[], batch: Pending[]): Pending[] {
+  private withoutCrossObjectIssues(manifests: readonly LocatedManifest[], batch: Pending[]): Pending[] {
     if (batch.length < 2) return batch;
     const issues = checkManifestSet(manifests, this.deps.own).issues;
     return batch.filter((p) => {
@@ -207,7 +203,7 @@ export class WriteBatch {
   }
 
   private async check(view: ManifestView, manifests: LocatedManifest[]): Promise<CandidateCheck> {
-    return this.deps.checkCandidate({ manifests, issues: view.issues }, this.deps.check).catch((err: unknown) => {
+    return this.deps.checkCandidate({ manifests, issues: view.issues }).catch((err: unknown) => {
       // haproxy -c needs its candidate on disk: no room there means no check, so no write.
       if (FS_CODES.includes((err as NodeJS.ErrnoException).code ?? ''))
         throw storageError('the candidate config for haproxy -c (in the state directory)', err);

@@ -26,7 +26,6 @@ async function setup() {
   const checks: number[] = [];
   const batch = new WriteBatch({
     store: new ManifestStore(dir),
-    check: async () => ({ ok: true, errors: [], output: '' }),
     checkCandidate: async (read): Promise<CandidateCheck> => {
       checks.push(read.manifests.length);
       const bad = read.manifests.filter((m) => m.manifest.spec.natives.some((n) => n === 'named' || n === 'unnamed'));
