@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Server as SocketIoServer } from 'socket.io';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
-import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
+import { apiUp, isApply, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { staticBackend, tempDir } from '../helpers/fixtures.js';
 import { freePort, startEchoServer, startHaproxy, type EchoServer } from '../helpers/haproxy.js';
 import { haproxyServerPorts } from '../helpers/edge.js';
@@ -33,6 +33,8 @@ describe('the trust boundary, attacked', () => {
     api = apiClient(aq.api);
     echo = await startEchoServer('e');
     await apiUp(aq);
+    // The API answers before the first apply has installed a config: the tests read that file.
+    await aq.waitFor(isApply('reload'), 15_000, 0);
   });
   after(async () => {
     await aq.stop();
