@@ -18,7 +18,7 @@ const OUTPUT = path.join(root, 'src/core/manifests/schema-types.ts');
 /** The names the definitions get in TypeScript. */
 const TITLES = {
   common: { metadata: 'Metadata', mode: 'Mode' },
-  frontend: { '': 'FrontendManifest', spec: 'FrontendSpec', rule: 'Rule' },
+  frontend: { '': 'FrontendManifest', spec: 'FrontendSpec', rule: 'Rule', tls: 'FrontendTls', hsts: 'Hsts' },
   backend: {
     '': 'BackendManifest',
     spec: 'BackendSpec',
@@ -27,13 +27,15 @@ const TITLES = {
     versionWeight: 'VersionWeight',
     rollout: 'RolloutSpec',
   },
+  certificate: { '': 'CertificateManifest', spec: 'CertificateSpec', acme: 'AcmeSpec' },
 };
 /** Keywords that only constrain values (ajv checks them), or only word messages. */
 const DROPPED = new Set(['allOf', 'if', 'then', 'not', '$schema', '$id', '$defs', 'propertyNames']);
 
 async function loadSchemas() {
   const read = async (name) => JSON.parse(await readFile(path.join(root, 'schemas', `${name}.schema.json`), 'utf8'));
-  return { common: await read('common'), frontend: await read('frontend'), backend: await read('backend') };
+  const names = ['common', 'frontend', 'backend', 'certificate'];
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await read(n)])));
 }
 
 /** One schema with every $ref resolved to the same object (so a definition is emitted once), titled. */
@@ -91,8 +93,12 @@ async function generate() {
     title: 'ManifestSchemas',
     type: 'object',
     additionalProperties: false,
-    required: ['frontend', 'backend'],
-    properties: { frontend: resolve(schemas.frontend, 'frontend'), backend: resolve(schemas.backend, 'backend') },
+    required: ['frontend', 'backend', 'certificate'],
+    properties: {
+      frontend: resolve(schemas.frontend, 'frontend'),
+      backend: resolve(schemas.backend, 'backend'),
+      certificate: resolve(schemas.certificate, 'certificate'),
+    },
   };
   const text = await compile(top, 'ManifestSchemas', {
     bannerComment:

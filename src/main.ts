@@ -12,6 +12,11 @@ import { emptySubscriptions, memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt } from './haproxy/check.js';
+import { CertificateUpdater } from './haproxy/runtime-certificates.js';
+import { CertificateKeeper } from './reconcile/certificates.js';
+import { CertificateSources } from './tls/certificate-sources.js';
+import { TlsDir } from './tls/tls-dir.js';
+import { StoredPairs } from './tls/stored-pairs.js';
 import { checkOnce, type ConfigCheck } from './haproxy/check-once.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
 import { fileConfigStore } from './haproxy/config-store.js';
@@ -160,6 +165,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     registrations: (name, version) => registry.registrations(name, version),
     check: (text) => check(text, 'api'),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
+    pairs: new StoredPairs(path.join(config.stateDir, 'certificates')),
     clock,
     allowUnsafeNatives: config.allowUnsafeNatives,
     own: pre.own,
@@ -197,6 +203,20 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
     held: () => parts().reconciler.held(),
     build: { version: PACKAGE_VERSION, haproxyVersion: pre.haproxyVersion, nodeVersion: process.version },
     applied: () => parts().reconciler.appliedIdentity(),
+  });
+}
+
+/** Certificates read from their files (or ACME's), served from <stateDir>/tls, renewed through the runtime API. */
+function certificateKeeper(config: RunConfig, runtime: RuntimeApi, clock: Clock, log: Logger): CertificateKeeper {
+  return new CertificateKeeper({
+    sources: new CertificateSources({
+      manifestsDir: config.manifests,
+      acmeDir: path.join(config.stateDir, 'acme', 'certificates'),
+    }),
+    dir: new TlsDir(path.join(config.stateDir, 'tls')),
+    updater: new CertificateUpdater(runtime),
+    clock,
+    log,
   });
 }
 
@@ -241,6 +261,7 @@ function loopParts(
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
       deploys,
+      certificates: certificateKeeper(config, runtime, clock, log),
       check,
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),

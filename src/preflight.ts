@@ -73,6 +73,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
     accessLog: config.accessLog,
     instanceMark: mark,
+    tlsDir: path.join(config.stateDir, 'tls'),
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)

@@ -8,6 +8,8 @@ export type IssueCode =
   | 'schema'
   | 'duplicate-name'
   | 'missing-backend'
+  | 'missing-certificate'
+  | 'certificate'
   | 'mode-mismatch'
   | 'bind-conflict'
   | 'duplicate-member'

@@ -6,13 +6,13 @@ import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes text to a temporary file beside `file`, synced; removes it again if anything fails (a full disk leaves no debris). */
-async function writeTemp(file: string, text: string): Promise<string> {
+async function writeTemp(file: string, text: string, mode = 0o644): Promise<string> {
   const tmp = path.join(
     path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
   );
   try {
-    const handle = await open(tmp, 'w', 0o644);
+    const handle = await open(tmp, 'w', mode);
     try {
       await handle.writeFile(text);
       await handle.sync();
@@ -35,9 +35,9 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes text to file atomically. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = await writeTemp(file, text);
+/** Writes text to file atomically; `mode` 0o600 for what holds a private key. */
+export async function writeFileAtomic(file: string, text: string, mode?: number): Promise<void> {
+  const tmp = await writeTemp(file, text, mode);
   try {
     await rename(tmp, file);
   } catch (err) {
@@ -51,8 +51,8 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
  * Creates file with text, atomically, only if no file of that name exists:
  * a hard link fails where rename would replace. False when it existed.
  */
-export async function createFileAtomic(file: string, text: string): Promise<boolean> {
-  const tmp = await writeTemp(file, text);
+export async function createFileAtomic(file: string, text: string, mode?: number): Promise<boolean> {
+  const tmp = await writeTemp(file, text, mode);
   try {
     await link(tmp, file);
   } catch (err) {

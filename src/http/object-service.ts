@@ -22,6 +22,14 @@ import {
   type ObjectStatus,
 } from '../core/manifests/api-objects.js';
 import { formatIssue, type Issue } from '../core/issues.js';
+import {
+  certificateFromBody,
+  frontendsServing,
+  toApiCertificate,
+  uploadProblems,
+} from '../core/manifests/api-certificates.js';
+import type { CertificateState } from '../core/tls/certificate-state.js';
+import type { StoredPairs } from '../tls/stored-pairs.js';
 import { compareStrings } from '../core/rendering/desired-state.js';
 import { objectKey, type Refusal, type ServableSet } from '../core/manifests/last-good.js';
 import { subscriptionOf } from '../core/registry/members.js';
@@ -34,6 +42,7 @@ import type {
   Kind,
   LoadedManifest,
   Manifest,
+  Metadata,
   Registration,
 } from '../core/manifests/model.js';
 import type { CheckResult } from '../haproxy/check.js';
@@ -67,6 +76,8 @@ export interface LoopView {
   afterDriftCheck(): Promise<void>;
   /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
   servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
+  /** Every certificate's state as the loop's last run found it. */
+  certificateStates(): readonly CertificateState[];
   /** The backend's rollout position and health gate, when it has them. */
   deployStatus(backend: string): {
     rollout?: RolloutPosition;
@@ -86,6 +97,8 @@ export interface ObjectServiceDeps {
   check(configText: string): Promise<CheckResult>;
   /** Asks the loop to reconcile now. */
   requestApply(trigger: string): void;
+  /** Where uploaded certificate pairs are kept (<stateDir>/certificates). */
+  pairs: StoredPairs;
   /** Time for waiting on applies (default: the system's). */
   clock?: Clock;
   /** --allowUnsafeNatives: natives may open sections, run programs and load code. */
@@ -165,6 +178,12 @@ function checkPreconditions(pre: Preconditions, current: Manifest | undefined, i
   }
 }
 
+const FROM_BODY: Record<Kind, (name: string, body: unknown, metadata?: Metadata) => BodyResult<Manifest>> = {
+  Frontend: frontendFromBody,
+  Backend: backendFromBody,
+  Certificate: certificateFromBody,
+};
+
 export class ObjectService {
   private readonly batch: WriteBatch;
 
@@ -223,6 +242,13 @@ export class ObjectService {
   toApi(entry: ObjectEntry) {
     const m = entry.manifest;
     if (m.kind === 'Frontend') return toApiFrontend(m, entry.status);
+    if (m.kind === 'Certificate') {
+      const state = this.deps.loop.certificateStates().find((c) => c.name === m.metadata.name);
+      const frontends = this.deps.loop
+        .appliedManifests()
+        .flatMap((a) => (a.manifest.kind === 'Frontend' ? [a.manifest] : []));
+      return toApiCertificate(m, state, frontendsServing(m.metadata.name, frontends), entry.status);
+    }
     const deploy = this.deps.loop.deployStatus(m.metadata.name);
     return toApiBackend(m, this.registrationsOf(m), { ...entry.status, ...deploy });
   }
@@ -329,7 +355,21 @@ export class ObjectService {
   }
 
   /** PUT: create or replace an object from a request body. */
-  put(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+  async put(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
+    if (kind !== 'Certificate') return this.putNow(kind, name, body, pre);
+    const upload = uploadProblems(body, this.now());
+    if (upload === undefined) return this.putNow(kind, name, body, pre);
+    if (upload.length > 0) throw problemsError(upload, `invalid certificate/${name}`);
+    const { cert, key, ...rest } = body as { cert: string; key: string };
+    const pair = await this.deps.pairs.store(name, cert, key).catch((err: unknown) => {
+      throw storageError('the state directory', err);
+    });
+    const result = await this.putNow(kind, name, { ...rest, ...pair }, pre);
+    await this.deps.pairs.prune(name, pair);
+    return result;
+  }
+
+  private putNow(kind: Kind, name: string, body: unknown, pre: Preconditions): Promise<WriteResult> {
     return this.write(kind, name, async (view) => {
       const existing = findObject(view, kind, name);
       const twin = existing === undefined ? caseTwin(view, kind, name) : undefined;
@@ -340,8 +380,7 @@ export class ObjectService {
         );
       checkPreconditions(pre, existing?.manifest, objectId(kind, name), existsInAnyForm(view, kind, name));
       const metadata = existing?.manifest.metadata;
-      const result: BodyResult<Manifest> =
-        kind === 'Frontend' ? frontendFromBody(name, body, metadata) : backendFromBody(name, body, metadata);
+      const result: BodyResult<Manifest> = FROM_BODY[kind](name, body, metadata);
       if (result.manifest === undefined) throw problemsError(result.problems, `invalid ${objectId(kind, name)}`);
       return this.commit(view, kind, name, existing, result.manifest, pre);
     });
@@ -415,15 +454,15 @@ export class ObjectService {
     const existing = findObject(view, kind, name);
     if (existing === undefined) throw new ApiError('not_found', `${objectId(kind, name)} does not exist`);
     checkPreconditions(pre, existing.manifest, objectId(kind, name));
-    if (kind === 'Backend') {
+    if (kind !== 'Frontend') {
       const frontends = view.manifests
         .filter((m): m is LocatedManifest<FrontendManifest> => m.manifest.kind === 'Frontend')
         .map((m) => m.manifest);
-      const users = frontendsUsing(name, frontends);
+      const users = kind === 'Backend' ? frontendsUsing(name, frontends) : frontendsServing(name, frontends);
       if (users.length > 0)
         throw new ApiError(
           'in_use',
-          `backend/${name} is used by ${users.map((u) => `frontend/${u}`).join(', ')}; change or delete those first`,
+          `${objectId(kind, name)} is used by ${users.map((u) => `frontend/${u}`).join(', ')}; change or delete those first`,
           [],
           { frontends: users },
         );

@@ -178,7 +178,13 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
 function components(): Json {
   return {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: { ...componentSchemas(), ...objectSchemas(), ...requestSchemas(), ...recordSchemas() },
+    schemas: {
+      ...componentSchemas(),
+      ...objectSchemas(),
+      ...certificateSchemas(),
+      ...requestSchemas(),
+      ...recordSchemas(),
+    },
   };
 }
 
@@ -202,6 +208,47 @@ function objectSchemas(): Json {
       },
       required: ['id', '_type', 'key', 'members'],
     },
+  };
+}
+
+/** Certificates: a spec from schemas/certificate.schema.json, or an uploaded pair; what GET shows of one. */
+function certificateSchemas(): Json {
+  const text = (description: string) => ({ type: 'string', description });
+  return {
+    CertificateBody: {
+      anyOf: [
+        ref('certificate.spec'),
+        {
+          type: 'object',
+          required: ['cert', 'key'],
+          properties: {
+            cert: text('PEM chain, leaf first; stored under the state directory'),
+            key: text('PEM private key, unencrypted; stored with mode 0600, never returned'),
+          },
+        },
+      ],
+    },
+    Certificate: {
+      allOf: [ref('certificate.spec')],
+      properties: {
+        ...ECHO,
+        name: { type: 'string' },
+        certificateStatus: text(
+          'served, unused, expired, not yet valid, key mismatch, invalid certificate, invalid key, encrypted key, unreadable, pending, unknown',
+        ),
+        message: { type: ['string', 'null'] },
+        serving: { enum: ['current', 'previous', 'placeholder', null] },
+        frontends: { type: 'array', items: { type: 'string' } },
+        subject: { type: 'string' },
+        sans: { type: 'array', items: { type: 'string' } },
+        issuer: { type: 'string' },
+        notBefore: text('ISO 8601'),
+        notAfter: text('ISO 8601'),
+        fingerprint: text('SHA-256 of the leaf, colon-separated hex'),
+      },
+      required: ['id', '_type', 'key', 'name', 'certificateStatus', 'frontends'],
+    },
+    CertificateList: { type: 'array', items: ref('Certificate') },
   };
 }
 

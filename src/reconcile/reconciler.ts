@@ -43,6 +43,8 @@ import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
 import type { Clock } from '../clock.js';
 import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
+import type { CertificateKeeper, Rotation, TlsCandidate } from './certificates.js';
+import type { CertificateState } from '../core/tls/certificate-state.js';
 import type { ApplyRecord, ApplyResult } from '../core/planning/ledger.js';
 
 export type { ApplyRecord, ApplyResult } from '../core/planning/ledger.js';
@@ -62,6 +64,8 @@ export interface ReconcilerDeps {
   applier: RuntimeApplier;
   /** Rollout positions and health gates. */
   deploys: Deploys;
+  /** Certificates: their files, and renewals through the runtime API. */
+  certificates: CertificateKeeper;
   clock: Clock;
   log: Logger;
 }
@@ -119,6 +123,7 @@ interface Candidate {
   state: DesiredState;
   config: string;
   notes: string[];
+  tls: TlsCandidate;
 }
 
 const LEDGER_SIZE = 200;
@@ -247,8 +252,12 @@ export class Reconciler {
     read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
     check: (configText: string) => Promise<CheckResult>,
   ): Promise<CandidateCheck> {
-    const { manifests, state } = this.desiredFrom(this.servableOf(read));
+    const servable = this.servableOf(read);
+    const { manifests, state } = this.desiredFrom(servable);
     const candidate = renderConfig(this.opts.template, state, this.opts.render);
+    // haproxy -c loads the certificates: a new one's files must exist (existing ones are left as served).
+    const certificates = servable.certificates.map((m) => m.manifest);
+    await this.deps.certificates.stage(await this.deps.certificates.resolve(certificates, state.frontends, false));
     const result = await check(candidate);
     if (result.ok) return { ok: true };
     const lookup = sourceLookup(manifests);
@@ -345,10 +354,12 @@ export class Reconciler {
   }
 
   private desiredFrom(servable: ServableSet): { manifests: LoadedManifest[]; state: DesiredState } {
-    const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends].map((m) => ({
-      manifest: m.manifest,
-      source: m.source,
-    }));
+    const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends, ...servable.certificates].map(
+      (m) => ({
+        manifest: m.manifest,
+        source: m.source,
+      }),
+    );
     const state = buildDesiredState(
       servable.frontends.map((f) => f.manifest),
       servable.backends.map((b) => b.manifest),
@@ -540,6 +551,7 @@ export class Reconciler {
   private async reconcileOnce(triggers: string[], lastTriggerAt: number): Promise<Outcome> {
     const run: Run = { triggers, started: this.deps.clock.now() };
     const c = await this.prepare();
+    await this.deps.certificates.stage(c.tls);
     const hash = sha256(c.config);
     const { decision, budget } = decideApply({
       plan: withNotes(this.plan(this.applied?.config, c.config), c.notes),
@@ -554,7 +566,44 @@ export class Reconciler {
       budgetOptions: this.budgetOptions(),
     });
     this.budget = budget;
+    // A reload loads every certificate file; otherwise renewals go through the runtime API first, so
+    // whoever waits on this run's ledger entry sees them served.
+    if (decision.kind !== 'reload' && !(await this.rotateCertificates(c, run)))
+      return { result: 'failed', work: { retryAfterMs: 0 } };
     return this.execute(decision, c, hash, run);
+  }
+
+  /** Serves renewed certificates without a reload; false when HAProxy refused, and the next run reloads. */
+  private async rotateCertificates(c: Candidate, run: Run): Promise<boolean> {
+    let rotations: Rotation[];
+    try {
+      rotations = await this.deps.certificates.rotate(c.tls);
+    } catch (err) {
+      const error = `a certificate could not be replaced at runtime: ${(err as Error).message}`;
+      this.forceReload = error;
+      this.record(run, {
+        event: 'certificate-rotated',
+        plan: 'runtime',
+        reasons: [],
+        commands: 0,
+        result: 'failed',
+        error,
+      });
+      return false;
+    }
+    if (rotations.length === 0) return true;
+    const reasons = rotations.map(
+      (r) =>
+        `certificate ${r.certificate} ${r.how === 'replaced' ? 'renewed in the running worker' : 'written (no frontend loads it)'}${r.fingerprint === null ? '' : ` (SHA-256 ${r.fingerprint})`}`,
+    );
+    const commands = rotations.filter((r) => r.how === 'replaced').length * 2;
+    this.record(run, { event: 'certificate-rotated', plan: 'runtime', reasons, commands, result: 'ok' });
+    return true;
+  }
+
+  /** Every certificate's state as the last run found it. */
+  certificateStates(): readonly CertificateState[] {
+    return this.deps.certificates.states();
   }
 
   /** Carries out one decision; every kind is handled (the compiler checks). */
@@ -626,7 +675,11 @@ export class Reconciler {
     );
     const config = renderConfig(this.opts.template, held.state, this.opts.render);
     const notes = [...rolloutNotes, ...gated.notes, ...held.notes];
-    return { declared, manifests, state: held.state, config, notes };
+    const tls = await this.deps.certificates.resolve(
+      servable.certificates.map((m) => m.manifest),
+      held.state.frontends,
+    );
+    return { declared, manifests, state: held.state, config, notes, tls };
   }
 
   /** Backends held from a switch to nothing, by name. */
@@ -732,6 +785,7 @@ export class Reconciler {
     this.pendingInstall = undefined;
     const previous = (await store.installed()) ?? this.applied?.config;
     try {
+      await this.deps.certificates.writeAll(c.tls);
       await store.install(c.config);
     } catch (err) {
       // A full or read-only disk: nothing changed, HAProxy keeps serving; say so and try again later.
@@ -749,6 +803,7 @@ export class Reconciler {
       return this.reloadFailed(c, outcome.message, record);
     }
     await this.reloaded(c);
+    await this.deps.certificates.reloaded(c.tls);
     record({
       result: 'ok',
       ...(outcome.workerPid !== undefined && { workerPid: outcome.workerPid }),

@@ -3,6 +3,7 @@
 // its own, `haproxy -c` by the real binary, and the reconciler with fakes at
 // its edges (test/helpers/fake-loop.ts) run by a real work queue. Requests go
 // through app.inject(): no port, no process, a fresh state per test.
+import { StoredPairs } from '../../src/tls/stored-pairs.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -60,6 +61,7 @@ export async function apiApp(...seed: JsonObject[]): Promise<ApiApp> {
     registrations: () => [],
     check: (text) => checkConfigTextAt(HAPROXY_BIN, text, path.join(root, 'api-check.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
+    pairs: new StoredPairs(path.join(root, 'certificates')),
     log,
   });
   const app = await buildApp(

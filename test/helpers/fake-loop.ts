@@ -15,6 +15,10 @@ import type { RuntimeApi, RuntimeCommand } from '../../src/haproxy/runtime-api.j
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
 import { Deploys } from '../../src/reconcile/deploys.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { CertificateKeeper } from '../../src/reconcile/certificates.js';
+import { CertificateUpdater } from '../../src/haproxy/runtime-certificates.js';
+import { CertificateSources } from '../../src/tls/certificate-sources.js';
+import { TlsDir } from '../../src/tls/tls-dir.js';
 import { FakeClock } from './clock.js';
 import type { Clock } from '../../src/clock.js';
 import { yamlFile, type JsonObject } from './fixtures.js';
@@ -217,6 +221,7 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
         runtime,
         applier: new RuntimeApplier(runtime, log, 1000, clock),
         deploys,
+        certificates: noCertificates(runtime, clock, log),
         clock,
         log,
       },
@@ -229,4 +234,16 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
   };
   self.reconciler = build();
   return self;
+}
+
+/** A keeper for loops that declare no certificates: nothing is read or written. */
+function noCertificates(runtime: RuntimeApi, clock: Clock, log: pino.Logger): CertificateKeeper {
+  const nowhere = '/nonexistent/aqueduct-fake-loop';
+  return new CertificateKeeper({
+    sources: new CertificateSources({ manifestsDir: nowhere, acmeDir: nowhere }),
+    dir: new TlsDir(nowhere),
+    updater: new CertificateUpdater(runtime),
+    clock,
+    log,
+  });
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
+import type { LocatedManifest } from '../../src/core/manifests/manifests.js';
 import type { Manifest } from '../../src/core/manifests/model.js';
 import { ManifestStore } from '../../src/http/manifest-store.js';
 import { WriteBatch, type StagedWrite } from '../../src/http/write-batch.js';
@@ -28,11 +29,12 @@ async function setup() {
     store: new ManifestStore(dir),
     checkCandidate: async (read): Promise<CandidateCheck> => {
       checks.push(read.manifests.length);
-      const bad = read.manifests.filter((m) => m.manifest.spec.natives.some((n) => n === 'named' || n === 'unnamed'));
+      const natives = (m: LocatedManifest) => (m.manifest.kind === 'Certificate' ? [] : m.manifest.spec.natives);
+      const bad = read.manifests.filter((m) => natives(m).some((n) => n === 'named' || n === 'unnamed'));
       if (bad.length === 0) return { ok: true };
       const culprits = bad
-        .filter((m) => m.manifest.spec.natives.includes('named'))
-        .map((m) => ({ kind: m.manifest.kind, name: m.manifest.metadata.name }));
+        .filter((m) => natives(m).includes('named'))
+        .map((m) => ({ kind: m.manifest.kind as 'Frontend' | 'Backend', name: m.manifest.metadata.name }));
       return { ok: false, complaints: [{ culprits, message: 'unknown keyword' }], error: 'unknown keyword' };
     },
     requestApply: () => undefined,

@@ -94,7 +94,7 @@ export function checkIssues(
     if (m === undefined || e.line === undefined)
       return { ...base, path: '', ...(e.line !== undefined && { message: `${base.message} (config line ${e.line})` }) };
     const text = (lines[e.line - 1] ?? '').trim();
-    const native = m.manifest.spec.natives?.findIndex((n) => n.trim() === text) ?? -1;
+    const native = m.manifest.kind === 'Certificate' ? -1 : m.manifest.spec.natives.findIndex((n) => n.trim() === text);
     const segments = native === -1 ? [] : ['spec', 'natives', native];
     return {
       ...base,

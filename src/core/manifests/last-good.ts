@@ -6,7 +6,7 @@
 import { NO_OWN_ADDRESSES, type OwnAddresses } from './bind.js';
 import type { Issue } from '../issues.js';
 import { checkManifestSet, sortIssues, type LocatedManifest } from './manifests.js';
-import type { BackendManifest, FrontendManifest, LoadedManifest, Manifest } from './model.js';
+import type { BackendManifest, CertificateManifest, FrontendManifest, LoadedManifest, Manifest } from './model.js';
 
 export interface StaleObject {
   kind: Manifest['kind'];
@@ -17,6 +17,7 @@ export interface StaleObject {
 export interface ServableSet {
   frontends: LoadedManifest<FrontendManifest>[];
   backends: LoadedManifest<BackendManifest>[];
+  certificates: LoadedManifest<CertificateManifest>[];
   /** What the user must fix. */
   issues: Issue[];
   /** Objects served from their last good version. */
@@ -29,6 +30,28 @@ const keyOf = (m: LoadedManifest): string => objectKey(m.manifest.kind, m.manife
 export const sameManifest = (a: LoadedManifest, b: LoadedManifest): boolean =>
   JSON.stringify(a.manifest) === JSON.stringify(b.manifest);
 const located = (m: LoadedManifest): LocatedManifest => ({ ...m, lineOf: () => m.source.line ?? 1 });
+
+/** Keeps the last good version of each backend and certificate a rejected frontend uses that was deleted. */
+function keepDependencies(
+  f: FrontendManifest,
+  candidates: ReadonlyMap<string, LocatedManifest>,
+  keep: (key: string, reason: string) => boolean,
+): boolean {
+  const name = f.metadata.name;
+  const needs = [
+    ...[f.spec.backend, ...f.spec.rules.map((r) => r.backend)].map((b) => ({
+      key: objectKey('Backend', b),
+      why: `deleted, but frontend '${name}' still routes to it`,
+    })),
+    ...(f.spec.tls?.certificates ?? []).map((c) => ({
+      key: objectKey('Certificate', c),
+      why: `deleted, but frontend '${name}' still serves it`,
+    })),
+  ];
+  let changed = false;
+  for (const n of needs) if (!candidates.has(n.key) && keep(n.key, n.why)) changed = true;
+  return changed;
+}
 
 /**
  * Chooses what to serve from this read of the manifests (schema-valid ones
@@ -77,7 +100,7 @@ export function selectServable(
   // Objects rejected by the cross-object checks fall back too, until nothing changes.
   let set = checkManifestSet([...candidates.values()], own);
   for (let round = 0; round < 10; round++) {
-    const accepted = new Set([...set.frontends, ...set.backends].map(keyOf));
+    const accepted = new Set([...set.frontends, ...set.backends, ...set.certificates].map(keyOf));
     let changed = false;
     for (const [key, m] of candidates) {
       if (accepted.has(key)) continue;
@@ -88,19 +111,13 @@ export function selectServable(
         changed = true;
         continue;
       }
-      if (m.manifest.kind === 'Frontend') {
-        const spec = m.manifest.spec;
-        for (const b of [spec.backend, ...spec.rules.map((r) => r.backend)]) {
-          const bk = objectKey('Backend', b);
-          if (!candidates.has(bk) && keep(bk, `deleted, but frontend '${m.manifest.metadata.name}' still routes to it`))
-            changed = true;
-        }
-      }
+      if (m.manifest.kind === 'Frontend') if (keepDependencies(m.manifest, candidates, keep)) changed = true;
     }
     if (!changed) break;
     set = checkManifestSet([...candidates.values()], own);
   }
-  return { frontends: set.frontends, backends: set.backends, issues, stale: [...stale.values()] };
+  const { frontends, backends, certificates } = set;
+  return { frontends, backends, certificates, issues, stale: [...stale.values()] };
 }
 
 /** An object HAProxy refused in the version declared now (its generation), and HAProxy's words. */

@@ -13,12 +13,20 @@ import type { Issue } from '../issues.js';
 import {
   KINDS,
   type BackendManifest,
+  type CertificateManifest,
   type FrontendManifest,
   type Kind,
   type LoadedManifest,
   type Manifest,
 } from './model.js';
-import { formatPath, validateBackend, validateFrontend, type PathSegments } from './schema-validation.js';
+import {
+  formatPath,
+  validateBackend,
+  validateCertificate,
+  validateFrontend,
+  type PathSegments,
+  type SchemaIssue,
+} from './schema-validation.js';
 import { laterLocator, parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
 
 export interface ManifestFile {
@@ -41,8 +49,15 @@ export interface LocatedManifest<M extends Manifest = Manifest> extends LoadedMa
 export interface ManifestSet {
   frontends: LocatedManifest<FrontendManifest>[];
   backends: LocatedManifest<BackendManifest>[];
+  certificates: LocatedManifest<CertificateManifest>[];
   issues: Issue[];
 }
+
+const VALIDATE: Record<Kind, (data: unknown) => { value?: Manifest; issues: SchemaIssue[] }> = {
+  Frontend: validateFrontend,
+  Backend: validateBackend,
+  Certificate: validateCertificate,
+};
 
 function documentIssue(doc: YamlDocument, file: string, issue: Omit<Issue, 'file' | 'document'>): Issue {
   return { ...issue, file, document: doc.index, line: issue.line ?? doc.line };
@@ -92,7 +107,7 @@ export function parseManifestFile(file: ManifestFile): { manifests: LocatedManif
       );
       continue;
     }
-    const result = kind === 'Frontend' ? validateFrontend(data) : validateBackend(data);
+    const result = VALIDATE[kind as Kind](data);
     if (result.value === undefined) {
       for (const issue of result.issues) {
         const { segments, ...rest } = issue;
@@ -290,6 +305,44 @@ function checkFrontendRefs(
   return ok;
 }
 
+/** A certificate names one source: a pair of files, or ACME. */
+function checkCertificate(c: LocatedManifest<CertificateManifest>, issues: Issue[]): boolean {
+  const { certFile, acme } = c.manifest.spec;
+  if ((certFile === undefined) !== (acme === undefined)) return true;
+  const message =
+    acme === undefined
+      ? 'must name its source: certFile and keyFile, or acme'
+      : 'names two sources: give certFile and keyFile, or acme, not both';
+  issues.push(objectIssue(c, ['spec'], { code: 'schema', message }));
+  return false;
+}
+
+/** TLS, its default certificate, HTTPS redirects and HSTS: each where it means something. */
+function checkFrontendTls(f: LocatedManifest<FrontendManifest>, certs: ReadonlySet<string>, issues: Issue[]): boolean {
+  const { tls, redirectToHttps, hsts, mode } = f.manifest.spec;
+  const problems: { at: PathSegments; message: string; code?: 'missing-certificate' }[] = [];
+  tls?.certificates.forEach((name, i) => {
+    if (!certs.has(name))
+      problems.push({
+        at: ['spec', 'tls', 'certificates', i],
+        message: `certificate '${name}' is not defined (or is invalid)`,
+        code: 'missing-certificate',
+      });
+  });
+  const byDefault = tls?.defaultCertificate;
+  if (byDefault !== undefined && !tls?.certificates.includes(byDefault))
+    problems.push({ at: ['spec', 'tls', 'defaultCertificate'], message: `'${byDefault}' is not in tls.certificates` });
+  if (redirectToHttps !== undefined && (tls !== undefined || mode !== 'http'))
+    problems.push({
+      at: ['spec', 'redirectToHttps'],
+      message: 'is for a plain-HTTP frontend (mode http, no tls): it sends clients to the HTTPS one',
+    });
+  if (hsts !== undefined && (tls === undefined || mode !== 'http'))
+    problems.push({ at: ['spec', 'hsts'], message: 'needs tls and mode http: browsers ignore HSTS over plain HTTP' });
+  for (const p of problems) issues.push(objectIssue(f, p.at, { code: p.code ?? 'schema', message: p.message }));
+  return problems.length === 0;
+}
+
 interface BindClaim {
   f: LocatedManifest<FrontendManifest>;
   addr: BindAddress;
@@ -416,12 +469,15 @@ export function checkManifestSet(
     manifests.filter((m) => m.manifest.kind === kind) as LocatedManifest<Extract<Manifest, { kind: K }>>[];
   const backends = rejectDuplicates(ofKind('Backend'), issues).filter((b) => checkBackend(b, issues, own));
   const backendsByName = new Map(backends.map((b) => [b.manifest.metadata.name, b.manifest]));
-  let frontends = rejectDuplicates(ofKind('Frontend'), issues).filter((f) =>
-    checkFrontendRefs(f, backendsByName, issues),
+  const certificates = rejectDuplicates(ofKind('Certificate'), issues).filter((c) => checkCertificate(c, issues));
+  const certNames = new Set(certificates.map((c) => c.manifest.metadata.name));
+  let frontends = rejectDuplicates(ofKind('Frontend'), issues).filter(
+    // Both checks run: each reports its own issues.
+    (f) => [checkFrontendRefs(f, backendsByName, issues), checkFrontendTls(f, certNames, issues)].every(Boolean),
   );
   const conflicting = checkBinds(frontends, issues, own);
   frontends = frontends.filter((f) => !conflicting.has(f));
-  return { frontends, backends, issues };
+  return { frontends, backends, certificates, issues };
 }
 
 /** parseManifestFiles then checkManifestSet: the whole path from files to servable objects. */

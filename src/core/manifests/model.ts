@@ -2,10 +2,22 @@
 // format; the manifest types are generated from them (schema-types.ts, by
 // scripts/gen-types.mjs at build time) as they are after validation filled
 // in the defaults. What is not a manifest (registry records, sources) is here.
-import type { BackendManifest, FrontendManifest, FrontendSpec, Member, Rule } from './schema-types.js';
+import type {
+  BackendManifest,
+  CertificateManifest,
+  FrontendManifest,
+  FrontendSpec,
+  Member,
+  Rule,
+} from './schema-types.js';
 
 export type {
+  AcmeSpec,
   BackendManifest,
+  CertificateManifest,
+  CertificateSpec,
+  FrontendTls,
+  Hsts,
   BackendSpec,
   FrontendManifest,
   FrontendSpec,
@@ -24,9 +36,9 @@ export type Keepalive = FrontendSpec['keepalive'];
 export type RuleType = Rule['type'];
 export type RuleOperation = Rule['operation'];
 
-export type Manifest = FrontendManifest | BackendManifest;
+export type Manifest = FrontendManifest | BackendManifest | CertificateManifest;
 export type Kind = Manifest['kind'];
-export const KINDS: readonly Kind[] = ['Frontend', 'Backend'];
+export const KINDS: readonly Kind[] = ['Frontend', 'Backend', 'Certificate'];
 
 /** Where a manifest came from, for error messages. Lines and documents count from 1. */
 export interface SourceRef {

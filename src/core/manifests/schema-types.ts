@@ -9,6 +9,7 @@ export type Mode = 'http' | 'tcp';
 export interface ManifestSchemas {
   frontend: FrontendManifest;
   backend: BackendManifest;
+  certificate: CertificateManifest;
 }
 /**
  * A set of listening sockets accepting client connections, with routing rules to backends.
@@ -57,6 +58,12 @@ export interface FrontendSpec {
    * @maxItems 10000
    */
   rules: Rule[];
+  tls?: FrontendTls;
+  /**
+   * Answer every request with a permanent redirect (308) to the same URL over HTTPS, on port 443 (true) or the port given. Only for an HTTP frontend without tls; ACME challenges are still answered.
+   */
+  redirectToHttps?: true | number;
+  hsts?: Hsts;
   /**
    * Raw HAProxy configuration lines, one per item, inserted as is. The only field that may carry HAProxy syntax.
    *
@@ -85,6 +92,45 @@ export interface Rule {
    * Name of a frontend or backend; also used as the HAProxy section name.
    */
   backend: string;
+}
+/**
+ * Terminate TLS on every bind of this frontend with these certificates; SNI picks one by its names (wildcards included), the default serves clients that send no name or one no certificate covers.
+ */
+export interface FrontendTls {
+  /**
+   * Names of Certificate objects.
+   *
+   * @minItems 1
+   * @maxItems 10000
+   *
+   * Items: Name of a frontend or backend; also used as the HAProxy section name.
+   */
+  certificates: string[];
+  /**
+   * Name of a frontend or backend; also used as the HAProxy section name.
+   */
+  defaultCertificate?: string;
+  /**
+   * Oldest TLS version accepted.
+   */
+  minVersion: 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Protocols offered over ALPN, in order of preference; default h2 then http/1.1 in http mode, none in tcp mode.
+   *
+   * @minItems 1
+   */
+  alpn?: ('h2' | 'http/1.1')[];
+}
+/**
+ * Add Strict-Transport-Security to every response of this TLS frontend.
+ */
+export interface Hsts {
+  /**
+   * Seconds browsers keep to HTTPS (default one year).
+   */
+  maxAge: number;
+  includeSubDomains: boolean;
+  preload: boolean;
 }
 /**
  * A pool of servers (members) that frontends route to: static members, or members taken from the Thalassa registry by name and version.
@@ -209,4 +255,30 @@ export interface Member {
    * HAProxy server weight (0 to 256); omitted means HAProxy's default of 1.
    */
   weight?: number;
+}
+/**
+ * A TLS certificate and its private key that frontends can serve: read from files (renewed in place by whoever writes them), or issued and renewed through ACME.
+ */
+export interface CertificateManifest {
+  apiVersion: 'aqueduct/v1';
+  kind: 'Certificate';
+  metadata: Metadata;
+  spec: CertificateSpec;
+}
+export interface CertificateSpec {
+  certFile?: string;
+  keyFile?: string;
+  acme?: AcmeSpec;
+}
+/**
+ * Issue and renew the certificate from the ACME directory given by --acmeDirectory, answering HTTP-01 challenges on every plain-HTTP frontend.
+ */
+export interface AcmeSpec {
+  /**
+   * Names the certificate covers; the first is its subject.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  domains: string[];
 }

@@ -4,15 +4,17 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import commonSchema from '../../../schemas/common.schema.json' with { type: 'json' };
 import frontendSchema from '../../../schemas/frontend.schema.json' with { type: 'json' };
 import backendSchema from '../../../schemas/backend.schema.json' with { type: 'json' };
+import certificateSchema from '../../../schemas/certificate.schema.json' with { type: 'json' };
 import membersSchema from '../../../schemas/members.schema.json' with { type: 'json' };
 import registrationSchema from '../../../schemas/registration.schema.json' with { type: 'json' };
 import type { Issue, IssueCode } from '../issues.js';
-import type { BackendManifest, FrontendManifest, MemberMap, Registration } from './model.js';
+import type { BackendManifest, CertificateManifest, FrontendManifest, MemberMap, Registration } from './model.js';
 
 export const SCHEMAS = {
   common: commonSchema,
   frontend: frontendSchema,
   backend: backendSchema,
+  certificate: certificateSchema,
   members: membersSchema,
   registration: registrationSchema,
 } as const;
@@ -36,6 +38,7 @@ const ajv = makeAjv();
 const validators = {
   Frontend: ajv.compile<FrontendManifest>(frontendSchema),
   Backend: ajv.compile<BackendManifest>(backendSchema),
+  Certificate: ajv.compile<CertificateManifest>(certificateSchema),
   members: ajv.compile<MemberMap>(membersSchema),
   registration: ajv.compile<Registration>(registrationSchema),
   frontendSpec: ajv.getSchema('urn:aqueduct:schemas:frontend#/$defs/spec') as ValidateFunction,
@@ -74,6 +77,10 @@ export function validateFrontend(raw: unknown): Validated<FrontendManifest> {
 
 export function validateBackend(raw: unknown): Validated<BackendManifest> {
   return run<BackendManifest>(validators.Backend, raw, 'schema');
+}
+
+export function validateCertificate(raw: unknown): Validated<CertificateManifest> {
+  return run<CertificateManifest>(validators.Certificate, raw, 'schema');
 }
 
 /** Validates a member map (backend name → instances), e.g. a --members file or a registry snapshot. */

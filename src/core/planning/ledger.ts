@@ -22,6 +22,6 @@ export interface ApplyRecord {
   error?: string;
   workerPid?: number;
   generation?: number;
-  /** Set on entries that record an event rather than an apply: a health gate's timeout, HAProxy exiting. */
-  event?: 'health-gate-timeout' | 'haproxy-exited';
+  /** Set on entries that record an event rather than an apply: a health gate's timeout, HAProxy exiting, a renewed certificate. */
+  event?: 'health-gate-timeout' | 'haproxy-exited' | 'certificate-rotated';
 }

@@ -5,7 +5,9 @@ import { parseBind } from '../manifests/bind.js';
 import type {
   BackendManifest,
   FrontendManifest,
+  FrontendTls,
   Health,
+  Hsts,
   Keepalive,
   Member,
   MemberMap,
@@ -24,6 +26,14 @@ export interface DesiredRule {
   operation: Rule['operation'];
 }
 
+export interface DesiredTls {
+  /** Certificate names, the default first. */
+  certificates: string[];
+  minVersion: string;
+  /** ALPN protocols in order; empty: none offered. */
+  alpn: string[];
+}
+
 export interface DesiredFrontend {
   name: string;
   mode: Mode;
@@ -32,6 +42,11 @@ export interface DesiredFrontend {
   defaultBackend: string;
   rules: DesiredRule[];
   natives: string[];
+  tls?: DesiredTls;
+  /** Redirect every request to HTTPS on this port (443: the scheme's default, no port in the URL). */
+  redirectToHttps?: number;
+  /** Strict-Transport-Security header value. */
+  hsts?: string;
 }
 
 export interface DesiredServer {
@@ -115,6 +130,34 @@ function desiredRule(rule: Rule): DesiredRule {
   };
 }
 
+/** The default certificate first, the rest in the order listed. */
+function desiredTls(tls: FrontendTls, mode: Mode): DesiredTls {
+  const first = tls.defaultCertificate ?? tls.certificates[0] ?? '';
+  return {
+    certificates: [first, ...tls.certificates.filter((c) => c !== first)],
+    minVersion: tls.minVersion,
+    alpn: [...(tls.alpn ?? (mode === 'http' ? ['h2', 'http/1.1'] : []))],
+  };
+}
+
+const hstsValue = (h: Hsts): string =>
+  [
+    `max-age=${h.maxAge}`,
+    ...(h.includeSubDomains ? ['includeSubDomains'] : []),
+    ...(h.preload ? ['preload'] : []),
+  ].join('; ');
+
+/** The TLS-related parts of a frontend, present only when declared. */
+function frontendTls(spec: FrontendManifest['spec']): Pick<DesiredFrontend, 'tls' | 'redirectToHttps' | 'hsts'> {
+  return {
+    ...(spec.tls !== undefined && { tls: desiredTls(spec.tls, spec.mode) }),
+    ...(spec.redirectToHttps !== undefined && {
+      redirectToHttps: spec.redirectToHttps === true ? 443 : spec.redirectToHttps,
+    }),
+    ...(spec.hsts !== undefined && { hsts: hstsValue(spec.hsts) }),
+  };
+}
+
 function desiredFrontend(f: FrontendManifest): DesiredFrontend {
   const rules = new Map<string, DesiredRule>();
   for (const r of f.spec.rules) {
@@ -130,6 +173,7 @@ function desiredFrontend(f: FrontendManifest): DesiredFrontend {
     defaultBackend: f.spec.backend,
     rules: [...rules.values()].sort(compareRules),
     natives: [...f.spec.natives],
+    ...frontendTls(f.spec),
   };
 }
 

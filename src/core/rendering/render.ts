@@ -5,7 +5,9 @@
 import Mustache from 'mustache';
 import type { Keepalive } from '../manifests/model.js';
 import { parseBind } from '../manifests/bind.js';
-import type { DesiredState } from './desired-state.js';
+import path from 'node:path';
+import type { DesiredFrontend, DesiredState } from './desired-state.js';
+import { certificatePath, crtListPath } from '../tls/tls-files.js';
 import type { Issue } from '../issues.js';
 import { INSTANCE_MARK, markSection } from './instance-mark.js';
 
@@ -34,6 +36,8 @@ export interface RenderOptions {
   features?: HaproxyFeatures;
   /** The writing instance's mark (instance-mark.ts), appended as the config's last section; none when unset. */
   instanceMark?: string;
+  /** Where certificates and crt-lists live (<stateDir>/tls); default: tls beside the stats socket. */
+  tlsDir?: string;
 }
 
 export interface ServerView {
@@ -69,6 +73,22 @@ export interface FrontendView {
   useBackends: { backend: string; acl: string }[];
   defaultBackend: string;
   natives: string[];
+  /** TLS on every bind (already appended to each of binds), or null. */
+  tls: TlsView | null;
+  /** The http-request line redirecting to HTTPS, or null. */
+  redirect: string | null;
+  /** Strict-Transport-Security value, or null. */
+  hsts: string | null;
+}
+
+export interface TlsView {
+  crtList: string;
+  minVersion: string;
+  /** e.g. "h2,http/1.1"; null: none offered. */
+  alpn: string | null;
+  /** What follows the address on a bind line: "ssl crt-list … ssl-min-ver … alpn …". */
+  bindOptions: string;
+  certificates: { name: string; file: string }[];
 }
 
 /** The view a template receives; documented in docs/templates.md. */
@@ -101,6 +121,49 @@ function accessLogView(target: string): ConfigView['accessLog'] {
   return { target: target === 'stdout' ? 'stdout format raw' : target };
 }
 
+const tlsDirOf = (options: RenderOptions): string =>
+  options.tlsDir ?? path.join(path.dirname(options.statsSocketPath), 'tls');
+
+function tlsView(f: DesiredFrontend, tlsDir: string): TlsView | null {
+  if (f.tls === undefined) return null;
+  const crtList = crtListPath(tlsDir, f.name, f.tls.certificates);
+  const alpn = f.tls.alpn.length === 0 ? null : f.tls.alpn.join(',');
+  return {
+    crtList,
+    minVersion: f.tls.minVersion,
+    alpn,
+    bindOptions: [`ssl crt-list ${crtList}`, `ssl-min-ver ${f.tls.minVersion}`, ...(alpn ? [`alpn ${alpn}`] : [])].join(
+      ' ',
+    ),
+    certificates: f.tls.certificates.map((name) => ({ name, file: certificatePath(tlsDir, name) })),
+  };
+}
+
+/** Same path and query on HTTPS, the Host header without its port (443 needs none in the URL). */
+function redirectLine(port: number | undefined): string | null {
+  if (port === undefined) return null;
+  const where = port === 443 ? '' : `:${port}`;
+  return `http-request redirect code 308 location https://%[req.hdr(host),regsub(:[0-9]+$,)]${where}%[capture.req.uri]`;
+}
+
+function frontendView(f: DesiredFrontend, tlsDir: string): FrontendView {
+  const tls = tlsView(f, tlsDir);
+  return {
+    name: f.name,
+    mode: f.mode,
+    isHttp: f.mode === 'http',
+    binds: tls === null ? f.binds : f.binds.map((b) => `${b} ${tls.bindOptions}`),
+    options: f.mode === 'http' ? KEEPALIVE_OPTIONS[f.keepalive] : [],
+    acls: f.rules.map((r) => ({ name: r.acl, criterion: r.criterion, value: r.value, quotedValue: `'${r.value}'` })),
+    useBackends: f.rules.map((r) => ({ backend: r.backend, acl: r.acl })),
+    defaultBackend: f.defaultBackend,
+    natives: f.natives,
+    tls,
+    redirect: redirectLine(f.redirectToHttps),
+    hsts: f.hsts ?? null,
+  };
+}
+
 export function buildView(state: DesiredState, options: RenderOptions): ConfigView {
   return {
     global: {
@@ -113,17 +176,7 @@ export function buildView(state: DesiredState, options: RenderOptions): ConfigVi
     stats: options.statsBind === undefined ? null : { bind: options.statsBind },
     metrics: options.metricsBind === undefined ? null : { bind: options.metricsBind },
     accessLog: accessLogView(options.accessLog ?? 'stdout'),
-    frontends: state.frontends.map((f) => ({
-      name: f.name,
-      mode: f.mode,
-      isHttp: f.mode === 'http',
-      binds: f.binds,
-      options: f.mode === 'http' ? KEEPALIVE_OPTIONS[f.keepalive] : [],
-      acls: f.rules.map((r) => ({ name: r.acl, criterion: r.criterion, value: r.value, quotedValue: `'${r.value}'` })),
-      useBackends: f.rules.map((r) => ({ backend: r.backend, acl: r.acl })),
-      defaultBackend: f.defaultBackend,
-      natives: f.natives,
-    })),
+    frontends: state.frontends.map((f) => frontendView(f, tlsDirOf(options))),
     backends: state.backends.map((b) => ({
       name: b.name,
       type: b.type,
@@ -185,6 +238,8 @@ export function checkRenderOptions(options: RenderOptions): Issue[] {
   if (!SAFE_PATH.test(options.statsSocketPath)) {
     bad('haproxySocketPath', 'must be a path without spaces, quotes, backslashes, # or control characters');
   }
+  if (!SAFE_PATH.test(tlsDirOf(options)))
+    bad('stateDir', 'its tls folder must be a path without spaces, quotes, backslashes, # or control characters');
   for (const [flag, value, example] of [
     ['statsBind', options.statsBind, '127.0.0.1:1988'],
     ['haproxyMetricsBind', options.metricsBind, '127.0.0.1:8405'],

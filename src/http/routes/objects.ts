@@ -1,10 +1,11 @@
-// /frontends and /backends: the original Thalassa Aqueduct's routes.
+// /frontends and /backends: the original Thalassa Aqueduct's routes (and /certificates beside them).
 import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { manifestGeneration, objectId } from '../../core/manifests/api-objects.js';
 import type { Kind } from '../../core/manifests/model.js';
 import { ApiError, fieldError, integerQuery } from '../errors.js';
 import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
+import { registerCertificateRoutes } from './certificates.js';
 
 type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>;
 
@@ -27,7 +28,7 @@ const doc = (d: RouteDoc) => ({ schema: routeSchema(d) });
 const writeErrors = WRITE_ERRORS;
 const createErrors = WRITE_ERRORS.filter((c) => c !== 404);
 
-interface Handlers {
+export interface ObjectHandlers {
   getOne(kind: Kind, req: NameRequest, reply: FastifyReply): Promise<unknown>;
   /** Runs a write, then answers with the object (and waits for HAProxy when asked). */
   write(
@@ -48,15 +49,16 @@ export function registerObjectRoutes(
   registerBackendRoutes(app, service, h);
   registerRolloutRoutes(app, service, h);
   registerMemberRoutes(app, service);
+  registerCertificateRoutes(app, service, h);
 }
 
-function handlers(service: ObjectService, opts: { waitTimeoutMs: number }): Handlers {
-  const getOne: Handlers['getOne'] = async (kind, req, reply) => {
+function handlers(service: ObjectService, opts: { waitTimeoutMs: number }): ObjectHandlers {
+  const getOne: ObjectHandlers['getOne'] = async (kind, req, reply) => {
     const entry = await service.get(kind, req.params.name);
     if (entry.status.generation !== null) void reply.header('ETag', `"${entry.status.generation}"`);
     return service.toApi(entry);
   };
-  const write: Handlers['write'] = async (kind, req, reply, run) => {
+  const write: ObjectHandlers['write'] = async (kind, req, reply, run) => {
     const name = req.params.name;
     const waitMs = waitOption(req.query, opts.waitTimeoutMs); // a bad query must fail before anything is written
     const since = service.now();
@@ -108,7 +110,7 @@ async function appliedOrThrow(
   return waited.apply ?? null;
 }
 
-function registerFrontendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: Handlers): void {
+function registerFrontendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: ObjectHandlers): void {
   app.get(
     '/frontends',
     doc({
@@ -163,7 +165,7 @@ function registerFrontendRoutes(app: FastifyInstance, service: ObjectService, { 
   );
 }
 
-function registerBackendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: Handlers): void {
+function registerBackendRoutes(app: FastifyInstance, service: ObjectService, { getOne, write }: ObjectHandlers): void {
   app.get(
     '/backends',
     doc({
@@ -233,7 +235,7 @@ function registerBackendRoutes(app: FastifyInstance, service: ObjectService, { g
   );
 }
 
-function registerRolloutRoutes(app: FastifyInstance, service: ObjectService, { write }: Handlers): void {
+function registerRolloutRoutes(app: FastifyInstance, service: ObjectService, { write }: ObjectHandlers): void {
   app.post(
     '/backends/:name/rollout',
     doc({

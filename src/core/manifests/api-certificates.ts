@@ -1,0 +1,141 @@
+// The REST API's view of Certificate objects: what GET shows (what the
+// certificate is and how it is served, never its key) and PUT bodies turned
+// into manifests. Pure: the HTTP layer stores uploaded pairs and passes in
+// the loop's certificate states.
+import { inspectPair, validityAt, type CertificateInfo } from '../tls/certificate.js';
+import type { CertificateState } from '../tls/certificate-state.js';
+import { objectId, type BodyResult, type FieldProblem, type ObjectStatus } from './api-objects.js';
+import { API_VERSION, type CertificateManifest, type FrontendManifest, type Metadata } from './model.js';
+import { validateCertificate } from './schema-validation.js';
+
+/** How a certificate is served, in one word (docs/tls.md lists them). */
+export type CertificateStatus = CertificateState['condition'] | 'served' | 'unused' | 'unknown';
+
+export type ApiCertificate = {
+  id: string;
+  _type: 'certificate';
+  key: string;
+  name: string;
+} & CertificateManifest['spec'] & {
+    certificateStatus: CertificateStatus;
+    /** Why it is not served as declared; null when it is. */
+    message: string | null;
+    /** current: the declared pair; previous: the last good pair; placeholder: a self-signed stand-in. */
+    serving: CertificateState['serving'] | null;
+    frontends: string[];
+  } & Partial<Omit<CertificateInfo, 'chainLength'>> & { status?: ObjectStatus };
+
+/** Frontends that serve a certificate, sorted. */
+export function frontendsServing(certificate: string, frontends: readonly FrontendManifest[]): string[] {
+  return frontends
+    .filter((f) => f.spec.tls?.certificates.includes(certificate) === true)
+    .map((f) => f.metadata.name)
+    .sort();
+}
+
+function statusOf(state: CertificateState | undefined, used: boolean): CertificateStatus {
+  if (state === undefined) return 'unknown';
+  if (state.condition !== 'valid') return state.condition;
+  return used ? 'served' : 'unused';
+}
+
+export function toApiCertificate(
+  m: CertificateManifest,
+  state: CertificateState | undefined,
+  frontends: string[],
+  status?: ObjectStatus,
+): ApiCertificate {
+  const name = m.metadata.name;
+  const info = state?.info;
+  return {
+    id: objectId('Certificate', name),
+    _type: 'certificate',
+    key: name,
+    name,
+    ...m.spec,
+    certificateStatus: statusOf(state, frontends.length > 0),
+    message: state?.message ?? null,
+    serving: state?.serving ?? null,
+    frontends,
+    ...(info && {
+      subject: info.subject,
+      sans: info.sans,
+      issuer: info.issuer,
+      notBefore: info.notBefore,
+      notAfter: info.notAfter,
+      fingerprint: info.fingerprint,
+    }),
+    ...(status && { status }),
+  };
+}
+
+/** GET fields a client may send back with PUT: they describe the served certificate, not the spec. */
+const READ_ONLY = new Set([
+  'id',
+  '_type',
+  'key',
+  'name',
+  'status',
+  'certificateStatus',
+  'message',
+  'serving',
+  'frontends',
+  'subject',
+  'sans',
+  'issuer',
+  'notBefore',
+  'notAfter',
+  'fingerprint',
+]);
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An uploaded pair (`{cert, key}`), judged before anything is stored: a
+ * key that does not match, garbage, an encrypted key, or a certificate
+ * outside its validity window is a 400. Undefined when the body is no upload.
+ */
+export function uploadProblems(body: unknown, nowMs: number): FieldProblem[] | undefined {
+  if (!isPlainObject(body) || !('cert' in body || 'key' in body)) return undefined;
+  const { cert, key } = body;
+  if (typeof cert !== 'string' || typeof key !== 'string')
+    return [
+      { code: 'invalid_value', field: typeof cert !== 'string' ? 'cert' : 'key', message: 'must be a PEM string' },
+    ];
+  if ('certFile' in body || 'keyFile' in body || 'acme' in body)
+    return [
+      { code: 'invalid_value', field: '', message: 'give cert and key, certFile and keyFile, or acme: one source' },
+    ];
+  const pair = inspectPair(cert, key);
+  if (!pair.ok) {
+    const field = pair.problem === 'invalid certificate' ? 'cert' : 'key';
+    return [{ code: 'invalid_value', field, message: `${pair.problem}: ${pair.message}` }];
+  }
+  const validity = validityAt(pair.info, nowMs);
+  if (validity === 'expired')
+    return [{ code: 'invalid_value', field: 'cert', message: `expired: not valid after ${pair.info.notAfter}` }];
+  if (validity === 'not yet valid')
+    return [{ code: 'invalid_value', field: 'cert', message: `not yet valid: not before ${pair.info.notBefore}` }];
+  return [];
+}
+
+/** PUT /certificates/{name}: `{certFile, keyFile}` or `{acme}` (an upload is stored first and arrives as files). */
+export function certificateFromBody(name: string, body: unknown, metadata?: Metadata): BodyResult<CertificateManifest> {
+  if (!isPlainObject(body))
+    return { problems: [{ code: 'invalid_body', field: '', message: 'the body must be a JSON object' }] };
+  const spec = Object.fromEntries(Object.entries(body).filter(([k]) => !READ_ONLY.has(k)));
+  const raw = { apiVersion: API_VERSION, kind: 'Certificate', metadata: { ...metadata, name }, spec };
+  const v = validateCertificate(raw);
+  const problems: FieldProblem[] = v.issues.map((i) => ({
+    code:
+      i.problem === 'unknown-field'
+        ? 'unknown_field'
+        : i.problem === 'missing-field'
+          ? 'missing_field'
+          : 'invalid_value',
+    field: i.path.replace(/^spec\.?/, ''),
+    message: i.message,
+  }));
+  return v.value === undefined ? { problems } : { manifest: v.value, problems };
+}

@@ -1,0 +1,124 @@
+// The loop's certificates: what each Certificate's files hold now, what
+// HAProxy is given (decideCertificate), and getting it there. A reload loads
+// every file from disk; between reloads, a file whose content changed is
+// replaced in the running worker through the runtime API, so a renewal never
+// costs a reload. What HAProxy loaded is remembered per file: a reload that
+// failed leaves it as it was, and the next run replaces what is behind.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { sha256 } from '../core/hash.js';
+import type { CertificateManifest } from '../core/manifests/model.js';
+import type { DesiredFrontend } from '../core/rendering/desired-state.js';
+import { decideCertificate, type CertificateState } from '../core/tls/certificate-state.js';
+import { certificatePath, crtLists } from '../core/tls/tls-files.js';
+import type { CertificateUpdater } from '../haproxy/runtime-certificates.js';
+import type { CertificateSources } from '../tls/certificate-sources.js';
+import { makePlaceholder } from '../tls/placeholder.js';
+import type { TlsDir } from '../tls/tls-dir.js';
+
+/** One run's certificates: their states and every file HAProxy needs for them. */
+export interface TlsCandidate {
+  states: CertificateState[];
+  /** Served certificate file → content. */
+  certs: Map<string, string>;
+  /** crt-list file → content. */
+  lists: Map<string, string>;
+}
+
+export const NO_TLS: TlsCandidate = { states: [], certs: new Map(), lists: new Map() };
+
+export interface Rotation {
+  certificate: string;
+  fingerprint: string | null;
+  /** replaced: in the running worker; written: on disk only (no frontend loads it). */
+  how: 'replaced' | 'written';
+}
+
+export interface CertificateKeeperDeps {
+  sources: CertificateSources;
+  dir: TlsDir;
+  updater: CertificateUpdater;
+  clock: Clock;
+  log: Logger;
+}
+
+const namesFor = (m: CertificateManifest): string[] => m.spec.acme?.domains ?? [`${m.metadata.name}.invalid`];
+
+export class CertificateKeeper {
+  /** Served file → hash of what the running worker loaded from it. */
+  private readonly loaded = new Map<string, string>();
+  private last: CertificateState[] = [];
+
+  constructor(private readonly deps: CertificateKeeperDeps) {}
+
+  /** The certificates' states as the last run of the loop found them. */
+  states(): readonly CertificateState[] {
+    return this.last;
+  }
+
+  /** What to serve for these certificates and frontends; `remember`: the loop's run, not a pre-write check. */
+  async resolve(
+    certificates: readonly CertificateManifest[],
+    frontends: readonly DesiredFrontend[],
+    remember = true,
+  ): Promise<TlsCandidate> {
+    const { dir, sources, clock } = this.deps;
+    const states: CertificateState[] = [];
+    const certs = new Map<string, string>();
+    for (const m of certificates) {
+      const name = m.metadata.name;
+      const decision = decideCertificate(name, await sources.material(m), await dir.served(name), clock.now());
+      const pem = decision.pem === 'placeholder' ? await makePlaceholder(namesFor(m), clock.now()) : decision.pem;
+      states.push(decision.state);
+      certs.set(certificatePath(dir.dir, name), pem);
+    }
+    if (remember) this.last = states;
+    return { states, certs, lists: crtLists(dir.dir, frontends) };
+  }
+
+  /** Creates the files that do not exist yet, so `haproxy -c` finds them; what HAProxy may be serving is left. */
+  async stage(c: TlsCandidate): Promise<void> {
+    for (const [file, text] of [...c.certs, ...c.lists]) await this.deps.dir.ensure(file, text);
+  }
+
+  /** Before a reload: every file as the candidate has it (the new worker loads them all). */
+  async writeAll(c: TlsCandidate): Promise<void> {
+    for (const [file, text] of [...c.certs, ...c.lists]) await this.deps.dir.write(file, text);
+  }
+
+  /** After a reload the candidate's files are what HAProxy loaded; files nothing uses are removed. */
+  async reloaded(c: TlsCandidate): Promise<void> {
+    this.loaded.clear();
+    for (const [file, text] of c.certs) this.loaded.set(file, sha256(text));
+    const removed = await this.deps.dir.collect(new Set([...c.certs.keys(), ...c.lists.keys()]));
+    if (removed.length > 0) this.deps.log.debug({ removed }, 'removed certificate files nothing uses');
+  }
+
+  /** Replaces every changed certificate in the running worker (and on disk); throws on HAProxy's refusal. */
+  async rotate(c: TlsCandidate): Promise<Rotation[]> {
+    const rotations: Rotation[] = [];
+    for (const state of c.states) {
+      const file = certificatePath(this.deps.dir.dir, state.name);
+      const text = c.certs.get(file);
+      if (text === undefined) continue;
+      const hash = sha256(text);
+      const before = this.loaded.get(file) ?? (await this.onDisk(file));
+      if (before === hash) continue;
+      await this.deps.dir.write(file, text);
+      const outcome = await this.deps.updater.replace(file, text);
+      this.loaded.set(file, hash);
+      const fingerprint = state.info?.fingerprint ?? null;
+      rotations.push({ certificate: state.name, fingerprint, how: outcome === 'replaced' ? 'replaced' : 'written' });
+    }
+    return rotations;
+  }
+
+  /** What a file held before this process wrote it: what a worker started earlier loaded. */
+  private async onDisk(file: string): Promise<string | undefined> {
+    const text = await this.deps.dir.read(file);
+    if (text === undefined) return undefined;
+    const hash = sha256(text);
+    this.loaded.set(file, hash);
+    return hash;
+  }
+}
