@@ -17,6 +17,7 @@ import { CertificateKeeper } from './reconcile/certificates.js';
 import { CertificateSources } from './tls/certificate-sources.js';
 import { TlsDir } from './tls/tls-dir.js';
 import { StoredPairs } from './tls/stored-pairs.js';
+import { watchCertificateFiles, type CertificateWatcher } from './tls/certificate-watcher.js';
 import { checkOnce, type ConfigCheck } from './haproxy/check-once.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
 import { fileConfigStore } from './haproxy/config-store.js';
@@ -81,7 +82,7 @@ interface Parts {
   poller: StatsPoller;
   api: FastifyInstance;
   /** The watcher, once started: the loop's reads tell it which real directories to follow. */
-  watch: { watcher?: Watcher };
+  watch: { watcher?: Watcher; certificates?: CertificateWatcher; certificateFiles: Set<string> };
 }
 
 /** Starts every part; resolves once the first reconcile has been asked for. */
@@ -207,11 +208,16 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
 }
 
 /** Certificates read from their files (or ACME's), served from <stateDir>/tls, renewed through the runtime API. */
-function certificateKeeper(config: RunConfig, runtime: RuntimeApi, clock: Clock, log: Logger): CertificateKeeper {
+function certificateKeeper(
+  config: RunConfig,
+  { runtime, clock, log }: { runtime: RuntimeApi; clock: Clock; log: Logger },
+  onRead: (files: string[]) => void,
+): CertificateKeeper {
   return new CertificateKeeper({
     sources: new CertificateSources({
       manifestsDir: config.manifests,
       acmeDir: path.join(config.stateDir, 'acme', 'certificates'),
+      onRead,
     }),
     dir: new TlsDir(path.join(config.stateDir, 'tls')),
     updater: new CertificateUpdater(runtime),
@@ -250,7 +256,7 @@ function loopParts(
   });
   // The real directories the last read reached, which the watcher follows (symlinked ones included).
   const realDirs = new Set<string>();
-  const watch: Parts['watch'] = {};
+  const watch: Parts['watch'] = { certificateFiles: new Set() };
   const reconciler = new Reconciler(
     {
       readManifests: async () => {
@@ -261,7 +267,10 @@ function loopParts(
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      certificates: certificateKeeper(config, runtime, clock, log),
+      certificates: certificateKeeper(config, { runtime, clock, log }, (files) => {
+        for (const f of files) watch.certificateFiles.add(f);
+        watch.certificates?.follow(files);
+      }),
       check,
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),
@@ -409,6 +418,16 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
         });
       },
       stop: () => parts.watch.watcher?.close(),
+    },
+    {
+      name: 'certificate watcher',
+      start: () => {
+        const onError = (err: unknown) =>
+          log.warn({ err: (err as Error).message }, 'certificate watcher error; the periodic resync still reads them');
+        parts.watch.certificates = watchCertificateFiles(() => queue.add('certificate-file'), onError);
+        parts.watch.certificates.follow(parts.watch.certificateFiles);
+      },
+      stop: () => parts.watch.certificates?.close(),
     },
     {
       name: 'resync',

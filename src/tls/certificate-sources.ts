@@ -21,6 +21,8 @@ export interface CertificateSourcesOptions {
   manifestsDir: string;
   /** Where ACME keeps what it issued: <dir>/<name>.crt and .key. */
   acmeDir: string;
+  /** Told every path read, so a watcher can follow their directories. */
+  onRead?: (files: string[]) => void;
 }
 
 export class CertificateSources {
@@ -36,7 +38,9 @@ export class CertificateSources {
   }
 
   async material(m: CertificateManifest): Promise<Material> {
-    const [cert, key] = this.paths(m) as [string, string];
+    const files = this.paths(m);
+    this.opts.onRead?.(files);
+    const [cert, key] = files as [string, string];
     const [certText, keyText] = await Promise.all([this.read(cert), this.read(key)]);
     if (typeof certText === 'string' && typeof keyText === 'string')
       return { kind: 'pair', cert: certText, key: keyText };

@@ -2,6 +2,7 @@
 // clients looping GET requests until stopped, counting every failure.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 
 export interface LoadResult {
   ok: number;
@@ -17,9 +18,19 @@ export interface Load {
   now(): LoadResult;
 }
 
-function once(agent: http.Agent | false, port: number, servers: Map<string, number>): Promise<void> {
+/** Over TLS with this SNI name (any certificate accepted: the test checks fingerprints itself). */
+export interface LoadTls {
+  servername: string;
+}
+
+function once(agent: http.Agent | false, port: number, servers: Map<string, number>, tls?: LoadTls): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'load.test' } }, (res) => {
+    const options = { host: '127.0.0.1', port, path: '/', agent, headers: { host: tls?.servername ?? 'load.test' } };
+    const get = (cb: (res: http.IncomingMessage) => void) =>
+      tls === undefined
+        ? http.get(options, cb)
+        : https.get({ ...options, servername: tls.servername, rejectUnauthorized: false }, cb);
+    const req = get((res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => {
@@ -36,15 +47,22 @@ function once(agent: http.Agent | false, port: number, servers: Map<string, numb
 }
 
 /** Starts `keepAlive` clients reusing connections and `fresh` clients opening one per request. */
-export function startLoad(port: number, opts: { keepAlive: number; fresh: number; maxRequests?: number }): Load {
+export function startLoad(
+  port: number,
+  opts: { keepAlive: number; fresh: number; maxRequests?: number; tls?: LoadTls },
+): Load {
   const result: LoadResult = { ok: 0, failed: 0, errors: new Map(), servers: new Map() };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.keepAlive });
+  const agentOptions = { keepAlive: true, maxSockets: opts.keepAlive };
+  const agent =
+    opts.tls === undefined
+      ? new http.Agent(agentOptions)
+      : new https.Agent({ ...agentOptions, rejectUnauthorized: false, servername: opts.tls.servername });
   let running = true;
   const max = opts.maxRequests ?? 2_000_000;
   const loop = async (a: http.Agent | false) => {
     while (running && result.ok + result.failed < max) {
       try {
-        await once(a, port, result.servers);
+        await once(a, port, result.servers, opts.tls);
         result.ok++;
       } catch (err) {
         result.failed++;

@@ -95,7 +95,10 @@ describe('loading manifests', () => {
     const { manifests, issues } = parseManifestFiles([{ path: 'x.yaml', text }]);
     assert.equal(manifests.length, 0);
     assert.deepEqual(codes(issues), ['unknown-kind', 'not-an-object']);
-    assert.match(issues[0]?.message ?? '', /unknown kind: kind "Service" \(expected one of Frontend, Backend, Certificate\)/);
+    assert.match(
+      issues[0]?.message ?? '',
+      /unknown kind: kind "Service" \(expected one of Frontend, Backend, Certificate\)/,
+    );
   });
 
   it('names unknown fields and suggests the closest known one', () => {
