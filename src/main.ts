@@ -14,6 +14,7 @@ import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt } from './haproxy/check.js';
 import { CertificateUpdater } from './haproxy/runtime-certificates.js';
 import { CertificateKeeper } from './reconcile/certificates.js';
+import { certificateFigures } from './core/tls/certificate-state.js';
 import { CertificateSources } from './tls/certificate-sources.js';
 import { TlsDir } from './tls/tls-dir.js';
 import { StoredPairs } from './tls/stored-pairs.js';
@@ -202,6 +203,7 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
         .deploys.gatesOpen()
         .map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
     held: () => parts().reconciler.held(),
+    certificates: () => certificateFigures(parts().reconciler.certificateStates()),
     build: { version: PACKAGE_VERSION, haproxyVersion: pre.haproxyVersion, nodeVersion: process.version },
     applied: () => parts().reconciler.appliedIdentity(),
   });

@@ -9,7 +9,7 @@ export const PLANS = ['noop', 'runtime', 'reload'] as const;
 export const APPLY_RESULTS = ['ok', 'failed', 'rejected', 'deferred'] as const;
 export const RECONCILE_RESULTS = ['noop', ...APPLY_RESULTS, 'error'] as const;
 export const REGISTRY_EVENTS = ['online', 'offline', 'list', 'invalid'] as const;
-export const KINDS = ['Frontend', 'Backend'] as const;
+export const KINDS = ['Frontend', 'Backend', 'Certificate'] as const;
 export const STATES = ['applied', 'pending', 'invalid'] as const;
 export const ROLLOUT_EVENTS = ['started', 'advanced', 'aborted', 'complete', 'removed'] as const;
 export const GATE_EVENTS = ['waiting', 'timed-out', 'passed'] as const;
@@ -28,6 +28,8 @@ export interface MetricsSources {
   healthGates(): { backend: string; timedOut: boolean }[];
   /** Backends held from a switch to nothing (empty), or missing a version of their split. */
   held(): { backend: string; empty: boolean }[];
+  /** Certificates: when what HAProxy is given expires (none for a placeholder), and what is wrong with the declared pair. */
+  certificates(): { certificate: string; notAfterSeconds?: number; problem?: string }[];
   /** Versions for aqueduct_build_info. */
   build: { version: string; haproxyVersion: string; nodeVersion: string };
   /** The generation HAProxy serves and the sha256 of its config (undefined before the first apply). */
@@ -116,6 +118,12 @@ export class Metrics {
     labelNames: ['result'],
     registers: this.registers,
   });
+  private readonly renewals = new Counter({
+    name: 'aqueduct_certificate_renewals_total',
+    help: 'Certificates replaced in the running HAProxy through its runtime API (ok), or refused by it (failed: a reload follows)',
+    labelNames: ['result'],
+    registers: this.registers,
+  });
   private readonly lastApplySuccess: Gauge;
 
   constructor(sources: MetricsSources) {
@@ -125,6 +133,7 @@ export class Metrics {
     this.lastApplySuccess = this.identity(sources, this.registers);
     this.servedGauges(sources, this.registers);
     this.deployGauges(sources, this.registers);
+    this.certificateGauges(sources, this.registers);
     this.zeroes();
   }
 
@@ -213,6 +222,32 @@ export class Metrics {
     });
   }
 
+  /** Certificate expiry and problems, read at scrape time from the loop's last look at them. */
+  private certificateGauges(sources: MetricsSources, registers: Registry[]): void {
+    new Gauge({
+      name: 'aqueduct_certificate_not_after_seconds',
+      help: 'When the certificate HAProxy serves for each Certificate expires, Unix time (absent while a placeholder stands in)',
+      labelNames: ['certificate'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of sources.certificates())
+          if (c.notAfterSeconds !== undefined) this.set({ certificate: c.certificate }, c.notAfterSeconds);
+      },
+    });
+    new Gauge({
+      name: 'aqueduct_certificate_problem',
+      help: "1 while a Certificate's declared pair cannot be served as it is (condition: expired, key mismatch, unreadable, pending, ...); the last good pair or a placeholder serves",
+      labelNames: ['certificate', 'condition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of sources.certificates())
+          if (c.problem !== undefined) this.set({ certificate: c.certificate, condition: c.problem }, 1);
+      },
+    });
+  }
+
   private zeroes(): void {
     // Every label value exists from the start at 0, so rates and alerts work before the first event.
     for (const r of RECONCILE_RESULTS) this.reconciles.inc({ result: r }, 0);
@@ -225,6 +260,7 @@ export class Metrics {
     for (const e of GATE_EVENTS) this.gateEvents.inc({ event: e }, 0);
     for (const e of ['exited', 'back']) this.haproxyEvents.inc({ event: e }, 0);
     for (const r of ['ok', 'failed']) this.driftChecks.inc({ result: r }, 0);
+    for (const r of ['ok', 'failed']) this.renewals.inc({ result: r }, 0);
   }
 
   driftChecked(ok: boolean): void {
@@ -288,6 +324,8 @@ export class Metrics {
   }
 
   applied(r: ApplyRecord): void {
+    if (r.event === 'certificate-rotated')
+      this.renewals.inc({ result: r.result === 'ok' ? 'ok' : 'failed' }, r.result === 'ok' ? r.reasons.length : 1);
     if (r.event !== undefined) return; // counted by their own metrics, not as applies
     this.applies.inc({ plan: r.plan, result: r.result });
     if (r.plan === 'reload' && (r.result === 'ok' || r.result === 'failed')) this.reloads.inc({ result: r.result });

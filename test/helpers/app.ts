@@ -36,6 +36,7 @@ export async function documentedApp(): Promise<FastifyInstance> {
           manifests: async () => [],
           members: () => ({}),
           held: () => [],
+    certificates: () => [],
           registryConnected: () => undefined,
           oldWorkers: async () => undefined,
           rollouts: () => [],

@@ -75,19 +75,23 @@ export function handshake(port: number, servername?: string): Promise<{ fingerpr
   });
 }
 
-/** One HTTP/2 GET over TLS; resolves to its status and body. */
-export function http2Get(port: number, servername: string, urlPath = '/'): Promise<{ status: number; body: string }> {
+/** One HTTP/2 GET over TLS; resolves to its status, headers and body. */
+export function http2Get(
+  port: number,
+  servername: string,
+  urlPath = '/',
+): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, servername });
     session.once('error', reject);
     const req = session.request({ ':path': urlPath, ':authority': servername });
-    let status = 0;
+    let headers: http2.IncomingHttpHeaders = {};
     let body = '';
-    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('response', (h) => (headers = h));
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       session.close();
-      resolve({ status, body });
+      resolve({ status: Number(headers[':status']), headers, body });
     });
     req.on('error', reject);
     req.end();

@@ -3,13 +3,15 @@
 // under load (an API upload, a file changed in place, a Kubernetes-style
 // symlink swap), and bad pairs refused while the old one keeps serving.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { mkdir, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { showProcRetrying } from '../../src/haproxy/master-socket.js';
 import { apiClient, obj, type ApiCall } from '../helpers/api.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
-import { tempDir, type JsonObject } from '../helpers/fixtures.js';
+import { frontend, tempDir, type JsonObject } from '../helpers/fixtures.js';
+import { freePort } from '../helpers/haproxy.js';
 import { assertNoLoss, startLoad, type Load } from '../helpers/load.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { handshake, http2Get, makeCert, writePair, type TestCert } from '../helpers/tls.js';
@@ -50,7 +52,7 @@ interface TlsEdge {
 }
 
 /** Certificate a uploaded through the API, b as files, c as a Secret volume; myapp serves all three, b by default. */
-async function startTlsEdge(): Promise<TlsEdge> {
+async function startTlsEdge(myappExtra: JsonObject = {}): Promise<TlsEdge> {
   const s = await scenario();
   const aq = await startAqueductProcess();
   const api = apiClient(aq.api);
@@ -67,7 +69,13 @@ async function startTlsEdge(): Promise<TlsEdge> {
     const b = await writePair(dir, 'b', certs.b);
     const c = await secretVolume(path.join(dir, 'secret'), certs.c, 1);
     const tls = { certificates: ['a', 'b', 'c'], defaultCertificate: 'b' };
-    await s.write(aq.manifests, 'tls.yaml', certificate('b', b), certificate('c', c), ...s.myapp({ tls }));
+    await s.write(
+      aq.manifests,
+      'tls.yaml',
+      certificate('b', b),
+      certificate('c', c),
+      ...s.myapp({ tls, ...myappExtra }),
+    );
     await eventually(
       () => handshake(s.port, 'a.test').catch(() => ({ fingerprint: '' })),
       (h) => h.fingerprint === certs.a.fingerprint,
@@ -94,6 +102,20 @@ async function moreRequests(load: Load, n = 200): Promise<void> {
     (count) => count >= from + n,
     20_000,
   );
+}
+
+/** A plain HTTP GET with this Host header (fetch would not send one of ours). */
+function plainGet(port: number, urlPath: string, host: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host } }, (res) => {
+      res.resume();
+      resolve({
+        status: res.statusCode ?? 0,
+        ...(res.headers.location !== undefined && { location: res.headers.location }),
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 const fingerprintFor = (port: number, name: string) => () =>
@@ -196,6 +218,39 @@ describe('TLS frontends', () => {
       const del = await e.api('DELETE', '/certificates/a');
       assert.equal(del.status, 409, del.text);
       assert.equal(obj(del)['code'], 'in_use');
+    } finally {
+      await stopEdge(e);
+    }
+  });
+
+  it('redirects plain HTTP to the HTTPS frontend, adds HSTS there, and keeps the last good pair of a file gone bad', async () => {
+    const e = await startTlsEdge({ hsts: { maxAge: 600, includeSubDomains: true } });
+    try {
+      const plainPort = await freePort();
+      const plain = frontend('plain', { bind: `127.0.0.1:${plainPort}`, backend: 'live', redirectToHttps: e.s.port });
+      await e.s.write(e.aq.manifests, 'plain.yaml', plain);
+      const redirect = await eventually(
+        () => plainGet(plainPort, '/a/b?c=d', 'shop.test').catch(() => undefined),
+        (r) => r?.status === 308,
+        15_000,
+      );
+      assert.equal(redirect?.location, `https://shop.test:${e.s.port}/a/b?c=d`);
+      const h2 = await http2Get(e.s.port, 'a.test');
+      assert.equal(h2.status, 200);
+      assert.equal(h2.headers['strict-transport-security'], 'max-age=600; includeSubDomains');
+      await writeFile(path.join(e.dir, 'b.crt'), 'not a certificate');
+      const b = await eventually(
+        async () => obj(await e.api('GET', '/certificates/b')),
+        (c) => c['certificateStatus'] === 'invalid certificate',
+        10_000,
+      );
+      assert.equal(b['serving'], 'previous');
+      assert.match(String(b['message']), /no PEM CERTIFICATE block/);
+      assert.equal(
+        (await handshake(e.s.port, 'b.test')).fingerprint,
+        e.certs.b.fingerprint,
+        'the last good pair serves',
+      );
     } finally {
       await stopEdge(e);
     }

@@ -3,7 +3,7 @@
 // so a broken renewal never takes a working certificate away; otherwise a
 // self-signed placeholder, so a frontend with one bad certificate still
 // serves its others (and ACME can answer before its first issuance).
-import { inspectPair, validityAt, type CertificateInfo, type PairProblem } from './certificate.js';
+import { epochMs, inspectPair, validityAt, type CertificateInfo, type PairProblem } from './certificate.js';
 
 /** What a certificate's source gave this run. */
 export type Material =
@@ -73,4 +73,15 @@ export function decideCertificate(
   const servedWorks = served !== undefined && !served.placeholder && validityAt(served.info, nowMs) === 'valid';
   if (servedWorks) return keepOrPlaceholder(name, validity, message, served);
   return { ...current, state: { ...current.state, message } };
+}
+
+/** What the metrics show of each certificate: the served one's expiry (not a placeholder's), and any problem. */
+export function certificateFigures(
+  states: readonly CertificateState[],
+): { certificate: string; notAfterSeconds?: number; problem?: string }[] {
+  return states.map((s) => ({
+    certificate: s.name,
+    ...(s.serving !== 'placeholder' && s.info !== null && { notAfterSeconds: epochMs(s.info.notAfter) / 1000 }),
+    ...(s.condition !== 'valid' && { problem: s.condition }),
+  }));
 }

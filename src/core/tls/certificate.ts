@@ -44,7 +44,7 @@ export function pemBlocks(text: string): { label: string; text: string }[] {
 /** OpenSSL's "Dec  2 01:27:38 2026 GMT" as ms since the epoch (Node 20 has no validToDate). */
 // Parsing a date's text reads no clock: the one use of Date the pure core allows.
 // eslint-disable-next-line no-restricted-globals
-const epochMs = (text: string): number => Date.parse(text);
+export const epochMs = (text: string): number => Date.parse(text);
 // eslint-disable-next-line no-restricted-globals
 const isoOf = (text: string): string => new Date(epochMs(text)).toISOString();
 
