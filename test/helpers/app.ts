@@ -36,7 +36,7 @@ export async function documentedApp(): Promise<FastifyInstance> {
           manifests: async () => [],
           members: () => ({}),
           held: () => [],
-    certificates: () => [],
+          certificates: () => [],
           registryConnected: () => undefined,
           oldWorkers: async () => undefined,
           rollouts: () => [],
