@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Aqueduct and its tests need on a Debian machine: haproxy (and
 # redis-server, for the tests' real Thalassa registry, and prometheus, for
-# promtool, and chromium, for the dashboard's browser tests) from apt when
-# missing,
+# promtool, chromium, for the dashboard's browser tests, and pebble, the ACME
+# directory the TLS tests issue from) from apt when missing,
 # then the locked npm packages and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks the metrics and the alert rules
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)     # the dashboard's tests drive Debian's Chromium
+command -v pebble >/dev/null 2>&1 || missing+=(pebble)         # an ACME directory (with pebble-challtestsrv) for the ACME tests
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""

@@ -18,6 +18,8 @@ import { certificateFigures } from './core/tls/certificate-state.js';
 import { CertificateSources } from './tls/certificate-sources.js';
 import { TlsDir } from './tls/tls-dir.js';
 import { StoredPairs } from './tls/stored-pairs.js';
+import { AcmeIssuer } from './tls/acme-issuer.js';
+import { ChallengeMap } from './tls/acme-challenges.js';
 import { watchCertificateFiles, type CertificateWatcher } from './tls/certificate-watcher.js';
 import { checkOnce, type ConfigCheck } from './haproxy/check-once.js';
 import { haproxyEnvironment } from './haproxy/environment.js';
@@ -212,10 +214,25 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
 /** Certificates read from their files (or ACME's), served from <stateDir>/tls, renewed through the runtime API. */
 function certificateKeeper(
   config: RunConfig,
-  { runtime, clock, log }: { runtime: RuntimeApi; clock: Clock; log: Logger },
+  { runtime, clock, log, wake }: { runtime: RuntimeApi; clock: Clock; log: Logger; wake: () => void },
   onRead: (files: string[]) => void,
 ): CertificateKeeper {
+  const acme =
+    config.acmeDirectory === undefined
+      ? undefined
+      : new AcmeIssuer({
+          directoryUrl: config.acmeDirectory,
+          ...(config.acmeEmail !== undefined && { email: config.acmeEmail }),
+          ...(config.acmeCaFile !== undefined && { caFile: config.acmeCaFile }),
+          dir: path.join(config.stateDir, 'acme'),
+          renewBeforeMs: config.acmeRenewBefore * 86_400_000,
+          challenges: new ChallengeMap(path.join(config.stateDir, 'tls', 'acme-challenges.map'), runtime),
+          clock,
+          log,
+          wake,
+        });
   return new CertificateKeeper({
+    ...(acme !== undefined && { acme }),
     sources: new CertificateSources({
       manifestsDir: config.manifests,
       acmeDir: path.join(config.stateDir, 'acme', 'certificates'),
@@ -269,7 +286,7 @@ function loopParts(
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      certificates: certificateKeeper(config, { runtime, clock, log }, (files) => {
+      certificates: certificateKeeper(config, { runtime, clock, log, wake: () => queue.add('acme', 0) }, (files) => {
         for (const f of files) watch.certificateFiles.add(f);
         watch.certificates?.follow(files);
       }),

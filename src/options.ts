@@ -14,7 +14,7 @@ export interface OptionSpec {
   /** From the original Thalassa Aqueduct. */
   original?: boolean;
   /** Which part uses it. */
-  group: 'api' | 'registry' | 'haproxy' | 'manifests' | 'loop' | 'general';
+  group: 'api' | 'registry' | 'haproxy' | 'manifests' | 'loop' | 'tls' | 'general';
 }
 
 export const RUN_OPTIONS = [
@@ -364,6 +364,34 @@ export const RUN_OPTIONS = [
     description:
       "serve HAProxy's built-in Prometheus exporter (its own traffic metrics) at /metrics on this address:port (none unless set)",
     group: 'haproxy',
+  },
+  {
+    flag: 'acmeDirectory',
+    type: 'string',
+    description:
+      'ACME directory URL (e.g. https://acme-v02.api.letsencrypt.org/directory): Certificates with spec.acme are issued and renewed there, HTTP-01 answered by HAProxy on every plain-HTTP frontend; ACME is off when unset',
+    group: 'tls',
+  },
+  {
+    flag: 'acmeEmail',
+    type: 'string',
+    description: "contact address for the ACME account (the directory's expiry notices go there)",
+    group: 'tls',
+  },
+  {
+    flag: 'acmeCaFile',
+    type: 'string',
+    description:
+      "PEM file of the CA certificates to trust for the ACME directory's HTTPS (a private directory such as a local pebble); the system's CAs when unset",
+    group: 'tls',
+  },
+  {
+    flag: 'acmeRenewBefore',
+    type: 'integer',
+    default: 30,
+    description:
+      'days before expiry an ACME certificate is renewed (at most a third of its lifetime, so a short-lived one is not renewed at once); failures retry with backoff',
+    group: 'tls',
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -2,7 +2,7 @@
 // directories there and writable, the template and render options sound.
 // Fails with AqueductError('startup') and a message saying what to do.
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RunConfig } from './config.js';
@@ -38,6 +38,15 @@ export interface Preflight {
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
+/** ACME's directories and its challenge map, empty: HAProxy loads the map with the config. */
+async function acmeChallengeMap(stateDir: string): Promise<string> {
+  await mkdir(path.join(stateDir, 'acme', 'certificates'), { recursive: true, mode: 0o700 });
+  await mkdir(path.join(stateDir, 'tls'), { recursive: true, mode: 0o700 });
+  const map = path.join(stateDir, 'tls', 'acme-challenges.map');
+  await writeFile(map, '', { flag: 'a' });
+  return map;
+}
+
 export async function preflight(config: RunConfig, log: Logger): Promise<Preflight> {
   let version: [number, number, number];
   try {
@@ -74,6 +83,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     accessLog: config.accessLog,
     instanceMark: mark,
     tlsDir: path.join(config.stateDir, 'tls'),
+    ...(config.acmeDirectory !== undefined && { acmeChallengeMap: await acmeChallengeMap(config.stateDir) }),
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)

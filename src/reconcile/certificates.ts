@@ -10,11 +10,13 @@ import { sha256 } from '../core/hash.js';
 import type { CertificateManifest } from '../core/manifests/model.js';
 import type { DesiredFrontend } from '../core/rendering/desired-state.js';
 import { decideCertificate, type CertificateState } from '../core/tls/certificate-state.js';
+import type { CertificateInfo } from '../core/tls/certificate.js';
 import { certificatePath, crtLists } from '../core/tls/tls-files.js';
 import type { CertificateUpdater } from '../haproxy/runtime-certificates.js';
 import type { CertificateSources } from '../tls/certificate-sources.js';
 import { makePlaceholder } from '../tls/placeholder.js';
 import type { TlsDir } from '../tls/tls-dir.js';
+import type { AcmeOrders } from '../tls/acme-issuer.js';
 
 /** One run's certificates: their states and every file HAProxy needs for them. */
 export interface TlsCandidate {
@@ -23,9 +25,9 @@ export interface TlsCandidate {
   certs: Map<string, string>;
   /** crt-list file → content. */
   lists: Map<string, string>;
+  /** ACME certificates, with what they serve now when it is their issued pair. */
+  acme: { name: string; domains: string[]; current: CertificateInfo | undefined }[];
 }
-
-export const NO_TLS: TlsCandidate = { states: [], certs: new Map(), lists: new Map() };
 
 export interface Rotation {
   certificate: string;
@@ -38,6 +40,8 @@ export interface CertificateKeeperDeps {
   sources: CertificateSources;
   dir: TlsDir;
   updater: CertificateUpdater;
+  /** ACME, when --acmeDirectory is set. */
+  acme?: AcmeOrders;
   clock: Clock;
   log: Logger;
 }
@@ -48,6 +52,8 @@ export class CertificateKeeper {
   /** Served file → hash of what the running worker loaded from it. */
   private readonly loaded = new Map<string, string>();
   private last: CertificateState[] = [];
+  /** The certificates last logged as waiting for a frontend to answer challenges. */
+  private waitingLogged = '';
 
   constructor(private readonly deps: CertificateKeeperDeps) {}
 
@@ -65,15 +71,52 @@ export class CertificateKeeper {
     const { dir, sources, clock } = this.deps;
     const states: CertificateState[] = [];
     const certs = new Map<string, string>();
+    const acme: TlsCandidate['acme'] = [];
     for (const m of certificates) {
       const name = m.metadata.name;
       const decision = decideCertificate(name, await sources.material(m), await dir.served(name), clock.now());
       const pem = decision.pem === 'placeholder' ? await makePlaceholder(namesFor(m), clock.now()) : decision.pem;
-      states.push(decision.state);
+      const { state } = decision;
+      states.push(m.spec.acme === undefined ? state : this.withAcme(name, state));
       certs.set(certificatePath(dir.dir, name), pem);
+      const current =
+        state.serving === 'current' && state.condition === 'valid' ? (state.info ?? undefined) : undefined;
+      if (m.spec.acme !== undefined) acme.push({ name, domains: m.spec.acme.domains, current });
     }
     if (remember) this.last = states;
-    return { states, certs, lists: crtLists(dir.dir, frontends) };
+    return { states, certs, lists: crtLists(dir.dir, frontends), acme };
+  }
+
+  /**
+   * Orders the ACME certificates that are due, once HAProxy serves this run's
+   * config: the plain-HTTP frontends that answer the challenges must be up
+   * before the directory validates. Without one, nothing is ordered.
+   */
+  orderDue(c: TlsCandidate, answering: boolean): void {
+    const { acme } = this.deps;
+    if (acme === undefined || c.acme.length === 0) return;
+    const waiting = answering ? '' : c.acme.map((a) => a.name).join(',');
+    if (waiting !== '' && waiting !== this.waitingLogged)
+      this.deps.log.warn(
+        { certificates: c.acme.map((a) => a.name) },
+        'ACME certificates wait: no plain-HTTP frontend answers HTTP-01 challenges (add one on port 80)',
+      );
+    this.waitingLogged = waiting;
+    if (!answering) return;
+    for (const a of c.acme) acme.want(a.name, a.domains, a.current);
+  }
+
+  /** An ACME certificate's state with its order's. */
+  private withAcme(name: string, state: CertificateState): CertificateState {
+    const { acme } = this.deps;
+    if (acme === undefined)
+      return { ...state, message: 'ACME is off: start Aqueduct with --acmeDirectory to issue it' };
+    const lastError = acme.lastError(name);
+    return {
+      ...state,
+      ...(lastError !== null && state.condition !== 'valid' && { message: lastError }),
+      acme: { ordering: acme.ordering(name), lastError },
+    };
   }
 
   /** Creates the files that do not exist yet, so `haproxy -c` finds them; what HAProxy may be serving is left. */

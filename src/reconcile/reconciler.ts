@@ -570,7 +570,13 @@ export class Reconciler {
     // whoever waits on this run's ledger entry sees them served.
     if (decision.kind !== 'reload' && !(await this.rotateCertificates(c, run)))
       return { result: 'failed', work: { retryAfterMs: 0 } };
-    return this.execute(decision, c, hash, run);
+    const outcome = await this.execute(decision, c, hash, run);
+    const served = this.applied?.state.frontends ?? [];
+    this.deps.certificates.orderDue(
+      c.tls,
+      served.some((f) => f.mode === 'http' && f.tls === undefined),
+    );
+    return outcome;
   }
 
   /** Serves renewed certificates without a reload; false when HAProxy refused, and the next run reloads. */

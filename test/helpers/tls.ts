@@ -29,7 +29,11 @@ export async function makeCert(names: string[], fromDays = -1, toDays = 30): Pro
     notAfter: new Date(now + toDays * DAY),
     keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
     signingAlgorithm: ALGORITHM,
-    extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(
+        names.map((value) => ({ type: /^[0-9.]+$/.test(value) ? ('ip' as const) : ('dns' as const), value })),
+      ),
+    ],
   });
   const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(der, 'PRIVATE KEY');

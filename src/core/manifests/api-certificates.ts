@@ -9,7 +9,7 @@ import { API_VERSION, type CertificateManifest, type FrontendManifest, type Meta
 import { validateCertificate } from './schema-validation.js';
 
 /** How a certificate is served, in one word (docs/tls.md lists them). */
-export type CertificateStatus = CertificateState['condition'] | 'served' | 'unused' | 'unknown';
+export type CertificateStatus = CertificateState['condition'] | 'served' | 'unused' | 'renewing' | 'unknown';
 
 export type ApiCertificate = {
   id: string;
@@ -23,6 +23,8 @@ export type ApiCertificate = {
     /** current: the declared pair; previous: the last good pair; placeholder: a self-signed stand-in. */
     serving: CertificateState['serving'] | null;
     frontends: string[];
+    /** An ACME certificate's order: under way, and why the last one failed. */
+    acmeOrder?: { ordering: boolean; lastError: string | null };
   } & Partial<Omit<CertificateInfo, 'chainLength'>> & { status?: ObjectStatus };
 
 /** Frontends that serve a certificate, sorted. */
@@ -35,6 +37,7 @@ export function frontendsServing(certificate: string, frontends: readonly Fronte
 
 function statusOf(state: CertificateState | undefined, used: boolean): CertificateStatus {
   if (state === undefined) return 'unknown';
+  if (state.acme?.ordering === true && state.serving === 'current') return 'renewing';
   if (state.condition !== 'valid') return state.condition;
   return used ? 'served' : 'unused';
 }
@@ -57,6 +60,7 @@ export function toApiCertificate(
     message: state?.message ?? null,
     serving: state?.serving ?? null,
     frontends,
+    ...(state?.acme !== undefined && { acmeOrder: state.acme }),
     ...(info && {
       subject: info.subject,
       sans: info.sans,
@@ -80,6 +84,7 @@ const READ_ONLY = new Set([
   'message',
   'serving',
   'frontends',
+  'acmeOrder',
   'subject',
   'sans',
   'issuer',

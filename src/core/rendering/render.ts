@@ -38,6 +38,8 @@ export interface RenderOptions {
   instanceMark?: string;
   /** Where certificates and crt-lists live (<stateDir>/tls); default: tls beside the stats socket. */
   tlsDir?: string;
+  /** ACME's HTTP-01 map (token → key authorization), answered on every plain-HTTP frontend; none when unset. */
+  acmeChallengeMap?: string;
 }
 
 export interface ServerView {
@@ -75,6 +77,8 @@ export interface FrontendView {
   natives: string[];
   /** TLS on every bind (already appended to each of binds), or null. */
   tls: TlsView | null;
+  /** The http-request line answering ACME HTTP-01 challenges (plain-HTTP frontends, with ACME on), or null. */
+  acmeChallenge: string | null;
   /** The http-request line redirecting to HTTPS, or null. */
   redirect: string | null;
   /** Strict-Transport-Security value, or null. */
@@ -146,8 +150,15 @@ function redirectLine(port: number | undefined): string | null {
   return `http-request redirect code 308 location https://%[req.hdr(host),regsub(:[0-9]+$,)]${where}%[capture.req.uri]`;
 }
 
-function frontendView(f: DesiredFrontend, tlsDir: string): FrontendView {
-  const tls = tlsView(f, tlsDir);
+/** Answers /.well-known/acme-challenge/<token> from the map, before any other rule (a redirect included). */
+function acmeChallengeLine(f: DesiredFrontend, map: string | undefined): string | null {
+  if (map === undefined || f.mode !== 'http' || f.tls !== undefined) return null;
+  const answer = `path,field(4,/),map(${map})`;
+  return `http-request return status 200 content-type text/plain lf-string "%[${answer}]" if { path_beg /.well-known/acme-challenge/ } { ${answer} -m found }`;
+}
+
+function frontendView(f: DesiredFrontend, options: RenderOptions): FrontendView {
+  const tls = tlsView(f, tlsDirOf(options));
   return {
     name: f.name,
     mode: f.mode,
@@ -159,6 +170,7 @@ function frontendView(f: DesiredFrontend, tlsDir: string): FrontendView {
     defaultBackend: f.defaultBackend,
     natives: f.natives,
     tls,
+    acmeChallenge: acmeChallengeLine(f, options.acmeChallengeMap),
     redirect: redirectLine(f.redirectToHttps),
     hsts: f.hsts ?? null,
   };
@@ -176,7 +188,7 @@ export function buildView(state: DesiredState, options: RenderOptions): ConfigVi
     stats: options.statsBind === undefined ? null : { bind: options.statsBind },
     metrics: options.metricsBind === undefined ? null : { bind: options.metricsBind },
     accessLog: accessLogView(options.accessLog ?? 'stdout'),
-    frontends: state.frontends.map((f) => frontendView(f, tlsDirOf(options))),
+    frontends: state.frontends.map((f) => frontendView(f, options)),
     backends: state.backends.map((b) => ({
       name: b.name,
       type: b.type,
@@ -238,6 +250,11 @@ export function checkRenderOptions(options: RenderOptions): Issue[] {
   if (!SAFE_PATH.test(options.statsSocketPath)) {
     bad('haproxySocketPath', 'must be a path without spaces, quotes, backslashes, # or control characters');
   }
+  if (options.acmeChallengeMap !== undefined && !SAFE_PATH.test(options.acmeChallengeMap))
+    bad(
+      'stateDir',
+      'its ACME challenge map must be a path without spaces, quotes, backslashes, # or control characters',
+    );
   if (!SAFE_PATH.test(tlsDirOf(options)))
     bad('stateDir', 'its tls folder must be a path without spaces, quotes, backslashes, # or control characters');
   for (const [flag, value, example] of [

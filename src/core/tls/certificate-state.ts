@@ -30,6 +30,8 @@ export interface CertificateState {
   serving: 'current' | 'previous' | 'placeholder';
   /** Of what is given to HAProxy; null for a placeholder not made yet. */
   info: CertificateInfo | null;
+  /** For an ACME certificate: an order under way, and why the last one failed. */
+  acme?: { ordering: boolean; lastError: string | null };
 }
 
 export interface CertificateDecision {
