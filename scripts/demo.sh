@@ -3,6 +3,7 @@
 # (managed mode), plus the example member servers. Everything lives in .run/,
 # which starts clean every time (AQUEDUCT_DEMO_RESUME=1 keeps the previous one).
 # Edit .run/manifests/... and watch the routing follow within a second.
+# Extra arguments go to `aqueduct run` (npm start -- --acmeDirectory ...).
 # Try: curl -H 'Host: staged.myapp.com' http://127.0.0.1:8080/   (staged)
 #      curl http://127.0.0.1:8080/                               (live)
 set -euo pipefail
@@ -45,4 +46,5 @@ node bin/aqueduct.js run \
   --haproxyMasterSocket .run/haproxy-master.sock \
   --stateDir .run/state \
   --host 127.0.0.1 --port 10000 \
-  --registry socketio --thalassaApiPort 9000
+  --registry socketio --thalassaApiPort 9000 \
+  "$@"
