@@ -141,7 +141,7 @@ const LOAD_RETRY_CAP_MS = 300_000;
 /** How often a rollout in progress or a switch waiting for a health check is looked at again. */
 const DEPLOY_TICK_MS = 1000;
 /** Triggers that find nothing to do without being worth a ledger entry. */
-const QUIET_TRIGGERS = new Set(['resync', 'watch-settle', 'tick']);
+const QUIET_TRIGGERS = new Set(['resync', 'watch-settle', 'tick', 'certificate-file', 'acme']);
 
 const sameManifests = (a: readonly LoadedManifest[], b: readonly LoadedManifest[]): boolean =>
   a.length === b.length && a.every((m, i) => sameManifest(m, b[i] as LoadedManifest));

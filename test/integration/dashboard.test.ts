@@ -15,6 +15,10 @@ import { freePort } from '../helpers/haproxy.js';
 import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
+import { makeCert } from '../helpers/tls.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const STATS_MS = 500;
 
@@ -119,6 +123,32 @@ describe('dashboard', () => {
     await page.getByRole('link', { name: 'Activity' }).click();
     await page.locator('ol.activity li').first().waitFor();
     await screenshot(page, 'activity');
+  });
+
+  it('lists certificates with their status, expiry and frontends, and says what serves for a broken one', async () => {
+    const api = apiClient(aq.api);
+    const good = await makeCert(['shop.test'], -1, 30);
+    const up = await api('PUT', '/certificates/shop', { cert: good.cert, key: good.key });
+    assert.equal(up.status, 200, up.text);
+    const dir = await tempDir('aqueduct-ui-certs-');
+    await writeFile(path.join(dir, 'broken.crt'), 'not a certificate');
+    await writeFile(path.join(dir, 'broken.key'), good.key);
+    const broken = { certFile: path.join(dir, 'broken.crt'), keyFile: path.join(dir, 'broken.key') };
+    assert.equal((await api('PUT', '/certificates/broken', broken)).status, 200);
+    const tls = { bind: `127.0.0.1:${await freePort()}`, backend: 'live', tls: { certificates: ['shop', 'broken'] } };
+    const f = await api('PUT', '/frontends/shop?wait=applied', tls);
+    assert.equal(f.status, 200, f.text);
+    await page.goto(`${aq.api}/#/certificates`);
+    const shop = page.locator('tr[data-certificate="shop"]');
+    await shop.getByText('served').waitFor({ timeout: 10_000 });
+    assert.match(await shop.innerText(), /in 2[89] days/);
+    assert.match(await shop.innerText(), /shop\.test/);
+    const row = page.locator('tr[data-certificate="broken"]');
+    assert.match(await row.innerText(), /invalid certificate/);
+    assert.match(await row.innerText(), /a self-signed placeholder serves/);
+    await screenshot(page, 'dashboard-certificates');
+    for (const object of ['/frontends/shop', '/certificates/shop', '/certificates/broken'])
+      assert.equal((await api('DELETE', object)).status, 200, object);
   });
 
   it('says on the backend page why a switch to a version nobody registered is held', async () => {

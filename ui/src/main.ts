@@ -6,34 +6,46 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJson, openStream, token } from './api.js';
 import { BackendView } from './backend.js';
 import { html } from './html.js';
-import { StatsStore, type Apply, type Backend, type Frontend, type Stat, type Status } from './model.js';
+import { Certificates } from './certificates.js';
+import {
+  StatsStore,
+  type Apply,
+  type Backend,
+  type Certificate,
+  type Frontend,
+  type Stat,
+  type Status,
+} from './model.js';
 import { Overview } from './overview.js';
 import { Activity, Applies, Problems, type ActivityEvent } from './panels.js';
 
-type View = 'overview' | 'applies' | 'problems' | 'activity' | `backend:${string}`;
+type View = 'overview' | 'certificates' | 'applies' | 'problems' | 'activity' | `backend:${string}`;
+const VIEWS = ['overview', 'certificates', 'applies', 'problems', 'activity'] as const;
 
 interface Data {
   status: Status;
   frontends: Frontend[];
   backends: Backend[];
+  certificates: Certificate[];
   applies: Apply[];
 }
 
 const load = async (): Promise<Data> => {
-  const [status, frontends, backends, applies] = await Promise.all([
+  const [status, frontends, backends, certificates, applies] = await Promise.all([
     getJson<Status>('/status'),
     getJson<Frontend[]>('/frontends'),
     getJson<Backend[]>('/backends'),
+    getJson<Certificate[]>('/certificates'),
     getJson<Apply[]>('/applies?limit=50'),
   ]);
-  return { status, frontends, backends, applies };
+  return { status, frontends, backends, certificates, applies };
 };
 
 const viewOf = (hash: string): View => {
   const m = /^#\/backends\/(.+)$/.exec(hash);
   if (m?.[1] !== undefined) return `backend:${decodeURIComponent(m[1])}`;
   const v = hash.replace('#/', '');
-  return v === 'applies' || v === 'problems' || v === 'activity' ? v : 'overview';
+  return (VIEWS as readonly string[]).includes(v) ? (v as View) : 'overview';
 };
 
 function TokenForm(props: { message: string; retry(): void }) {
@@ -115,7 +127,7 @@ function App() {
     <header>
       <h1>Aqueduct</h1>
       <nav aria-label="Views">
-        ${(['overview', 'applies', 'problems', 'activity'] as const).map(
+        ${VIEWS.map(
           (v) =>
             html`<a href=${`#/${v}`} aria-current=${view === v ? 'page' : undefined}
               >${v[0]?.toUpperCase()}${v.slice(1)}${v === 'problems' && problems > 0 ? ` (${problems})` : ''}</a
@@ -130,6 +142,7 @@ function App() {
     <main>
       ${view === 'overview' && html`<${Overview} frontends=${data.frontends} backends=${data.backends} stats=${stats} open=${(b: string) => go(`backends/${encodeURIComponent(b)}`)} />`}
       ${backend && html`<${BackendView} b=${backend} stats=${stats} readOnly=${data.status.access.readOnly} notify=${(m: string) => (setNotice(m), void refresh())} />`}
+      ${view === 'certificates' && html`<${Certificates} certificates=${data.certificates} now=${Date.now()} />`}
       ${view === 'applies' && html`<${Applies} applies=${data.applies} />`}
       ${view === 'problems' && html`<${Problems} status=${data.status} />`}
       ${view === 'activity' && html`<${Activity} events=${events} />`}

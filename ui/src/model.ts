@@ -2,14 +2,15 @@ import type { Issue } from '../../src/core/issues.js';
 import type { ApplyRecord as Apply } from '../../src/core/planning/ledger.js';
 import type { ProcessStatus } from '../../src/core/haproxy-output/process-status.js';
 import type { Stat } from '../../src/core/haproxy-output/stats.js';
+import type { ApiCertificate as Certificate } from '../../src/core/tls/certificate-types.js';
 
-export type { Apply, Issue, Stat };
+export type { Apply, Certificate, Issue, Stat };
 // What the dashboard knows: the API's objects, HAProxy's stats as the stream
 // keeps them current, and a short history of rates for the charts.
 
 export interface ObjectStatus {
   id: string;
-  kind: 'Frontend' | 'Backend';
+  kind: 'Frontend' | 'Backend' | 'Certificate';
   name: string;
   state: 'applied' | 'pending' | 'invalid';
   serving: 'current' | 'previous' | 'none';

@@ -2,30 +2,13 @@
 // certificate is and how it is served, never its key) and PUT bodies turned
 // into manifests. Pure: the HTTP layer stores uploaded pairs and passes in
 // the loop's certificate states.
-import { inspectPair, validityAt, type CertificateInfo } from '../tls/certificate.js';
-import type { CertificateState } from '../tls/certificate-state.js';
+import { inspectPair, validityAt } from '../tls/certificate.js';
+import type { ApiCertificate, CertificateState, CertificateStatus } from '../tls/certificate-types.js';
 import { objectId, type BodyResult, type FieldProblem, type ObjectStatus } from './api-objects.js';
 import { API_VERSION, type CertificateManifest, type FrontendManifest, type Metadata } from './model.js';
 import { validateCertificate } from './schema-validation.js';
 
-/** How a certificate is served, in one word (docs/tls.md lists them). */
-export type CertificateStatus = CertificateState['condition'] | 'served' | 'unused' | 'renewing' | 'unknown';
-
-export type ApiCertificate = {
-  id: string;
-  _type: 'certificate';
-  key: string;
-  name: string;
-} & CertificateManifest['spec'] & {
-    certificateStatus: CertificateStatus;
-    /** Why it is not served as declared; null when it is. */
-    message: string | null;
-    /** current: the declared pair; previous: the last good pair; placeholder: a self-signed stand-in. */
-    serving: CertificateState['serving'] | null;
-    frontends: string[];
-    /** An ACME certificate's order: under way, and why the last one failed. */
-    acmeOrder?: { ordering: boolean; lastError: string | null };
-  } & Partial<Omit<CertificateInfo, 'chainLength'>> & { status?: ObjectStatus };
+export type { ApiCertificate, CertificateStatus } from '../tls/certificate-types.js';
 
 /** Frontends that serve a certificate, sorted. */
 export function frontendsServing(certificate: string, frontends: readonly FrontendManifest[]): string[] {

@@ -3,7 +3,8 @@
 // so a broken renewal never takes a working certificate away; otherwise a
 // self-signed placeholder, so a frontend with one bad certificate still
 // serves its others (and ACME can answer before its first issuance).
-import { epochMs, inspectPair, validityAt, type CertificateInfo, type PairProblem } from './certificate.js';
+import { epochMs, inspectPair, validityAt, type CertificateInfo } from './certificate.js';
+import type { CertificateCondition, CertificateState } from './certificate-types.js';
 
 /** What a certificate's source gave this run. */
 export type Material =
@@ -12,8 +13,6 @@ export type Material =
   /** ACME, not issued yet. */
   | { kind: 'pending'; message: string };
 
-export type CertificateCondition = 'valid' | 'expired' | 'not yet valid' | PairProblem | 'unreadable' | 'pending';
-
 /** What the served file holds now (read back from disk). */
 export interface Served {
   pem: string;
@@ -21,18 +20,7 @@ export interface Served {
   placeholder: boolean;
 }
 
-export interface CertificateState {
-  name: string;
-  /** How the declared material is. */
-  condition: CertificateCondition;
-  message: string | null;
-  /** What HAProxy is given: the declared pair, the last good one, or a placeholder. */
-  serving: 'current' | 'previous' | 'placeholder';
-  /** Of what is given to HAProxy; null for a placeholder not made yet. */
-  info: CertificateInfo | null;
-  /** For an ACME certificate: an order under way, and why the last one failed. */
-  acme?: { ordering: boolean; lastError: string | null };
-}
+export type { CertificateCondition, CertificateState } from './certificate-types.js';
 
 export interface CertificateDecision {
   state: CertificateState;

@@ -3,25 +3,9 @@
 // key matched against the leaf, the validity window against a given time.
 // Pure: the caller reads the files and supplies the clock's now.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { CertificateInfo, PairProblem } from './certificate-types.js';
 
-/** What GET /certificates shows of a certificate: never the key. */
-export interface CertificateInfo {
-  /** e.g. "CN=shop.example.com, O=Example". */
-  subject: string;
-  /** DNS names (and IP addresses) it covers, as written in subjectAltName; the CN when it has none. */
-  sans: string[];
-  issuer: string;
-  /** ISO 8601. */
-  notBefore: string;
-  notAfter: string;
-  /** SHA-256 of the leaf's DER, colon-separated hex as openssl prints it. */
-  fingerprint: string;
-  /** Certificates in the chain, the leaf included. */
-  chainLength: number;
-}
-
-/** Why a pair cannot be served; each is a 400 from the API and a status from a file. */
-export type PairProblem = 'invalid certificate' | 'invalid key' | 'encrypted key' | 'key mismatch';
+export type { CertificateInfo, PairProblem } from './certificate-types.js';
 
 export type InspectedPair =
   | { ok: true; info: CertificateInfo; /** Chain then key, no blank lines: what HAProxy loads. */ pem: string }
