@@ -443,7 +443,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
       start: () => {
         const onError = (err: unknown) =>
           log.warn({ err: (err as Error).message }, 'certificate watcher error; the periodic resync still reads them');
-        parts.watch.certificates = watchCertificateFiles(() => queue.add('certificate-file'), onError);
+        parts.watch.certificates = watchCertificateFiles(() => queue.add('certificate-file'), onError, clock);
         parts.watch.certificates.follow(parts.watch.certificateFiles);
       },
       stop: () => parts.watch.certificates?.close(),

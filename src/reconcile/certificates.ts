@@ -10,7 +10,7 @@ import { sha256 } from '../core/hash.js';
 import type { CertificateManifest } from '../core/manifests/model.js';
 import type { DesiredFrontend } from '../core/rendering/desired-state.js';
 import { decideCertificate, type CertificateState } from '../core/tls/certificate-state.js';
-import type { CertificateInfo } from '../core/tls/certificate.js';
+import { inspectPair, type CertificateInfo, type InspectedPair } from '../core/tls/certificate.js';
 import { certificatePath, crtLists } from '../core/tls/tls-files.js';
 import type { CertificateUpdater } from '../haproxy/runtime-certificates.js';
 import type { CertificateSources } from '../tls/certificate-sources.js';
@@ -55,7 +55,21 @@ export class CertificateKeeper {
   /** The certificates last logged as waiting for a frontend to answer challenges. */
   private waitingLogged = '';
 
+  /** The last pair judged per certificate: unchanged files are not parsed again. */
+  private readonly judged = new Map<string, { cert: string; key: string; result: InspectedPair }>();
+
   constructor(private readonly deps: CertificateKeeperDeps) {}
+
+  /** inspectPair, remembered per certificate while its files' text is unchanged. */
+  private inspectFor(name: string): (cert: string, key: string) => InspectedPair {
+    return (cert, key) => {
+      const hit = this.judged.get(name);
+      if (hit !== undefined && hit.cert === cert && hit.key === key) return hit.result;
+      const result = inspectPair(cert, key);
+      this.judged.set(name, { cert, key, result });
+      return result;
+    };
+  }
 
   /** The certificates' states as the last run of the loop found them. */
   states(): readonly CertificateState[] {
@@ -74,7 +88,8 @@ export class CertificateKeeper {
     const acme: TlsCandidate['acme'] = [];
     for (const m of certificates) {
       const name = m.metadata.name;
-      const decision = decideCertificate(name, await sources.material(m), await dir.served(name), clock.now());
+      const material = await sources.material(m);
+      const decision = decideCertificate(name, material, await dir.served(name), clock.now(), this.inspectFor(name));
       const pem = decision.pem === 'placeholder' ? await makePlaceholder(namesFor(m), clock.now()) : decision.pem;
       const { state } = decision;
       states.push(m.spec.acme === undefined ? state : this.withAcme(name, state));
@@ -83,7 +98,11 @@ export class CertificateKeeper {
         state.serving === 'current' && state.condition === 'valid' ? (state.info ?? undefined) : undefined;
       if (m.spec.acme !== undefined) acme.push({ name, domains: m.spec.acme.domains, current });
     }
-    if (remember) this.last = states;
+    if (remember) {
+      this.last = states;
+      const names = new Set(states.map((st) => st.name));
+      for (const name of this.judged.keys()) if (!names.has(name)) this.judged.delete(name);
+    }
     return { states, certs, lists: crtLists(dir.dir, frontends), acme };
   }
 

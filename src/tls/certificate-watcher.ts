@@ -5,6 +5,10 @@
 // reads what changed (CertificateSources compares stat results).
 import path from 'node:path';
 import { watch } from 'chokidar';
+import type { Clock } from '../clock.js';
+
+/** chokidar drops a second change of one path within 50 ms (a renewal right after another): look again after it. */
+const SETTLE_MS = 60;
 
 export interface CertificateWatcher {
   /** Watches the directory of each path (each once). */
@@ -12,10 +16,19 @@ export interface CertificateWatcher {
   close(): Promise<void>;
 }
 
-export function watchCertificateFiles(onChange: () => void, onError: (err: unknown) => void): CertificateWatcher {
+export function watchCertificateFiles(
+  onChange: () => void,
+  onError: (err: unknown) => void,
+  clock: Clock,
+): CertificateWatcher {
   // depth 0: the entries of each directory; followSymlinks false: a link is an entry, its swap an event.
   const w = watch([], { ignoreInitial: true, followSymlinks: false, persistent: true, atomic: false, depth: 0 });
-  w.on('all', () => onChange());
+  let cancelSettle: (() => void) | undefined;
+  w.on('all', () => {
+    onChange();
+    cancelSettle?.();
+    cancelSettle = clock.after(SETTLE_MS, onChange);
+  });
   w.on('error', onError);
   const dirs = new Set<string>();
   return {
@@ -27,6 +40,9 @@ export function watchCertificateFiles(onChange: () => void, onError: (err: unkno
         w.add(dir);
       }
     },
-    close: () => w.close(),
+    close: () => {
+      cancelSettle?.();
+      return w.close();
+    },
   };
 }

@@ -13,15 +13,22 @@ const PRIVATE = 0o600;
 
 export class TlsDir {
   private readonly known = new Map<string, string | undefined>();
+  /** What each served file holds, parsed, while its text is unchanged. */
+  private readonly parsed = new Map<string, { pem: string; served: Served | undefined }>();
 
   constructor(readonly dir: string) {}
 
   /** What the certificate's served file holds, if it exists and parses. */
   async served(certificate: string): Promise<Served | undefined> {
-    const pem = await this.read(certificatePath(this.dir, certificate));
-    const info = pem === undefined ? undefined : servedInfo(pem);
-    if (pem === undefined || info === undefined) return undefined;
-    return { pem, info, placeholder: info.subject.includes(`O=${PLACEHOLDER_ORGANISATION}`) };
+    const file = certificatePath(this.dir, certificate);
+    const pem = await this.read(file);
+    if (pem === undefined) return undefined;
+    const hit = this.parsed.get(file);
+    if (hit?.pem === pem) return hit.served;
+    const info = servedInfo(pem);
+    const served = info && { pem, info, placeholder: info.subject.includes(`O=${PLACEHOLDER_ORGANISATION}`) };
+    this.parsed.set(file, { pem, served });
+    return served;
   }
 
   async read(file: string): Promise<string | undefined> {
@@ -56,6 +63,7 @@ export class TlsDir {
         if (keep.has(file) || name.startsWith('.')) continue;
         await rm(file, { force: true });
         this.known.delete(file);
+        this.parsed.delete(file);
         removed.push(file);
       }
     }

@@ -42,14 +42,16 @@ const keepOrPlaceholder = (
   };
 };
 
+/** `inspect` is inspectPair, or a memo of it: parsing a thousand pairs on every run is most of a run's cost. */
 export function decideCertificate(
   name: string,
   material: Material,
   served: Served | undefined,
   nowMs: number,
+  inspect: typeof inspectPair = inspectPair,
 ): CertificateDecision {
   if (material.kind !== 'pair') return keepOrPlaceholder(name, material.kind, material.message, served);
-  const pair = inspectPair(material.cert, material.key);
+  const pair = inspect(material.cert, material.key);
   if (!pair.ok) return keepOrPlaceholder(name, pair.problem, pair.message, served);
   const validity = validityAt(pair.info, nowMs);
   const current: CertificateDecision = {
