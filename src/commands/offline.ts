@@ -10,7 +10,11 @@ import { loadManifestDir } from '../sources/manifest-dir.js';
 import { readMembersFile } from '../sources/members-file.js';
 import { readTemplateFile } from '../sources/template-file.js';
 import type { MemberMap } from '../core/manifests/model.js';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../clock.js';
+import { stageCertificates } from '../tls/offline-certificates.js';
 
 async function requireDir(io: Io, dir: string): Promise<boolean> {
   const s = await stat(dir).catch(() => undefined);
@@ -31,22 +35,32 @@ export interface ValidateOptions {
  * haproxy -c on what the valid objects render to, its complaints as issues
  * on the manifests; a note instead when there is no haproxy to run.
  */
-async function haproxyCheck(io: Io, set: ManifestSet, opts: ValidateOptions): Promise<Issue[]> {
-  if (opts.haproxyBin === undefined) return [];
-  const template = await readTemplateFile(opts.templateFile);
-  if (template.template === undefined) return template.issues;
+async function haproxyCheck(io: Io, dir: string, set: ManifestSet, opts: ValidateOptions): Promise<Issue[]> {
   const state = buildDesiredState(
     set.frontends.map((f) => f.manifest),
     set.backends.map((b) => b.manifest),
     {},
   );
-  const config = renderConfig(template.template, state, { statsSocketPath: '/tmp/aqueduct-validate.sock' });
+  // The certificates are judged even without haproxy -c; HAProxy loads them from a scratch tls folder.
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-validate-'));
   try {
+    const tlsDir = path.join(scratch, 'tls');
+    const nowMs = systemClock.now();
+    const certIssues = await stageCertificates(set.certificates, state.frontends, { manifestsDir: dir, tlsDir, nowMs });
+    if (opts.haproxyBin === undefined) return certIssues;
+    const template = await readTemplateFile(opts.templateFile);
+    if (template.template === undefined) return [...certIssues, ...template.issues];
+    const render = { statsSocketPath: path.join(scratch, 'stats.sock'), tlsDir };
+    const config = renderConfig(template.template, state, render);
     const result = await checkConfigText(opts.haproxyBin, config);
-    return result.ok ? [] : checkIssues(config, result.errors, [...set.frontends, ...set.backends]);
+    return result.ok
+      ? certIssues
+      : [...certIssues, ...checkIssues(config, result.errors, [...set.frontends, ...set.backends])];
   } catch (err) {
     io.err(`note: ${(err as Error).message}; haproxy -c skipped (--haproxyBin, or --skipHaproxyCheck)\n`);
     return [];
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -54,10 +68,10 @@ async function haproxyCheck(io: Io, set: ManifestSet, opts: ValidateOptions): Pr
 export async function validateCommand(io: Io, dir: string, opts: ValidateOptions): Promise<number> {
   if (!(await requireDir(io, dir))) return 2;
   const set = await loadManifestDir(dir, { allowUnsafeNatives: opts.allowUnsafeNatives === true });
-  const issues = sortIssues([...set.issues, ...(await haproxyCheck(io, set, opts))]);
+  const issues = sortIssues([...set.issues, ...(await haproxyCheck(io, dir, set, opts))]);
   const ok = issues.length === 0;
   if (opts.json) {
-    const objects = [...set.frontends, ...set.backends].map((m) => ({
+    const objects = [...set.frontends, ...set.backends, ...set.certificates].map((m) => ({
       kind: m.manifest.kind,
       name: m.manifest.metadata.name,
       ...m.source,
@@ -65,9 +79,10 @@ export async function validateCommand(io: Io, dir: string, opts: ValidateOptions
     io.out(`${JSON.stringify({ ok, objects, issues }, null, 2)}\n`);
   } else {
     printIssues(io, issues);
-    const count = set.frontends.length + set.backends.length;
+    const count = set.frontends.length + set.backends.length + set.certificates.length;
     const summary = ok ? `${count} objects valid` : `${issues.length} problem(s); ${count} valid objects`;
-    io.err(`${summary} (${set.frontends.length} frontends, ${set.backends.length} backends)\n`);
+    const kinds = `${set.frontends.length} frontends, ${set.backends.length} backends, ${set.certificates.length} certificates`;
+    io.err(`${summary} (${kinds})\n`);
   }
   return ok ? 0 : 1;
 }

@@ -7,6 +7,7 @@ import { checkConfigText } from '../../src/haproxy/check.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';
+import { makeCert, writePair } from '../helpers/tls.js';
 
 const EXAMPLES = path.join(ROOT, 'examples', 'manifests');
 const EVERY_FIELD = path.join(ROOT, 'test', 'golden', 'every-field');
@@ -21,7 +22,33 @@ describe('aqueduct validate', () => {
   it('exits 0 on the bundled examples', async () => {
     const r = await runCli(['validate', EXAMPLES]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /3 objects valid \(1 frontends, 2 backends\)/);
+    assert.match(r.stderr, /3 objects valid \(1 frontends, 2 backends, 0 certificates\)/);
+  });
+
+  it('judges certificate files and lets haproxy -c load the TLS frontends', async () => {
+    const dir = await copyOf(EXAMPLES);
+    const good = await makeCert(['shop.test']);
+    await writePair(dir, 'shop', good);
+    await writeFile(path.join(dir, 'other.key'), (await makeCert(['x.test'])).key);
+    const cert = (name: string, keyFile: string) => ({
+      apiVersion: 'aqueduct/v1',
+      kind: 'Certificate',
+      metadata: { name },
+      spec: { certFile: 'shop.crt', keyFile },
+    });
+    const tls = {
+      apiVersion: 'aqueduct/v1',
+      kind: 'Frontend',
+      metadata: { name: 'shop' },
+      spec: { bind: '127.0.0.1:8443', backend: 'live', tls: { certificates: ['shop', 'mismatched'] } },
+    };
+    const docs = [cert('shop', 'shop.key'), cert('mismatched', 'other.key'), tls];
+    await writeFile(path.join(dir, 'tls.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+    const r = await runCli(['validate', dir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^tls\.yaml:\d+ \(document 2\) Certificate\/mismatched spec\.certFile: key mismatch: /m);
+    assert.doesNotMatch(r.stderr, /haproxy -c/, 'HAProxy loads the TLS frontend');
+    assert.match(r.stderr, /\(2 frontends, 2 backends, 2 certificates\)/);
   });
 
   it('exits 1 naming the file and the field of one broken field', async () => {
