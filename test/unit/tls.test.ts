@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { inspectPair, pemBlocks, validityAt } from '../../src/core/tls/certificate.js';
 import { decideCertificate, type Served } from '../../src/core/tls/certificate-state.js';
 import { crtListPath, crtListText } from '../../src/core/tls/tls-files.js';
+import { afterFailure, FRESH_RENEWAL, mayOrder, renewalDue } from '../../src/core/tls/renewal.js';
 import { loadManifestSet } from '../../src/core/manifests/manifests.js';
 import { uploadProblems } from '../../src/core/manifests/api-certificates.js';
 import { frontend, staticBackend, yamlFile, type JsonObject } from '../helpers/fixtures.js';
@@ -151,5 +152,37 @@ describe('TLS frontends', () => {
       /two sources/,
     );
     assert.match(messages({}, certificate('x', { certFile: '/a' }))[0] ?? '', /keyFile/);
+  });
+});
+
+describe('ACME renewal times', () => {
+  const DAY = 86_400_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const cert = (fromDays: number, toDays: number) => ({
+    notBefore: iso(NOW + fromDays * DAY),
+    notAfter: iso(NOW + toDays * DAY),
+  });
+
+  it('orders what was never issued, and renews within renewBefore of expiry but never before two thirds of the life', () => {
+    const thirtyDays = 30 * DAY;
+    assert.equal(renewalDue(undefined, NOW, thirtyDays), true);
+    assert.equal(renewalDue(cert(-60, 31), NOW, thirtyDays), false, '31 days left of 90');
+    assert.equal(renewalDue(cert(-61, 29), NOW, thirtyDays), true, '29 days left of 90');
+    assert.equal(renewalDue(cert(0, 6), NOW, thirtyDays), false, 'a fresh 6-day certificate is not renewed at once');
+    assert.equal(renewalDue(cert(-4.5, 1.5), NOW, thirtyDays), true, 'past two thirds of its 6 days');
+  });
+
+  it('waits after a failure, doubling from a minute up to six hours, and orders again once the wait is over', () => {
+    let state = FRESH_RENEWAL;
+    const waits: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      state = afterFailure(state, 'connection refused', NOW);
+      waits.push((state.notBefore - NOW) / 60_000);
+    }
+    assert.deepEqual(waits.slice(0, 4), [1, 2, 4, 8]);
+    assert.equal(waits.at(-1), 360);
+    assert.equal(mayOrder(state, NOW + 359 * 60_000), false);
+    assert.equal(mayOrder(state, NOW + 360 * 60_000), true);
+    assert.equal(state.lastError, 'connection refused');
   });
 });
