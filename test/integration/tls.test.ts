@@ -140,15 +140,19 @@ describe('TLS frontends', () => {
       const h2 = await http2Get(port, 'a.test');
       assert.equal(h2.status, 200);
       assert.match(h2.body, /"server":"live-1"/);
-      const listed = (await e.api('GET', '/certificates')).body as JsonObject[];
-      assert.deepEqual(
-        listed.map((c) => [c['name'], c['certificateStatus'], c['frontends']]),
-        [
-          ['a', 'served', ['myapp']],
-          ['b', 'served', ['myapp']],
-          ['c', 'served', ['myapp']],
-        ],
-      );
+      const summary = async () =>
+        ((await e.api('GET', '/certificates')).body as JsonObject[]).map((c) => [
+          c['name'],
+          c['certificateStatus'],
+          c['frontends'],
+        ]);
+      const expected = [
+        ['a', 'served', ['myapp']],
+        ['b', 'served', ['myapp']],
+        ['c', 'served', ['myapp']],
+      ];
+      const listed = await eventually(summary, (l) => JSON.stringify(l) === JSON.stringify(expected), 5000);
+      assert.deepEqual(listed, expected);
     } finally {
       await stopEdge(e);
     }
