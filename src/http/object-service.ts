@@ -471,6 +471,8 @@ export class ObjectService {
     await this.deps.store.remove(existing.source.file).catch((err: unknown) => {
       throw storageError(`${existing.source.file} in the manifests directory`, err);
     });
+    // An uploaded pair goes with its certificate (a file certificate's own files are not Aqueduct's).
+    if (kind === 'Certificate') await this.deps.pairs.prune(name);
     this.deps.log.info({ object: objectId(kind, name), file: existing.source.file }, 'API deleted an object');
     this.deps.requestApply('api');
     return { created: false, file: existing.source.file };

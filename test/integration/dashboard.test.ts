@@ -17,7 +17,7 @@ import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 import { makeCert } from '../helpers/tls.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const STATS_MS = 500;
@@ -149,6 +149,8 @@ describe('dashboard', () => {
     await screenshot(page, 'dashboard-certificates');
     for (const object of ['/frontends/shop', '/certificates/shop', '/certificates/broken'])
       assert.equal((await api('DELETE', object)).status, 200, object);
+    const stored = await readdir(path.join(aq.stateDir, 'certificates'));
+    assert.deepEqual(stored, [], 'the uploaded pair went with its certificate');
   });
 
   it('says on the backend page why a switch to a version nobody registered is held', async () => {
