@@ -68,7 +68,7 @@ export function everyFieldSet(): JsonObject[] {
         { type: 'url', operation: 'url_beg', value: '/bar', backend: 'staged' },
         { type: 'url', operation: 'url_reg', value: '\\.json$', backend: 'api' },
       ],
-      natives: ['http-request set-header X-Frontend web'],
+      natives: ['http-response set-header X-Frontend web'],
     }),
     frontend('db', { bind: '127.0.0.1:15432', backend: 'pg', mode: 'tcp' }),
     backend('live', {

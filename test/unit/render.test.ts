@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { buildDesiredState, compareRules, type DesiredRule } from '../../src/core/rendering/desired-state.js';
 import { aclName, serverName } from '../../src/core/rendering/names.js';
 import { buildView, checkRenderOptions, checkTemplate, renderConfig } from '../../src/core/rendering/render.js';
+import { parseBuild } from '../../src/haproxy/check.js';
 import { backend, everyFieldSet, frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { DEFAULT_TEMPLATE, renderFiles, TEST_RENDER_OPTIONS } from '../helpers/render.js';
 
@@ -45,6 +46,8 @@ describe('rendering', () => {
       'bind *:80',
       'bind *:8080',
       'mode http',
+      '# Old workers close idle keep-alive connections after a reload: no request lost.',
+      'option idle-close-on-response',
       '# One JSON line per request (Aqueduct reads them from stdout in managed mode).',
       'log stdout format raw local0',
       HTTP_LOG_FORMAT,
@@ -86,9 +89,10 @@ describe('rendering', () => {
         ]).config,
         'frontend f',
       ).filter((l) => l.startsWith('option'));
-    assert.deepEqual(options('default'), []);
-    assert.deepEqual(options('close'), ['option httpclose']);
-    assert.deepEqual(options('server-close'), ['option http-server-close']);
+    const idle = 'option idle-close-on-response';
+    assert.deepEqual(options('default'), [idle]);
+    assert.deepEqual(options('close'), [idle, 'option httpclose']);
+    assert.deepEqual(options('server-close'), [idle, 'option http-server-close']);
   });
 
   it('renders tcp backends with connect checks and no HTTP directives', () => {
@@ -323,5 +327,24 @@ describe('access log', () => {
         ['accessLog'],
         bad,
       );
+  });
+});
+
+describe('haproxy -vv', () => {
+  it('reads the version as printed and the build options', () => {
+    const vv = [
+      'HAProxy version 3.0.11-9e587df 2025/06/02 - https://haproxy.org/',
+      'Status: long-term supported branch - will stop receiving fixes around Q2 2029.',
+      'Build options :',
+      '  TARGET  = linux-glibc',
+      '  OPTIONS = USE_OPENSSL=1 USE_LUA=1 USE_PROMEX=1 USE_PCRE2=1 USE_PCRE2_JIT=1',
+    ].join('\n');
+    assert.deepEqual(parseBuild(vv), {
+      version: [3, 0, 11],
+      versionText: '3.0.11-9e587df',
+      buildOptions: 'USE_OPENSSL=1 USE_LUA=1 USE_PROMEX=1 USE_PCRE2=1 USE_PCRE2_JIT=1',
+    });
+    assert.deepEqual(parseBuild('HAProxy version 2.6.12-1+deb12u4 2026/10/17')?.version, [2, 6, 12]);
+    assert.equal(parseBuild('not haproxy'), undefined);
   });
 });
