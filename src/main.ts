@@ -11,7 +11,7 @@ import type { RolloutPosition } from './core/deploy/rollout.js';
 import { emptySubscriptions, memberMapFor } from './core/registry/members.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
-import { checkConfigTextAt } from './haproxy/check.js';
+import { checkConfigTextAt, type HaproxyBuild } from './haproxy/check.js';
 import { CertificateUpdater } from './haproxy/runtime-certificates.js';
 import { CertificateKeeper } from './reconcile/certificates.js';
 import { certificateFigures } from './core/tls/certificate-state.js';
@@ -182,7 +182,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     clock,
   );
   const base = { haproxy, runtime, applier, activity, metrics, registry, ...loop, store, service, poller };
-  const parts: Parts = { ...base, api: await apiOf(base, config, log) };
+  const parts: Parts = { ...base, api: await apiOf(base, config, log, pre.haproxyBuild) };
   return parts;
 }
 
@@ -206,7 +206,13 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
         .map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
     held: () => parts().reconciler.held(),
     certificates: () => certificateFigures(parts().reconciler.certificateStates()),
-    build: { version: PACKAGE_VERSION, haproxyVersion: pre.haproxyVersion, nodeVersion: process.version },
+    build: {
+      version: PACKAGE_VERSION,
+      haproxyVersion: pre.haproxyVersion,
+      haproxyVersionText: pre.haproxyBuild.versionText,
+      haproxyBuildOptions: pre.haproxyBuild.buildOptions,
+      nodeVersion: process.version,
+    },
     applied: () => parts().reconciler.appliedIdentity(),
   });
 }
@@ -316,7 +322,13 @@ function loopParts(
   return { deploys, reconciler, queue, watch };
 }
 
-function apiOf(parts: Omit<Parts, 'api'>, config: RunConfig, log: Logger): Promise<FastifyInstance> {
+function apiOf(
+  parts: Omit<Parts, 'api'>,
+  config: RunConfig,
+  log: Logger,
+  build: HaproxyBuild,
+): Promise<FastifyInstance> {
+  const binary = { version: build.versionText, buildOptions: build.buildOptions };
   const { reconciler, service, poller, activity, metrics, registry, haproxy } = parts;
   return buildApp(
     {
@@ -339,7 +351,7 @@ function apiOf(parts: Omit<Parts, 'api'>, config: RunConfig, log: Logger): Promi
         extra: async () => ({
           driftCheck: reconciler.status().driftCheck ?? null,
           registry: registry.status(),
-          haproxy: await processStatus(haproxy, config.haproxyMasterSocket),
+          haproxy: { ...binary, ...(await processStatus(haproxy, config.haproxyMasterSocket)) },
         }),
       },
       log,

@@ -9,7 +9,7 @@ import type { RunConfig } from './config.js';
 import { AqueductError, formatIssue } from './core/issues.js';
 import type { OwnAddresses } from './core/manifests/bind.js';
 import { checkRenderOptions, type RenderOptions } from './core/rendering/render.js';
-import { featuresOf, haproxyVersion } from './haproxy/check.js';
+import { featuresOf, haproxyBuild, type HaproxyBuild } from './haproxy/check.js';
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { readTemplateFile } from './sources/template-file.js';
 import { ownAddresses } from './own-addresses.js';
@@ -31,6 +31,8 @@ export interface Preflight {
   template: string;
   render: RenderOptions;
   haproxyVersion: string;
+  /** What haproxy -vv said: the version as printed and the build options (/status, aqueduct_haproxy_info). */
+  haproxyBuild: HaproxyBuild;
   /** What Aqueduct owns: no frontend may bind it, no member may point at it. */
   own: OwnAddresses;
   /** This instance's mark: in every config it renders, and what its HAProxy's workers must report. */
@@ -48,16 +50,17 @@ async function acmeChallengeMap(stateDir: string): Promise<string> {
 }
 
 export async function preflight(config: RunConfig, log: Logger): Promise<Preflight> {
-  let version: [number, number, number];
+  let build: HaproxyBuild;
   try {
-    version = await haproxyVersion(config.haproxyBin);
+    build = await haproxyBuild(config.haproxyBin);
   } catch (err) {
     throw new AqueductError(
       'startup',
       `${(err as Error).message} (install HAProxy, e.g. apt-get install haproxy, or pass --haproxyBin)`,
     );
   }
-  log.info({ haproxy: version.join('.') }, 'found HAProxy');
+  const { version } = build;
+  log.info({ haproxy: build.versionText, buildOptions: build.buildOptions }, 'found HAProxy');
   const dirStat = await stat(config.manifests).catch(() => undefined);
   if (dirStat === undefined && !config.manifestsExplicit) {
     await mkdir(config.manifests, { recursive: true });
@@ -92,6 +95,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     template: template.template,
     render,
     haproxyVersion: version.join('.'),
+    haproxyBuild: build,
     own: await ownAddresses(config),
     mark,
   };

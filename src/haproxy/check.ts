@@ -76,21 +76,42 @@ export async function checkConfigText(
   }
 }
 
-/** Version of the haproxy binary, e.g. [2, 6, 12]. */
-export async function haproxyVersion(haproxyBin: string): Promise<[number, number, number]> {
+/** What `haproxy -vv` says of a binary: its version (numbers and as printed) and the options it was built with. */
+export interface HaproxyBuild {
+  version: [number, number, number];
+  /** e.g. "3.0.11-9e587df" or "2.6.12-1+deb12u4". */
+  versionText: string;
+  /** The OPTIONS line of its build, e.g. "USE_OPENSSL=1 USE_LUA=1 USE_PROMEX=1 USE_PCRE2=1". */
+  buildOptions: string;
+}
+
+/** Parses `haproxy -vv` output (pure, for tests too). */
+export function parseBuild(stdout: string): HaproxyBuild | undefined {
+  const m = /version ((\d+)\.(\d+)(?:\.(\d+))?\S*)/.exec(stdout);
+  if (m === null) return undefined;
+  const options = /^\s*OPTIONS\s*=\s*(.*)$/m.exec(stdout)?.[1]?.trim() ?? '';
+  return { version: [Number(m[2]), Number(m[3]), Number(m[4] ?? 0)], versionText: m[1] ?? '', buildOptions: options };
+}
+
+/** `haproxy -vv`: version and build options of the binary Aqueduct will run. */
+export async function haproxyBuild(haproxyBin: string): Promise<HaproxyBuild> {
   let stdout: string;
   try {
-    ({ stdout } = await run(haproxyBin, ['-v'], { timeout: 10_000, env: haproxyEnvironment(process.env) }));
+    ({ stdout } = await run(haproxyBin, ['-vv'], { timeout: 10_000, env: haproxyEnvironment(process.env) }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error(`haproxy binary not found: ${haproxyBin}`, { cause: err });
     }
     throw err;
   }
-  const m = /version (\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
-  if (m === null) throw new Error(`cannot read the version of ${haproxyBin} from: ${stdout.trim()}`);
-  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  const build = parseBuild(stdout);
+  if (build === undefined) throw new Error(`cannot read the version of ${haproxyBin} from: ${stdout.trim().slice(0, 200)}`);
+  return build;
 }
+
+/** Version of the haproxy binary, e.g. [2, 6, 12]. */
+export const haproxyVersion = async (haproxyBin: string): Promise<[number, number, number]> =>
+  (await haproxyBuild(haproxyBin)).version;
 
 /** Directives the binary supports, by version. */
 export function featuresOf(version: readonly number[]): HaproxyFeatures {

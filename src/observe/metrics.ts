@@ -31,7 +31,14 @@ export interface MetricsSources {
   /** Certificates: when what HAProxy is given expires (none for a placeholder), and what is wrong with the declared pair. */
   certificates(): { certificate: string; notAfterSeconds?: number; problem?: string }[];
   /** Versions for aqueduct_build_info. */
-  build: { version: string; haproxyVersion: string; nodeVersion: string };
+  build: {
+    version: string;
+    haproxyVersion: string;
+    /** As haproxy -vv prints it, e.g. 3.0.11-9e587df, and its build options: aqueduct_haproxy_info. */
+    haproxyVersionText: string;
+    haproxyBuildOptions: string;
+    nodeVersion: string;
+  };
   /** The generation HAProxy serves and the sha256 of its config (undefined before the first apply). */
   applied(): { generation: number; hash: string } | undefined;
 }
@@ -282,6 +289,12 @@ export class Metrics {
       },
       1,
     );
+    new Gauge({
+      name: 'aqueduct_haproxy_info',
+      help: 'Always 1; the labels say which HAProxy runs: its version as it prints it and the options it was built with (haproxy -vv)',
+      labelNames: ['version', 'build_options'],
+      registers,
+    }).set({ version: sources.build.haproxyVersionText, build_options: sources.build.haproxyBuildOptions }, 1);
     new Gauge({
       name: 'aqueduct_applied_generation',
       help: 'Generation of the config HAProxy serves (absent before the first apply)',

@@ -2,17 +2,18 @@
 // `promtool check metrics` and says what runs and what it serves; HAProxy's
 // built-in exporter (--haproxyMetricsBind) counts real requests.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_VERSION } from '../../src/package-paths.js';
 import { isApply, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { startServingMyapp } from '../helpers/edge.js';
 import { apiClient } from '../helpers/api.js';
 import { ROOT } from '../helpers/cli.js';
-import { freePort } from '../helpers/haproxy.js';
+import { freePort, HAPROXY_BIN } from '../helpers/haproxy.js';
 import { parsePrometheus, sample, type MetricFamily } from '../helpers/prometheus.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
@@ -30,6 +31,8 @@ async function promtool(args: string[], input = ''): Promise<{ code: number | nu
   child.stdin.end(input);
   return { code: await code, output };
 }
+
+const run = promisify(execFile);
 
 const labelsOf = (families: MetricFamily[], name: string) =>
   families.find((f) => f.name === name)?.metrics[0]?.labels ?? {};
@@ -58,6 +61,13 @@ describe('Prometheus metrics', () => {
     assert.equal(build['version'], PACKAGE_VERSION);
     assert.match(build['haproxy_version'] ?? '', /^\d+\.\d+\.\d+$/);
     assert.equal(build['node_version'], process.version);
+    const vv = (await run(HAPROXY_BIN, ['-vv'])).stdout;
+    const haproxy = labelsOf(families, 'aqueduct_haproxy_info');
+    assert.equal(haproxy['version'], /version (\S+)/.exec(vv)?.[1], 'the version of the HAProxy that runs');
+    assert.equal(haproxy['build_options'], /OPTIONS = (.*)/.exec(vv)?.[1]?.trim());
+    const status = (await apiClient(aq.api)('GET', '/status')).body as { haproxy: Record<string, unknown> };
+    assert.equal(status.haproxy['version'], haproxy['version'], '/status names it too');
+    assert.equal(status.haproxy['buildOptions'], haproxy['build_options']);
     const served = await readFile(aq.cfgPath, 'utf8');
     const hash = createHash('sha256').update(served).digest('hex').slice(0, 12);
     assert.equal(sample(families, 'aqueduct_config_info', { hash }), 1, `config_info names ${hash}`);
