@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 
-export const HAPROXY_BIN = process.env['HAPROXY_BIN'] ?? 'haproxy';
+/** The HAProxy the tests run: AQUEDUCT_HAPROXY_BIN (which Aqueduct's --haproxyBin reads too) selects another build. */
+export const HAPROXY_BIN = process.env['AQUEDUCT_HAPROXY_BIN'] ?? process.env['HAPROXY_BIN'] ?? 'haproxy';
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
