@@ -14,9 +14,14 @@ import { checkConfigFile } from '../../src/haproxy/check.js';
 import { loadManifestDir } from '../../src/sources/manifest-dir.js';
 import { readMembersFile } from '../../src/sources/members-file.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';
+import { stageCertificates } from '../../src/tls/offline-certificates.js';
+import { writeFile } from 'node:fs/promises';
 import { DEFAULT_TEMPLATE, TEST_RENDER_OPTIONS } from '../helpers/render.js';
 
 const GOLDEN = path.join(import.meta.dirname, '..', 'golden');
+/** A fixed path, since it is written into the expected configs. */
+const GOLDEN_TLS = '/tmp/aqueduct-golden-tls';
+const CHALLENGES = path.join(GOLDEN_TLS, 'acme-challenges.map');
 
 describe('golden configs', () => {
   const cases = readdirSync(GOLDEN).filter((d) => existsSync(path.join(GOLDEN, d, 'manifests')));
@@ -34,10 +39,20 @@ describe('golden configs', () => {
         set.backends.map((b) => b.manifest),
         members.members,
       );
-      const config = renderConfig(DEFAULT_TEMPLATE, state, TEST_RENDER_OPTIONS);
+      const acme = set.certificates.some((c) => c.manifest.spec.acme !== undefined);
+      const options = { ...TEST_RENDER_OPTIONS, tlsDir: GOLDEN_TLS, ...(acme && { acmeChallengeMap: CHALLENGES }) };
+      const config = renderConfig(DEFAULT_TEMPLATE, state, options);
       const expectedFile = path.join(dir, 'expected.cfg');
       if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(expectedFile, config);
       assert.equal(config, readFileSync(expectedFile, 'utf8'));
+      // What the running loop keeps in <stateDir>/tls: HAProxy loads the certificates and crt-lists from there.
+      const manifestsDir = path.join(dir, 'manifests');
+      const nowMs = Date.now();
+      assert.deepEqual(
+        await stageCertificates(set.certificates, state.frontends, { manifestsDir, tlsDir: GOLDEN_TLS, nowMs }),
+        [],
+      );
+      if (acme) await writeFile(CHALLENGES, '');
       const check = await checkConfigFile(HAPROXY_BIN, expectedFile);
       assert.ok(check.ok, check.output);
       // No warning from what Aqueduct writes, on every HAProxy the suite runs on; a member whose host name
