@@ -1,5 +1,5 @@
-// The docs stay true: every option of `aqueduct run` and its environment
-// variable are documented.
+// The docs stay true: every option of `aqueduct run`, its environment
+// variable and its default are documented as the code has them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,20 @@ describe('documentation', () => {
     for (const o of RUN_OPTIONS) {
       assert.ok(doc.includes(`\`--${o.flag}\``), `--${o.flag} missing from docs/running.md`);
       assert.ok(doc.includes(`\`${envName(o.flag)}\``), `${envName(o.flag)} missing from docs/running.md`);
+    }
+  });
+
+  it("docs/running.md's options table gives each option the default RUN_OPTIONS gives it", () => {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'running.md'), 'utf8');
+    for (const o of RUN_OPTIONS) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`--${o.flag}\``));
+      assert.ok(row !== undefined, `no table row for --${o.flag}`);
+      const cell = (row.split('|')[3] ?? '').trim();
+      // Derived defaults are described (`<stateDir>/...`); literal ones must be the table's value.
+      if ('default' in o && !cell.startsWith('`<'))
+        assert.equal(cell, `\`${String(o.default)}\``, `--${o.flag}: docs say ${cell}, the code ${String(o.default)}`);
+      // Without one in the table, the docs may describe what happens (derived, or by terminal), never state a value.
+      if (!('default' in o)) assert.doesNotMatch(cell, /^`[^`<]*`$/, `--${o.flag} has no default but docs say ${cell}`);
     }
   });
 
