@@ -105,7 +105,8 @@ export async function haproxyBuild(haproxyBin: string): Promise<HaproxyBuild> {
     throw err;
   }
   const build = parseBuild(stdout);
-  if (build === undefined) throw new Error(`cannot read the version of ${haproxyBin} from: ${stdout.trim().slice(0, 200)}`);
+  if (build === undefined)
+    throw new Error(`cannot read the version of ${haproxyBin} from: ${stdout.trim().slice(0, 200)}`);
   return build;
 }
 
