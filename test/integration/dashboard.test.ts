@@ -17,7 +17,7 @@ import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 import { makeCert } from '../helpers/tls.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const STATS_MS = 500;
@@ -151,6 +151,34 @@ describe('dashboard', () => {
       assert.equal((await api('DELETE', object)).status, 200, object);
     const stored = await readdir(path.join(aq.stateDir, 'certificates'));
     assert.deepEqual(stored, [], 'the uploaded pair went with its certificate');
+  });
+
+  it('shows a manifest typo on the Problems view as the API words it, and asks for no favicon', async () => {
+    const missing: string[] = [];
+    page.on('response', (r) => (r.status() === 404 ? missing.push(r.url()) : undefined));
+    const file = path.join(aq.manifests, 'typo.yaml');
+    await writeFile(
+      file,
+      'apiVersion: aqueduct/v1\nkind: Backend\nmetadata: { name: typo }\nspec: { type: static, memebers: [] }\n',
+    );
+    try {
+      const api = apiClient(aq.api);
+      const issue = await eventually(
+        async () => ((await api('GET', '/status')).body as { issues: string[] }).issues.find((i) => i.includes('typo')),
+        (i) => i !== undefined,
+      );
+      await page.goto(`${aq.api}/#/problems`);
+      const item = page.locator('ul.issues li', { hasText: 'memebers' });
+      await item.waitFor({ timeout: 10_000 });
+      const text = await item.innerText();
+      assert.equal(text, issue, 'the line the API gives, as it gives it');
+      assert.match(text, /typo\.yaml:\d+/);
+      assert.doesNotMatch(await page.locator('ul.issues').innerText(), /^\s*\/:/m);
+      await screenshot(page, 'dashboard-problems');
+      assert.deepEqual(missing, [], 'no request of the page answered 404');
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 
   it('says on the backend page why a switch to a version nobody registered is held', async () => {

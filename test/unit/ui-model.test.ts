@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Stat } from '../../src/core/haproxy-output/stats.js';
-import { stateReason, stateWord } from '../../ui/src/model.js';
+import { registryText, stateReason, stateWord } from '../../ui/src/model.js';
 
 const stat = (status: string): Stat => ({ status }) as Stat;
 
@@ -12,5 +12,17 @@ describe('dashboard server states', () => {
     assert.equal(stateReason(stat('MAINT (resolution)')), 'resolution');
     assert.equal(stateReason(stat('UP')), undefined);
     assert.equal(stateReason(undefined), undefined);
+  });
+});
+
+describe('the Problems view', () => {
+  it('says a registry is off, connected, or disconnected and why', () => {
+    assert.equal(registryText({ kind: 'none', connected: false }), 'none configured (--registry none)');
+    assert.equal(registryText(undefined), 'none configured (--registry none)');
+    assert.equal(registryText({ kind: 'thalassa', connected: true }), 'connected');
+    assert.equal(
+      registryText({ kind: 'thalassa', connected: false, lastError: 'ECONNREFUSED' }),
+      'disconnected: ECONNREFUSED',
+    );
   });
 });

@@ -1,10 +1,9 @@
-import type { Issue } from '../../src/core/issues.js';
 import type { ApplyRecord as Apply } from '../../src/core/planning/ledger.js';
 import type { ProcessStatus } from '../../src/core/haproxy-output/process-status.js';
 import type { Stat } from '../../src/core/haproxy-output/stats.js';
 import type { ApiCertificate as Certificate } from '../../src/core/tls/certificate-types.js';
 
-export type { Apply, Certificate, Issue, Stat };
+export type { Apply, Certificate, Stat };
 // What the dashboard knows: the API's objects, HAProxy's stats as the stream
 // keeps them current, and a short history of rates for the charts.
 
@@ -25,9 +24,11 @@ export interface Status {
   ready: boolean;
   lastApply: Apply | null;
   objects: ObjectStatus[];
-  issues: Issue[];
+  /** Every problem of the directory, one line each ("file:line (document N) Kind/name path: message"). */
+  issues: string[];
   access: { readOnly: boolean; readToken: boolean; writeToken: boolean };
-  registry?: { connected?: boolean; source?: string; error?: string; [k: string]: unknown };
+  /** The registry source's status; kind none with --registry none. */
+  registry?: { kind?: string; connected?: boolean; lastError?: string | null; [k: string]: unknown };
   haproxy?: ProcessStatus;
 }
 
@@ -127,4 +128,11 @@ export function stateWord(s: Stat | undefined): string {
   const word = s.status.split(' ')[0] ?? s.status;
   if (word === 'no') return 'no check';
   return word;
+}
+
+/** The Problems view's line about the registry: off, connected, or disconnected and why. */
+export function registryText(registry: Status['registry']): string {
+  if (registry === undefined || registry.kind === 'none') return 'none configured (--registry none)';
+  if (registry.connected === true) return 'connected';
+  return `disconnected${registry.lastError ? `: ${registry.lastError}` : ''}`;
 }

@@ -4,7 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { useState } from 'preact/hooks';
 import { getText } from './api.js';
 import { html } from './html.js';
-import type { Apply, Status } from './model.js';
+import { registryText, type Apply, type Status } from './model.js';
 
 function DiffOf(props: { generation: number }) {
   const [text, setText] = useState<string | undefined>(undefined);
@@ -64,6 +64,12 @@ function HaproxyProcess(props: { status: Status }) {
     <p>${last ? `Last apply #${last.id}: ${last.plan} ${last.result}` : 'Nothing applied yet'}</p>`;
 }
 
+/** "file:line (document N) Kind/name path: message" with the place set apart from the words. */
+export function issueLine(line: string) {
+  const m = /^(\S+:\d+(?::\d+)?(?: \(document \d+\))?) (.*)$/.exec(line);
+  return m === null ? line : html`<code>${m[1]}</code> ${m[2]}`;
+}
+
 export function Problems(props: { status: Status }) {
   const { status } = props;
   const troubled = status.objects.filter((o) => o.state !== 'applied' || o.serving !== 'current');
@@ -72,13 +78,7 @@ export function Problems(props: { status: Status }) {
     <h2 id="p-title">Problems</h2>
     ${status.issues.length === 0 && troubled.length === 0 && html`<p>No problems: every object is applied as declared.</p>`}
     <ul class="issues">
-      ${status.issues.map(
-        (i) =>
-          html`<li>
-            <code>${i.file ?? ''}${i.line ? `:${i.line}` : ''}</code> ${i.kind ?? ''}/${i.name ?? ''}
-            <em>${i.path}</em>: ${i.message}
-          </li>`,
-      )}
+      ${status.issues.map((line) => html`<li>${issueLine(line)}</li>`)}
     </ul>
     ${
       troubled.length > 0 &&
@@ -88,9 +88,7 @@ export function Problems(props: { status: Status }) {
         </ul>`
     }
     <h3>Registry</h3>
-    <p>
-      ${registry === undefined ? 'none configured' : registry.connected === false ? `disconnected ${registry.error ?? ''}` : 'connected'}
-    </p>
+    <p>${registryText(registry)}</p>
     <h3>HAProxy</h3>
     <${HaproxyProcess} status=${status} />
   </section>`;
