@@ -16,6 +16,8 @@ import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { stageCertificates } from '../tls/offline-certificates.js';
 
+const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 async function requireDir(io: Io, dir: string): Promise<boolean> {
   const s = await stat(dir).catch(() => undefined);
   if (s?.isDirectory() === true) return true;
@@ -80,9 +82,14 @@ export async function validateCommand(io: Io, dir: string, opts: ValidateOptions
   } else {
     printIssues(io, issues);
     const count = set.frontends.length + set.backends.length + set.certificates.length;
-    const summary = ok ? `${count} objects valid` : `${issues.length} problem(s); ${count} valid objects`;
-    const kinds = `${set.frontends.length} frontends, ${set.backends.length} backends, ${set.certificates.length} certificates`;
-    io.err(`${summary} (${kinds})\n`);
+    const kinds = [
+      counted(set.frontends.length, 'frontend'),
+      counted(set.backends.length, 'backend'),
+      counted(set.certificates.length, 'certificate'),
+    ].join(', ');
+    // The summary is the answer (stdout); the problems above it are diagnostics (stderr).
+    if (ok) io.out(`${counted(count, 'object')} valid (${kinds})\n`);
+    else io.err(`${counted(issues.length, 'problem')}; ${counted(count, 'valid object')} (${kinds})\n`);
   }
   return ok ? 0 : 1;
 }

@@ -22,7 +22,7 @@ describe('aqueduct validate', () => {
   it('exits 0 on the bundled examples', async () => {
     const r = await runCli(['validate', EXAMPLES]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /3 objects valid \(1 frontends, 2 backends, 0 certificates\)/);
+    assert.equal(r.stdout, '3 objects valid (1 frontend, 2 backends, 0 certificates)\n');
   });
 
   it('judges certificate files and lets haproxy -c load the TLS frontends', async () => {
@@ -48,7 +48,7 @@ describe('aqueduct validate', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^tls\.yaml:\d+ \(document 2\) Certificate\/mismatched spec\.certFile: key mismatch: /m);
     assert.doesNotMatch(r.stderr, /haproxy -c/, 'HAProxy loads the TLS frontend');
-    assert.match(r.stderr, /\(2 frontends, 2 backends, 2 certificates\)/);
+    assert.match(r.stderr, /^1 problem; 6 valid objects \(2 frontends, 2 backends, 2 certificates\)$/m);
   });
 
   it('exits 1 naming the file and the field of one broken field', async () => {
