@@ -45,10 +45,11 @@ async function haproxyCheck(io: Io, dir: string, set: ManifestSet, opts: Validat
   );
   // The certificates are judged even without haproxy -c; HAProxy loads them from a scratch tls folder.
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-validate-'));
+  let certIssues: Issue[] = [];
   try {
     const tlsDir = path.join(scratch, 'tls');
     const nowMs = systemClock.now();
-    const certIssues = await stageCertificates(set.certificates, state.frontends, { manifestsDir: dir, tlsDir, nowMs });
+    certIssues = await stageCertificates(set.certificates, state.frontends, { manifestsDir: dir, tlsDir, nowMs });
     if (opts.haproxyBin === undefined) return certIssues;
     const template = await readTemplateFile(opts.templateFile);
     if (template.template === undefined) return [...certIssues, ...template.issues];
@@ -60,7 +61,7 @@ async function haproxyCheck(io: Io, dir: string, set: ManifestSet, opts: Validat
       : [...certIssues, ...checkIssues(config, result.errors, [...set.frontends, ...set.backends])];
   } catch (err) {
     io.err(`note: ${(err as Error).message}; haproxy -c skipped (--haproxyBin, or --skipHaproxyCheck)\n`);
-    return [];
+    return certIssues;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
