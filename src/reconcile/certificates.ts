@@ -71,12 +71,12 @@ export class CertificateKeeper {
     };
   }
 
-  /** The certificates' states as the last run of the loop found them. */
+  /** The certificates' states as HAProxy serves them: set once a run's renewals or its reload are done. */
   states(): readonly CertificateState[] {
     return this.last;
   }
 
-  /** What to serve for these certificates and frontends; `remember`: the loop's run, not a pre-write check. */
+  /** What to serve for these certificates and frontends; `remember`: the loop's run, not a pre-write check (the states become states() once served). */
   async resolve(
     certificates: readonly CertificateManifest[],
     frontends: readonly DesiredFrontend[],
@@ -99,7 +99,6 @@ export class CertificateKeeper {
       if (m.spec.acme !== undefined) acme.push({ name, domains: m.spec.acme.domains, current });
     }
     if (remember) {
-      this.last = states;
       const names = new Set(states.map((st) => st.name));
       for (const name of this.judged.keys()) if (!names.has(name)) this.judged.delete(name);
     }
@@ -152,6 +151,7 @@ export class CertificateKeeper {
   async reloaded(c: TlsCandidate): Promise<void> {
     this.loaded.clear();
     for (const [file, text] of c.certs) this.loaded.set(file, sha256(text));
+    this.last = c.states;
     const removed = await this.deps.dir.collect(new Set([...c.certs.keys(), ...c.lists.keys()]));
     if (removed.length > 0) this.deps.log.debug({ removed }, 'removed certificate files nothing uses');
   }
@@ -172,6 +172,7 @@ export class CertificateKeeper {
       const fingerprint = state.info?.fingerprint ?? null;
       rotations.push({ certificate: state.name, fingerprint, how: outcome === 'replaced' ? 'replaced' : 'written' });
     }
+    this.last = c.states;
     return rotations;
   }
 
