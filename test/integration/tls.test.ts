@@ -81,6 +81,12 @@ async function startTlsEdge(myappExtra: JsonObject = {}): Promise<TlsEdge> {
       (h) => h.fingerprint === certs.a.fingerprint,
       15_000,
     );
+    // The worker serves them a moment before the loop has recorded its reload: wait for the API to say so too.
+    await eventually(
+      async () => (await api('GET', '/certificates')).body as JsonObject[],
+      (list) => list.length === 3 && list.every((c) => c['certificateStatus'] === 'served'),
+      10_000,
+    );
     return { s, aq, api, dir, certs };
   } catch (err) {
     await aq.stop();
