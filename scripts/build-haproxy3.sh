@@ -25,7 +25,7 @@ if [ -z "$tarball" ]; then
 fi
 sum=$(sha256sum "$tarball" | cut -d ' ' -f 1)
 if [ -x "$out/haproxy" ] && [ "$(cat "$out/tarball.sha256" 2>/dev/null)" = "$sum" ]; then
-  "$out/haproxy" -v | head -n 1
+  "$out/haproxy" -v | sed -n 1p
   exit 0
 fi
 missing=()
@@ -44,4 +44,4 @@ make -C "$out/build" -j "$(nproc)" -s TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2
 cp "$out/build/haproxy" "$out/haproxy"
 echo "$sum" >"$out/tarball.sha256"
 rm -rf "$out/build"
-"$out/haproxy" -v | head -n 1
+"$out/haproxy" -v | sed -n 1p

@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-haproxy -v | head -n 1
+haproxy -v | sed -n 1p # sed reads it all: head could end the pipe early, and pipefail would fail on the SIGPIPE
 
 npm ci --no-audit --no-fund
 npm run build
