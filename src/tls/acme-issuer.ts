@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
-import acme from 'acme-client';
+import type AcmeClient from 'acme-client';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../files/atomic.js';
@@ -30,6 +30,11 @@ export interface AcmeIssuerOptions {
   wake(): void;
 }
 
+type Acme = typeof AcmeClient;
+
+/** acme-client and what it pulls in take ~150 ms to load: only an Aqueduct that orders pays for it. */
+const loadAcme = async (): Promise<Acme> => (await import('acme-client')).default;
+
 interface Account {
   key: string;
   url: string;
@@ -47,7 +52,7 @@ const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
 export class AcmeIssuer implements AcmeOrders {
-  private client: Promise<acme.Client> | undefined;
+  private client: Promise<{ acme: Acme; client: AcmeClient.Client }> | undefined;
   private readonly orders = new Map<string, Promise<void>>();
   private renewals: Map<string, RenewalState> | undefined;
 
@@ -95,7 +100,7 @@ export class AcmeIssuer implements AcmeOrders {
   }
 
   private async order(name: string, domains: readonly string[]): Promise<void> {
-    const client = await this.account();
+    const { acme, client } = await this.account();
     const [key, csr] = await acme.crypto.createCsr(
       { commonName: domains[0] ?? name, altNames: [...domains] },
       await acme.crypto.createPrivateEcdsaKey(),
@@ -117,7 +122,7 @@ export class AcmeIssuer implements AcmeOrders {
   }
 
   /** The account: loaded from <dir>/account.json, or registered once and saved there. */
-  private account(): Promise<acme.Client> {
+  private account(): Promise<{ acme: Acme; client: AcmeClient.Client }> {
     this.client ??= this.loadAccount().catch((err: unknown) => {
       this.client = undefined; // try again at the next order
       throw err;
@@ -125,7 +130,8 @@ export class AcmeIssuer implements AcmeOrders {
     return this.client;
   }
 
-  private async loadAccount(): Promise<acme.Client> {
+  private async loadAccount(): Promise<{ acme: Acme; client: AcmeClient.Client }> {
+    const acme = await loadAcme();
     if (this.opts.caFile !== undefined)
       acme.axios.defaults.httpsAgent = new https.Agent({ ca: await readFile(this.opts.caFile, 'utf8') });
     const file = path.join(this.opts.dir, 'account.json');
@@ -142,7 +148,7 @@ export class AcmeIssuer implements AcmeOrders {
       await writeFileAtomic(file, JSON.stringify({ key: accountKey, url: client.getAccountUrl() }), 0o600);
       this.opts.log.info({ account: client.getAccountUrl() }, 'registered an ACME account');
     }
-    return client;
+    return { acme, client };
   }
 
   private async loadRenewals(): Promise<Map<string, RenewalState>> {
