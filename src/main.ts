@@ -220,19 +220,22 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
 /** Certificates read from their files (or ACME's), served from <stateDir>/tls, renewed through the runtime API. */
 function certificateKeeper(
   config: RunConfig,
+  { tlsDir, acmeChallengeMap: map }: { tlsDir: string; acmeChallengeMap?: string | undefined },
   { runtime, clock, log, wake }: { runtime: RuntimeApi; clock: Clock; log: Logger; wake: () => void },
   onRead: (files: string[]) => void,
 ): CertificateKeeper {
+  const acmeDir = path.join(config.stateDir, 'acme');
+  // Preflight made the map when --acmeDirectory is set.
   const acme =
-    config.acmeDirectory === undefined
+    config.acmeDirectory === undefined || map === undefined
       ? undefined
       : new AcmeIssuer({
           directoryUrl: config.acmeDirectory,
           ...(config.acmeEmail !== undefined && { email: config.acmeEmail }),
           ...(config.acmeCaFile !== undefined && { caFile: config.acmeCaFile }),
-          dir: path.join(config.stateDir, 'acme'),
+          dir: acmeDir,
           renewBeforeMs: config.acmeRenewBefore * 86_400_000,
-          challenges: new ChallengeMap(path.join(config.stateDir, 'tls', 'acme-challenges.map'), runtime),
+          challenges: new ChallengeMap(map, runtime),
           clock,
           log,
           wake,
@@ -241,10 +244,10 @@ function certificateKeeper(
     ...(acme !== undefined && { acme }),
     sources: new CertificateSources({
       manifestsDir: config.manifests,
-      acmeDir: path.join(config.stateDir, 'acme', 'certificates'),
+      acmeDir: AcmeIssuer.certificatesDir(acmeDir),
       onRead,
     }),
-    dir: new TlsDir(path.join(config.stateDir, 'tls')),
+    dir: new TlsDir(tlsDir),
     updater: new CertificateUpdater(runtime),
     clock,
     log,
@@ -292,10 +295,15 @@ function loopParts(
       members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
       emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
       deploys,
-      certificates: certificateKeeper(config, { runtime, clock, log, wake: () => queue.add('acme', 0) }, (files) => {
-        for (const f of files) watch.certificateFiles.add(f);
-        watch.certificates?.follow(files);
-      }),
+      certificates: certificateKeeper(
+        config,
+        { tlsDir: pre.tlsDir, acmeChallengeMap: pre.render.acmeChallengeMap },
+        { runtime, clock, log, wake: () => queue.add('acme', 0) },
+        (files) => {
+          for (const f of files) watch.certificateFiles.add(f);
+          watch.certificates?.follow(files);
+        },
+      ),
       check,
       haproxy,
       store: fileConfigStore(config.haproxyCfgPath, config.stateDir, config.keepGenerations),

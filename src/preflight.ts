@@ -14,6 +14,7 @@ import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { readTemplateFile } from './sources/template-file.js';
 import { ownAddresses } from './own-addresses.js';
 import { instanceMark } from './core/rendering/instance-mark.js';
+import { AcmeIssuer } from './tls/acme-issuer.js';
 
 async function writableDir(dir: string, what: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch(() => undefined);
@@ -37,17 +38,20 @@ export interface Preflight {
   own: OwnAddresses;
   /** This instance's mark: in every config it renders, and what its HAProxy's workers must report. */
   mark: string;
+  /** <stateDir>/tls: the certificate files and crt-lists HAProxy loads (render.tlsDir). */
+  tlsDir: string;
 }
 
-/** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
 /** ACME's directories and its challenge map, empty: HAProxy loads the map with the config. */
-async function acmeChallengeMap(stateDir: string): Promise<string> {
-  await mkdir(path.join(stateDir, 'acme', 'certificates'), { recursive: true, mode: 0o700 });
-  await mkdir(path.join(stateDir, 'tls'), { recursive: true, mode: 0o700 });
-  const map = path.join(stateDir, 'tls', 'acme-challenges.map');
+async function acmeChallengeMap(stateDir: string, tlsDir: string): Promise<string> {
+  await mkdir(AcmeIssuer.certificatesDir(path.join(stateDir, 'acme')), { recursive: true, mode: 0o700 });
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const map = path.join(tlsDir, 'acme-challenges.map');
   await writeFile(map, '', { flag: 'a' });
   return map;
 }
+
+/** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
 
 export async function preflight(config: RunConfig, log: Logger): Promise<Preflight> {
   let build: HaproxyBuild;
@@ -76,6 +80,7 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
   if (config.haproxyMode === 'pidfile') await writableDir(path.dirname(config.haproxyPidPath), '--haproxyPidPath');
   const template = await readTemplateFile(config.templateFile ?? DEFAULT_TEMPLATE_FILE);
   const mark = instanceMark(config.haproxyCfgPath);
+  const tlsDir = path.join(config.stateDir, 'tls');
   const render: RenderOptions = {
     statsSocketPath: config.haproxySocketPath,
     hardStopAfter: config.hardStopAfter,
@@ -85,8 +90,8 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
     accessLog: config.accessLog,
     instanceMark: mark,
-    tlsDir: path.join(config.stateDir, 'tls'),
-    ...(config.acmeDirectory !== undefined && { acmeChallengeMap: await acmeChallengeMap(config.stateDir) }),
+    tlsDir,
+    ...(config.acmeDirectory !== undefined && { acmeChallengeMap: await acmeChallengeMap(config.stateDir, tlsDir) }),
   };
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)
@@ -98,5 +103,6 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     haproxyBuild: build,
     own: await ownAddresses(config),
     mark,
+    tlsDir,
   };
 }

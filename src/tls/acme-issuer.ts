@@ -14,6 +14,7 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from '../files/atomic.js';
 import type { CertificateInfo } from '../core/tls/certificate.js';
 import { afterFailure, FRESH_RENEWAL, mayOrder, renewalDue, type RenewalState } from '../core/tls/renewal.js';
 import type { ChallengeMap } from './acme-challenges.js';
+import { issuedPair } from './certificate-sources.js';
 
 export interface AcmeIssuerOptions {
   directoryUrl: string;
@@ -58,9 +59,9 @@ export class AcmeIssuer implements AcmeOrders {
 
   constructor(private readonly opts: AcmeIssuerOptions) {}
 
-  /** Where the issued pair of a certificate is written. */
-  static pairPaths(dir: string, name: string): { cert: string; key: string } {
-    return { cert: path.join(dir, 'certificates', `${name}.crt`), key: path.join(dir, 'certificates', `${name}.key`) };
+  /** Where issued pairs are written (CertificateSources reads them there), under <stateDir>/acme. */
+  static certificatesDir(dir: string): string {
+    return path.join(dir, 'certificates');
   }
 
   ordering(name: string): boolean {
@@ -116,7 +117,7 @@ export class AcmeIssuer implements AcmeOrders {
       challengeCreateFn: (_authz, challenge, keyAuthorization) => challenges.add(challenge.token, keyAuthorization),
       challengeRemoveFn: (_authz, challenge) => challenges.remove(challenge.token),
     });
-    const pair = AcmeIssuer.pairPaths(this.opts.dir, name);
+    const pair = issuedPair(AcmeIssuer.certificatesDir(this.opts.dir), name);
     await writeFileAtomic(pair.key, key.toString(), 0o600);
     await writeFileAtomic(pair.cert, cert, 0o600);
   }

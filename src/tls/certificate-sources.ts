@@ -16,6 +16,12 @@ interface Cached {
   text: string;
 }
 
+/** Where an issued pair lives in ACME's certificates folder: one layout for the issuer that writes it and the reader. */
+export const issuedPair = (dir: string, name: string): { cert: string; key: string } => ({
+  cert: path.join(dir, `${name}.crt`),
+  key: path.join(dir, `${name}.key`),
+});
+
 export interface CertificateSourcesOptions {
   /** Relative certFile and keyFile paths are relative to it. */
   manifestsDir: string;
@@ -51,7 +57,8 @@ export class CertificateSources {
   }
 
   private acmePaths(name: string): string[] {
-    return [path.join(this.opts.acmeDir, `${name}.crt`), path.join(this.opts.acmeDir, `${name}.key`)];
+    const pair = issuedPair(this.opts.acmeDir, name);
+    return [pair.cert, pair.key];
   }
 
   private resolve(file: string): string {
