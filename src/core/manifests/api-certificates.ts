@@ -4,7 +4,15 @@
 // the loop's certificate states.
 import { inspectPair, validityAt } from '../tls/certificate.js';
 import type { ApiCertificate, CertificateState, CertificateStatus } from '../tls/certificate-types.js';
-import { objectId, type BodyResult, type FieldProblem, type ObjectStatus } from './api-objects.js';
+import {
+  isPlainObject,
+  notAnObject,
+  objectId,
+  problemsOf,
+  type BodyResult,
+  type FieldProblem,
+  type ObjectStatus,
+} from './api-objects.js';
 import { API_VERSION, type CertificateManifest, type FrontendManifest, type Metadata } from './model.js';
 import { validateCertificate } from './schema-validation.js';
 
@@ -76,9 +84,6 @@ const READ_ONLY = new Set([
   'fingerprint',
 ]);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * An uploaded pair (`{cert, key}`), judged before anything is stored: a
  * key that does not match, garbage, an encrypted key, or a certificate
@@ -110,20 +115,10 @@ export function uploadProblems(body: unknown, nowMs: number): FieldProblem[] | u
 
 /** PUT /certificates/{name}: `{certFile, keyFile}` or `{acme}` (an upload is stored first and arrives as files). */
 export function certificateFromBody(name: string, body: unknown, metadata?: Metadata): BodyResult<CertificateManifest> {
-  if (!isPlainObject(body))
-    return { problems: [{ code: 'invalid_body', field: '', message: 'the body must be a JSON object' }] };
+  if (!isPlainObject(body)) return { problems: notAnObject(body) };
   const spec = Object.fromEntries(Object.entries(body).filter(([k]) => !READ_ONLY.has(k)));
   const raw = { apiVersion: API_VERSION, kind: 'Certificate', metadata: { ...metadata, name }, spec };
   const v = validateCertificate(raw);
-  const problems: FieldProblem[] = v.issues.map((i) => ({
-    code:
-      i.problem === 'unknown-field'
-        ? 'unknown_field'
-        : i.problem === 'missing-field'
-          ? 'missing_field'
-          : 'invalid_value',
-    field: i.path.replace(/^spec\.?/, ''),
-    message: i.message,
-  }));
+  const problems = problemsOf(v.issues, true);
   return v.value === undefined ? { problems } : { manifest: v.value, problems };
 }

@@ -80,7 +80,7 @@ export function toApiBackend(m: BackendManifest, registrations: readonly Registr
   return api;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Manifest paths back to the body's field names: spec.rules[0] → rules[0], metadata.name → name. */
@@ -90,7 +90,7 @@ function bodyField(path: string): string {
   return path === 'spec' ? '' : path;
 }
 
-function problemsOf(issues: readonly SchemaIssue[], nameFromPath: boolean): FieldProblem[] {
+export function problemsOf(issues: readonly SchemaIssue[], nameFromPath: boolean): FieldProblem[] {
   return issues.map((i) => {
     const field = bodyField(i.path);
     const code: FieldProblemCode =
@@ -130,7 +130,7 @@ export interface BodyResult<M> {
   problems: FieldProblem[];
 }
 
-function notAnObject(body: unknown): FieldProblem[] {
+export function notAnObject(body: unknown): FieldProblem[] {
   const got = Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body;
   return [{ code: 'invalid_body', field: '', message: `the body must be a JSON object, got ${got}` }];
 }
