@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import { sha256 } from '../core/hash.js';
 import type { CertificateManifest } from '../core/manifests/model.js';
 import type { DesiredFrontend } from '../core/rendering/desired-state.js';
-import { decideCertificate, type CertificateState } from '../core/tls/certificate-state.js';
+import { decideCertificate, type CertificateState, type Material, type Served } from '../core/tls/certificate-state.js';
 import { inspectPair, type CertificateInfo, type InspectedPair } from '../core/tls/certificate.js';
 import { certificatePath, crtLists } from '../core/tls/tls-files.js';
 import type { CertificateUpdater } from '../haproxy/runtime-certificates.js';
@@ -47,6 +47,23 @@ export interface CertificateKeeperDeps {
 }
 
 const namesFor = (m: CertificateManifest): string[] => m.spec.acme?.domains ?? [`${m.metadata.name}.invalid`];
+
+/**
+ * What one certificate's served file should hold now (decideCertificate),
+ * with a placeholder made for its names where one is needed: the loop's
+ * runs and `aqueduct validate` both decide through here.
+ */
+export async function servedFor(
+  m: CertificateManifest,
+  material: Material,
+  served: Served | undefined,
+  nowMs: number,
+  inspect?: typeof inspectPair,
+): Promise<{ state: CertificateState; pem: string }> {
+  const decision = decideCertificate(m.metadata.name, material, served, nowMs, inspect);
+  const pem = decision.pem === 'placeholder' ? await makePlaceholder(namesFor(m), nowMs) : decision.pem;
+  return { state: decision.state, pem };
+}
 
 export class CertificateKeeper {
   /** Served file → hash of what the running worker loaded from it. */
@@ -89,9 +106,7 @@ export class CertificateKeeper {
     for (const m of certificates) {
       const name = m.metadata.name;
       const material = await sources.material(m);
-      const decision = decideCertificate(name, material, await dir.served(name), clock.now(), this.inspectFor(name));
-      const pem = decision.pem === 'placeholder' ? await makePlaceholder(namesFor(m), clock.now()) : decision.pem;
-      const { state } = decision;
+      const { state, pem } = await servedFor(m, material, await dir.served(name), clock.now(), this.inspectFor(name));
       states.push(m.spec.acme === undefined ? state : this.withAcme(name, state));
       certs.set(certificatePath(dir.dir, name), pem);
       const current =

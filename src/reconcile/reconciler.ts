@@ -607,7 +607,7 @@ export class Reconciler {
     return true;
   }
 
-  /** Every certificate's state as the last run found it. */
+  /** Every certificate's state as HAProxy serves it (after the last run's renewals or reload). */
   certificateStates(): readonly CertificateState[] {
     return this.deps.certificates.states();
   }

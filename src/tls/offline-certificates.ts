@@ -3,16 +3,15 @@
 // manifest, and a directory of certificate files and crt-lists (a
 // placeholder where a pair is bad) so that `haproxy -c` can load the TLS
 // frontends without a running Aqueduct's state directory.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue } from '../core/issues.js';
 import type { LocatedManifest } from '../core/manifests/manifests.js';
 import type { CertificateManifest } from '../core/manifests/model.js';
 import type { DesiredFrontend } from '../core/rendering/desired-state.js';
-import { decideCertificate } from '../core/tls/certificate-state.js';
 import { certificatePath, crtLists } from '../core/tls/tls-files.js';
 import { CertificateSources } from './certificate-sources.js';
-import { makePlaceholder } from './placeholder.js';
+import { servedFor } from '../reconcile/certificates.js';
+import { TlsDir } from './tls-dir.js';
 
 function certificateIssue(c: LocatedManifest<CertificateManifest>, message: string): Issue {
   const at = c.manifest.spec.acme === undefined ? ['spec', 'certFile'] : ['spec', 'acme'];
@@ -35,17 +34,14 @@ export async function stageCertificates(
   opts: { manifestsDir: string; tlsDir: string; nowMs: number },
 ): Promise<Issue[]> {
   const sources = new CertificateSources({ manifestsDir: opts.manifestsDir, acmeDir: path.join(opts.tlsDir, 'acme') });
+  const dir = new TlsDir(opts.tlsDir);
   const issues: Issue[] = [];
-  await mkdir(path.join(opts.tlsDir, 'certs'), { recursive: true });
-  await mkdir(path.join(opts.tlsDir, 'lists'), { recursive: true });
   for (const c of certificates) {
-    const name = c.manifest.metadata.name;
-    const d = decideCertificate(name, await sources.material(c.manifest), undefined, opts.nowMs);
-    if (c.manifest.spec.acme === undefined && d.state.condition !== 'valid')
-      issues.push(certificateIssue(c, `${d.state.condition}: ${d.state.message ?? ''}`));
-    const pem = d.pem === 'placeholder' ? await makePlaceholder([`${name}.invalid`], opts.nowMs) : d.pem;
-    await writeFile(certificatePath(opts.tlsDir, name), pem, { mode: 0o600 });
+    const { state, pem } = await servedFor(c.manifest, await sources.material(c.manifest), undefined, opts.nowMs);
+    if (c.manifest.spec.acme === undefined && state.condition !== 'valid')
+      issues.push(certificateIssue(c, `${state.condition}: ${state.message ?? ''}`));
+    await dir.write(certificatePath(opts.tlsDir, c.manifest.metadata.name), pem);
   }
-  for (const [file, text] of crtLists(opts.tlsDir, frontends)) await writeFile(file, text);
+  for (const [file, text] of crtLists(opts.tlsDir, frontends)) await dir.write(file, text);
   return issues;
 }
