@@ -67,7 +67,8 @@ export class StatsPoller {
     this.latest = next;
     this.signatures = signatures;
     this.polledAt = this.clock.now();
-    if (changed.length === 0 && removed.length === 0) return;
+    // An empty delta too: it tells a client that an interval passed with nothing moving (0 requests/s,
+    // 0 5xx/s), which it cannot tell from silence.
     for (const l of this.listeners) l({ changed, removed });
   }
 }

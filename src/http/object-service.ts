@@ -48,8 +48,7 @@ import type {
 import type { CheckResult } from '../haproxy/check.js';
 import type { ApplyRecord, CandidateCheck } from '../reconcile/reconciler.js';
 import { overlay, storageError, WriteBatch, type StagedWrite } from './write-batch.js';
-import type { GateStatus } from '../core/deploy/health-gate.js';
-import type { RolloutPosition } from '../core/deploy/rollout.js';
+import type { BackendDeployStatus } from '../core/manifests/api-shapes.js';
 import { ApiError, problemsError } from './errors.js';
 import {
   canonicalFile,
@@ -79,13 +78,7 @@ export interface LoopView {
   /** Every certificate's state as the loop's last run found it. */
   certificateStates(): readonly CertificateState[];
   /** The backend's rollout position and health gate, when it has them. */
-  deployStatus(backend: string): {
-    rollout?: RolloutPosition;
-    healthGate?: GateStatus;
-    held?: string;
-    /** Members HAProxy cannot resolve, as host:port. */
-    unresolved?: string[];
-  };
+  deployStatus(backend: string): BackendDeployStatus;
 }
 
 export interface ObjectServiceDeps {

@@ -41,7 +41,8 @@ export class ActivityFeed {
 
   /** A ledger entry: what changed, a reload, a failure; nothing for a quiet look. */
   apply(r: ApplyRecord): void {
-    if (r.result === 'ok' && r.plan !== 'noop') this.publish('config-changed', { apply: r.id, plan: r.plan });
+    if (r.result === 'ok' && r.plan !== 'noop')
+      this.publish('config-changed', { apply: r.id, plan: r.plan, reasons: r.reasons, durationMs: r.durationMs });
     if (r.result === 'ok' && r.plan === 'reload') this.publish('reloaded', { apply: r.id, workerPid: r.workerPid });
     if (r.result === 'failed' || r.result === 'rejected')
       this.publish('apply-failed', { apply: r.id, result: r.result, error: r.error });

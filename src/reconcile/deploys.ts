@@ -4,7 +4,8 @@
 // the pure functions of core/deploy; this reads HAProxy's counters and check
 // results for them and records what moved.
 import type { Logger } from 'pino';
-import { gateSwitches, type GateStatus } from '../core/deploy/health-gate.js';
+import { gateSwitches } from '../core/deploy/health-gate.js';
+import type { GateStatus } from '../core/manifests/api-shapes.js';
 import {
   describeRollout,
   stepRollout,

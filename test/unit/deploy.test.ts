@@ -2,7 +2,8 @@
 // health gate, with the time and HAProxy's counters passed in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gateSwitches, type GateStatus } from '../../src/core/deploy/health-gate.js';
+import { gateSwitches } from '../../src/core/deploy/health-gate.js';
+import type { GateStatus } from '../../src/core/manifests/api-shapes.js';
 import { holdEmptySwitches } from '../../src/core/deploy/empty-hold.js';
 import { figuresSince, stepRollout, type Figures, type RolloutPosition } from '../../src/core/deploy/rollout.js';
 import { splitMembers, trafficSplit, versionServerWeights } from '../../src/core/deploy/versions.js';

@@ -4,12 +4,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { getJson, send } from './api.js';
 import { html } from './html.js';
-import { stateReason, stateWord, type Backend, type Point, type StatsStore } from './model.js';
-
-interface Rollout {
-  spec: { to: string; steps?: number[] } | null;
-  position: { state: string; step: number; share?: number; reason?: string } | null;
-}
+import {
+  lastCheck,
+  rolloutLine,
+  memberVersion,
+  stateWord,
+  type Backend,
+  type Point,
+  type Rollout,
+  type StatsStore,
+} from './model.js';
 
 function Chart(props: { points: Point[] }) {
   const el = useRef<HTMLDivElement>(null);
@@ -24,7 +28,12 @@ function Chart(props: { points: Point[] }) {
     plot.current = new uPlot(
       {
         width: Math.min(720, el.current.clientWidth || 720),
-        height: 180,
+        height: 220,
+        // The legend names the series only: with no point under the cursor, live values read "--".
+        legend: { live: false },
+        // From 0, and at least 0-1 so a quiet backend still gets a readable scale with several ticks.
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] } },
+        axes: [{}, { space: 24, label: 'per second' }],
         series: [{}, { label: 'requests/s', stroke: '#2563eb' }, { label: '5xx/s', stroke: '#dc2626' }],
       },
       data,
@@ -35,6 +44,12 @@ function Chart(props: { points: Point[] }) {
   useEffect(() => plot.current?.setData(data), [props.points.length, props.points.at(-1)?.t]);
   return html`<div ref=${el} class="chart" role="img" aria-label="Requests and 5xx per second, last minutes"></div>`;
 }
+
+/** Why a backend's table is empty, in the words of its source. */
+const noServers = (b: Backend): string =>
+  b.type === 'dynamic'
+    ? `No servers: no instance of ${b.name ?? b.key}@${b.version ?? ''} is registered in the registry.`
+    : 'No servers: this backend lists no members.';
 
 /** A button that says what will change and asks before doing it. */
 function Action(props: { label: string; confirm: string; run(): Promise<unknown>; done(msg: string): void }) {
@@ -120,13 +135,12 @@ export function BackendView(props: { b: Backend; stats: StatsStore; readOnly: bo
     getJson<Rollout>(`/backends/${encodeURIComponent(b.key)}/rollout`).then(setRollout, () => setRollout(undefined));
   }, [b.key, b.version]);
   const members = stats.members(b.key).sort((x, y) => x.key.localeCompare(y.key));
-  const versionOf = (server: string) => b.members.find((m) => server.endsWith(`_${m.host}:${m.port}`))?.version;
   return html`<section aria-labelledby="b-title">
     <h2 id="b-title">Backend ${b.key} <span class="muted">${b.type} ${b.mode}, ${b.balance}</span></h2>
     ${b.status?.held && html`<p class="error" role="status">${b.status.held}</p>`}
     <p>
       ${b.versions ? `Versions: ${b.versions.map((v) => `${v.version} (${v.weight})`).join(', ')}` : b.version ? `Version ${b.version}` : ''}
-      ${rollout?.position && html` · Rollout to ${rollout.spec?.to ?? '?'}: ${rollout.position.state}, step ${rollout.position.step}${rollout.position.reason ? ` (${rollout.position.reason})` : ''}`}
+      ${rollout?.position && html` · ${rolloutLine(rollout.position)}`}
     </p>
     ${
       (stats.history.get(b.key)?.length ?? 0) >= 2
@@ -152,10 +166,10 @@ export function BackendView(props: { b: Backend; stats: StatsStore; readOnly: bo
           const state = stateWord(m);
           return html`<tr key=${m.id}>
             <td>${m.key}</td>
-            <td>${versionOf(m.key) ?? '–'}</td>
+            <td>${memberVersion(b, m.key) ?? '–'}</td>
             <td>${m.weight ?? '–'}</td>
             <td><span class=${`badge ${state.toLowerCase().replace(' ', '-')}`}>${state}</span></td>
-            <td>${m.check?.status ?? stateReason(m) ?? '–'}</td>
+            <td>${lastCheck(m, b.status?.unresolved)}</td>
             <td>${m.lastChangeSeconds === undefined ? '–' : `${m.lastChangeSeconds} s ago`}</td>
             <td>${m.connections.current}</td>
             <td>${m.rate}</td>
@@ -164,6 +178,7 @@ export function BackendView(props: { b: Backend; stats: StatsStore; readOnly: bo
         })}
       </tbody>
     </table>
+    ${members.length === 0 && stats.received && html`<p class="note">${noServers(b)}</p>`}
     ${
       props.readOnly
         ? html`<p class="note">

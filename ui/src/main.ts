@@ -9,6 +9,7 @@ import { html } from './html.js';
 import { Certificates } from './certificates.js';
 import {
   StatsStore,
+  type ActivityEvent,
   type Apply,
   type Backend,
   type Certificate,
@@ -17,7 +18,7 @@ import {
   type Status,
 } from './model.js';
 import { Overview } from './overview.js';
-import { Activity, Applies, Problems, type ActivityEvent } from './panels.js';
+import { Activity, Applies, Problems } from './panels.js';
 
 type View = 'overview' | 'certificates' | 'applies' | 'problems' | 'activity' | `backend:${string}`;
 const VIEWS = ['overview', 'certificates', 'applies', 'problems', 'activity'] as const;
@@ -36,7 +37,7 @@ const load = async (): Promise<Data> => {
     getJson<Frontend[]>('/frontends'),
     getJson<Backend[]>('/backends'),
     getJson<Certificate[]>('/certificates'),
-    getJson<Apply[]>('/applies?limit=50'),
+    getJson<Apply[]>('/applies?limit=200'),
   ]);
   return { status, frontends, backends, certificates, applies };
 };

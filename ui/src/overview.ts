@@ -3,15 +3,10 @@
 // backends render at once.
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
-import { stateWord, type Backend, type Frontend, type StatsStore } from './model.js';
+import { backendState, memberCounts, type Backend, type Frontend, type StatsStore } from './model.js';
 
 const PAGE = 50;
 const fmt = (n: number | undefined): string => (n === undefined ? '–' : n < 10 ? n.toFixed(1) : n.toFixed(0));
-
-function health(stats: StatsStore, name: string): { up: number; total: number } {
-  const members = stats.members(name);
-  return { up: members.filter((m) => stateWord(m) === 'UP').length, total: members.length };
-}
 
 export function Overview(props: {
   frontends: Frontend[];
@@ -66,8 +61,8 @@ export function Overview(props: {
         <tbody>
           ${shown.slice(current * PAGE, (current + 1) * PAGE).map((b) => {
             const s = props.stats.backend(b.key);
-            const h = health(props.stats, b.key);
-            const state = stateWord(s);
+            const h = memberCounts(props.stats, b);
+            const state = backendState(props.stats, b.key);
             return html`<tr key=${b.key}>
               <td>
                 <a href=${`#/backends/${b.key}`} onClick=${(e: Event) => (e.preventDefault(), props.open(b.key))}
@@ -75,7 +70,7 @@ export function Overview(props: {
                 >
               </td>
               <td>${b.type}${b.version ? ` ${b.version}` : ''}</td>
-              <td>${h.up}/${h.total}</td>
+              <td>${h.up === undefined ? `– of ${h.total}` : `${h.up}/${h.total}`}</td>
               <td><span class=${`badge ${state.toLowerCase().replace(' ', '-')}`}>${state}</span></td>
               <td>${fmt(s?.rate)}</td>
               <td>${fmt(s === undefined ? undefined : props.stats.errorRate.get(s.id))}</td>

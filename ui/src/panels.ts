@@ -4,7 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { useState } from 'preact/hooks';
 import { getText } from './api.js';
 import { html } from './html.js';
-import { registryText, type Apply, type Status } from './model.js';
+import { activitySentence, foldNoops, registryText, type ActivityEvent, type Apply, type Status } from './model.js';
 
 function DiffOf(props: { generation: number }) {
   const [text, setText] = useState<string | undefined>(undefined);
@@ -27,31 +27,50 @@ ${text
           )}</pre>`;
 }
 
+function ApplyEntry(props: { a: Apply }) {
+  const { a } = props;
+  return html`<li class=${`apply ${a.result}`}>
+    <div>
+      <strong>#${a.id} ${a.plan}: ${a.result}</strong>
+      <span class="muted"
+        >${new Date(a.at).toLocaleTimeString()}, ${a.durationMs}
+        ms${a.workerPid ? `, worker ${a.workerPid}` : ''}${a.generation ? `, generation ${a.generation}` : ''}</span
+      >
+    </div>
+    <div class="muted">${a.reasons.join('; ')}</div>
+    ${a.error && html`<div class="error">${a.error}</div>`}
+    ${a.generation !== undefined && a.plan !== 'noop' && html`<${DiffOf} generation=${a.generation} />`}
+  </li>`;
+}
+
+/** Looks that found nothing to change, folded into one line that opens on a click. */
+function Quiet(props: { noops: Apply[] }) {
+  const n = props.noops.length;
+  return html`<li class="apply noop">
+    <details>
+      <summary class="muted">${n} look${n === 1 ? '' : 's'} that changed nothing (noop)</summary>
+      <ol class="timeline">
+        ${props.noops.map((a) => html`<${ApplyEntry} key=${a.id} a=${a} />`)}
+      </ol>
+    </details>
+  </li>`;
+}
+
 export function Applies(props: { applies: Apply[] }) {
   return html`<section aria-labelledby="a-title">
     <h2 id="a-title">Applies</h2>
     <ol class="timeline">
-      ${props.applies.map(
-        (a) =>
-          html`<li key=${a.id} class=${`apply ${a.result}`}>
-            <div>
-              <strong>#${a.id} ${a.plan}: ${a.result}</strong>
-              <span class="muted"
-                >${new Date(a.at).toLocaleTimeString()}, ${a.durationMs}
-                ms${a.workerPid ? `, worker ${a.workerPid}` : ''}${a.generation ? `, generation ${a.generation}` : ''}</span
-              >
-            </div>
-            <div class="muted">${a.reasons.join('; ')}</div>
-            ${a.error && html`<div class="error">${a.error}</div>`}
-            ${a.generation !== undefined && a.plan !== 'noop' && html`<${DiffOf} generation=${a.generation} />`}
-          </li>`,
+      ${foldNoops(props.applies).map((e) =>
+        'apply' in e
+          ? html`<${ApplyEntry} key=${e.apply.id} a=${e.apply} />`
+          : html`<${Quiet} key=${`noops-${e.noops[0]?.id}`} noops=${e.noops} />`,
       )}
     </ol>
   </section>`;
 }
 
 function HaproxyProcess(props: { status: Status }) {
-  const p = props.status.haproxy ?? {};
+  const p: NonNullable<Status['haproxy']> | Record<string, undefined> = props.status.haproxy ?? {};
   const last = props.status.lastApply;
   const parts = [
     p.masterPid !== undefined && `master pid ${p.masterPid}`,
@@ -94,22 +113,20 @@ export function Problems(props: { status: Status }) {
   </section>`;
 }
 
-export interface ActivityEvent {
-  event: string;
-  at: string;
-  [k: string]: unknown;
-}
-
+/** The feed as sentences, newest first; each entry's data one click away. */
 export function Activity(props: { events: ActivityEvent[] }) {
   return html`<section aria-labelledby="act-title">
     <h2 id="act-title">Activity</h2>
     <ol class="activity" aria-live="polite">
       ${props.events.map(
         (e, i) =>
-          html`<li key=${i}>
-            <span class="muted">${new Date(e.at).toLocaleTimeString()}</span>
-            <strong>${e.event}</strong>
-            ${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'event' && k !== 'at' && k !== 'type')))}
+          html`<li key=${i} data-event=${e.event}>
+            <time class="muted" datetime=${e.at}>${new Date(e.at).toLocaleTimeString()}</time>
+            <span class="sentence">${activitySentence(e)}</span>
+            <details>
+              <summary class="muted">data</summary>
+              <pre>${JSON.stringify(e, null, 2)}</pre>
+            </details>
           </li>`,
       )}
     </ol>

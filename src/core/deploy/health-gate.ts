@@ -11,16 +11,7 @@ import {
   type DesiredServer,
   type DesiredState,
 } from '../rendering/desired-state.js';
-
-export interface GateStatus {
-  backend: string;
-  /** New servers waiting for a passed check, by HAProxy server name. */
-  waitingFor: string[];
-  /** When this switch began waiting, ms since the epoch. */
-  since: number;
-  /** The gate's timeout passed with no new server healthy: the switch is held back. */
-  timedOut: boolean;
-}
+import type { GateStatus } from '../manifests/api-shapes.js';
 
 export interface GateInput {
   desired: DesiredState;

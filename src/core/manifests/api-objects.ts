@@ -32,14 +32,8 @@ export interface FieldProblem {
 
 export type { ObjectStatus } from './object-status.js';
 
-export type ApiFrontend = { id: string; _type: 'frontend'; key: string; name: string } & FrontendManifest['spec'] & {
-    status?: ObjectStatus;
-  };
-
-export type ApiBackend = { id: string; _type: 'backend'; key: string } & Omit<BackendManifest['spec'], 'members'> & {
-    members: (Registration | BackendManifest['spec']['members'][number])[];
-    status?: ObjectStatus;
-  };
+export type { ApiBackend, ApiFrontend } from './api-shapes.js';
+import type { ApiBackend, ApiFrontend, BackendStatus } from './api-shapes.js';
 
 export const objectId = (kind: Kind, name: string): string => `${kind.toLowerCase()}/${name}`;
 
@@ -66,7 +60,7 @@ export function toApiFrontend(m: FrontendManifest, status?: ObjectStatus): ApiFr
 }
 
 /** A backend as the API shows it; a dynamic backend's members are the registry's instances. */
-export function toApiBackend(m: BackendManifest, registrations: readonly Registration[], status?: ObjectStatus) {
+export function toApiBackend(m: BackendManifest, registrations: readonly Registration[], status?: BackendStatus) {
   const name = m.metadata.name;
   const { members, ...spec } = m.spec;
   const api: ApiBackend = {

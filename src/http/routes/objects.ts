@@ -2,6 +2,7 @@
 import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { manifestGeneration, objectId } from '../../core/manifests/api-objects.js';
+import type { ApiRollout } from '../../core/manifests/api-shapes.js';
 import type { Kind } from '../../core/manifests/model.js';
 import { ApiError, fieldError, integerQuery } from '../errors.js';
 import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
@@ -275,7 +276,7 @@ function registerRolloutRoutes(app: FastifyInstance, service: ObjectService, { w
       response: 'Rollout',
       errors: [401, 404],
     }),
-    async (req: NameRequest) => {
+    async (req: NameRequest): Promise<ApiRollout> => {
       const entry = await service.get('Backend', req.params.name);
       const rollout = entry.manifest.kind === 'Backend' ? entry.manifest.spec.rollout : undefined;
       const position = service.deployStatus(req.params.name).rollout;

@@ -2,6 +2,7 @@
 // status overview, health probes and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { objectId } from '../../core/manifests/api-objects.js';
+import type { ApiStatus, ApiStatusExtra } from '../../core/manifests/api-shapes.js';
 import type { ConfigDiff } from '../../core/planning/config-diff.js';
 import { parseManifestFile, type LocatedManifest, type ManifestFile } from '../../core/manifests/manifests.js';
 import type { Issue } from '../../core/issues.js';
@@ -19,7 +20,7 @@ export interface SystemView {
   ready(): boolean;
   lastApply(): ApplyRecord | undefined;
   /** Extra parts of the overview (registry state and the like). */
-  extra?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  extra?(): Promise<ApiStatusExtra>;
   /** The config of an applied generation, while the history keeps it. */
   generationConfig(seq: number): Promise<string | undefined>;
   /** What the API lets a client do, for the dashboard. */
@@ -143,7 +144,7 @@ function registerStatusRoutes(app: FastifyInstance, service: ObjectService, syst
       response: 'Status',
       errors: [401],
     }),
-    async () => {
+    async (): Promise<ApiStatus> => {
       const { objects, issues } = await service.overview();
       return {
         ready: system.ready(),

@@ -8,18 +8,7 @@ import { every, type Clock } from '../../clock.js';
 import type { Registration } from '../../core/manifests/model.js';
 import { registryRequest } from './registry-http.js';
 import { parseEvent, parseRegistration, RegistrySnapshot, type RegistryEvent } from '../../core/registry/members.js';
-
-export interface RegistryStatus {
-  kind: string;
-  /** The event transport is connected. */
-  connected: boolean;
-  /** The last full list was read at (ISO time), if ever. */
-  lastSync: string | null;
-  lastError: string | null;
-  instances: number;
-  /** Instances missing from the last list but kept within the grace period. */
-  graced: number;
-}
+import type { RegistryStatus } from '../../core/registry/registry-status.js';
 
 /** What the loop and the API read from a registry, whichever it is. */
 export interface RegistrySource {
