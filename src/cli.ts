@@ -295,6 +295,21 @@ function optionFor(spec: OptionSpec): Option {
   return option;
 }
 
+/** The legacy binary's help names it (`thalassa-aqueduct [options]`), not the command it runs. */
+function asEntryOf(program: Command, commandName: string): void {
+  const command = program.commands.find((c) => c.name() === commandName);
+  if (command === undefined) return;
+  const entry = LEGACY_ENTRY;
+  program.name(entry);
+  command
+    .description(
+      `${command.description()}\n\n${entry} is the original's command: the same as \`aqueduct ${commandName}\`.`,
+    )
+    .configureHelp({ commandUsage: () => `${entry} [options]` });
+}
+
+const LEGACY_ENTRY = 'thalassa-aqueduct';
+
 /**
  * Runs the CLI; resolves to the exit code. With defaultCommand (the
  * thalassa-aqueduct binary), arguments that name no command run it, so the
@@ -307,6 +322,7 @@ export async function main(argv: readonly string[], io: Io = processIo, defaultC
   });
   let args = [...argv];
   if (defaultCommand !== undefined) {
+    asEntryOf(program, defaultCommand);
     const first = args[2];
     const known = program.commands.some((c) => c.name() === first);
     const asks = first === '--version' || first === '-V' || first === 'help';

@@ -126,6 +126,35 @@ function checkAccessLog(value: string): string {
   );
 }
 
+/**
+ * The HAProxy mode a command line means. Given a master socket but no mode,
+ * HAProxy runs elsewhere; given the original's --haproxyPidPath or --sudo,
+ * it is the original's daemon (pidfile), as thalassa-aqueduct ran it. A
+ * pidfile flag with another mode would be silently ignored: refused instead.
+ */
+function haproxyModeOf(v: OptionValues, explicit: (flag: string) => boolean): OptionValues['haproxyMode'] {
+  const pidfileFlags = [explicit('haproxyPidPath') && '--haproxyPidPath', v.sudo && '--sudo'].filter(
+    (f): f is string => typeof f === 'string',
+  );
+  const named = explicit('haproxyMode');
+  const mode = named
+    ? v.haproxyMode
+    : explicit('haproxyMasterSocket')
+      ? 'external'
+      : pidfileFlags.length > 0
+        ? 'pidfile'
+        : 'managed';
+  if (mode !== 'pidfile' && pidfileFlags.length > 0) {
+    const flags = pidfileFlags.join(' and ');
+    const why = named ? '' : ' (--haproxyMasterSocket means external)';
+    throw new AqueductError(
+      'config',
+      `${flags} ${pidfileFlags.length === 1 ? 'applies' : 'apply'} only to --haproxyMode pidfile (the original's daemon), not ${mode}${why}: add --haproxyMode pidfile, or drop ${flags}`,
+    );
+  }
+  return mode;
+}
+
 export function resolveRunConfig(
   values: Record<string, unknown>,
   sourceOf: (flag: string) => ValueSource,
@@ -171,8 +200,7 @@ export function resolveRunConfig(
     accessLog: checkAccessLog(v.accessLog),
     manifests: path.resolve(v.manifests),
     manifestsExplicit: explicit('manifests'),
-    // Given a master socket but no mode, HAProxy runs elsewhere.
-    haproxyMode: explicit('haproxyMode') ? v.haproxyMode : explicit('haproxyMasterSocket') ? 'external' : 'managed',
+    haproxyMode: haproxyModeOf(v, explicit),
     reloadBurst: Math.max(1, v.reloadBurst),
   };
 }

@@ -174,7 +174,7 @@ export const RUN_OPTIONS = [
     flag: 'haproxyPidPath',
     type: 'string',
     description:
-      "HAProxy pid file (pidfile mode); default: <stateDir>/haproxy.pid, the instance's own (pass the original's /var/run/haproxy.pid to take over its daemon)",
+      "HAProxy pid file; giving it selects pidfile mode, as the original ran its daemon (refused beside another --haproxyMode); default: <stateDir>/haproxy.pid, the instance's own (pass the original's /var/run/haproxy.pid to take over its daemon)",
     original: true,
     group: 'haproxy',
   },
@@ -204,7 +204,7 @@ export const RUN_OPTIONS = [
     flag: 'sudo',
     type: 'boolean',
     default: false,
-    description: 'run haproxy through sudo -n (pidfile mode)',
+    description: 'run haproxy through sudo -n; selects pidfile mode (refused beside another --haproxyMode)',
     original: true,
     group: 'haproxy',
   },
@@ -253,7 +253,7 @@ export const RUN_OPTIONS = [
     default: 'managed',
     choices: ['managed', 'external', 'pidfile'],
     description:
-      'managed: Aqueduct runs HAProxy; external: HAProxy runs elsewhere, reloaded through its master socket; pidfile: the original daemon mode (default: external when --haproxyMasterSocket is given, else managed)',
+      'managed: Aqueduct runs HAProxy; external: HAProxy runs elsewhere, reloaded through its master socket; pidfile: the original daemon mode (default: external when --haproxyMasterSocket is given, pidfile when --haproxyPidPath or --sudo is, else managed)',
     group: 'haproxy',
   },
   {

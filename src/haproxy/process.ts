@@ -8,7 +8,7 @@
 //             optionally through sudo. The daemon outlives Aqueduct.
 import { every, systemClock, type Clock } from '../clock.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { accessWriter, type AccessWriter } from '../log.js';
@@ -301,23 +301,40 @@ export class MasterWorkerHaproxy implements HaproxyController {
     const info = await showProc(this.opts.masterSocket).catch(() => undefined);
     const pid = this.child?.pid ?? info?.masterPid;
     if (pid === undefined) return;
-    // Soft stop: listeners close now, requests in flight finish; hard stop after the stop timeout.
+    if (await this.stopMaster(pid)) await this.removeSockets();
+  }
+
+  /** Soft stop: listeners close now, requests in flight finish; hard stop after the stop timeout. True once it is gone. */
+  private async stopMaster(pid: number): Promise<boolean> {
     try {
       process.kill(pid, 'SIGUSR1');
     } catch {
-      return;
+      return true;
     }
     const deadline = this.clock.now() + (this.opts.stopTimeoutMs ?? 30_000);
     while (this.clock.now() < deadline) {
-      if (!(await processAlive(pid))) return;
+      if (!(await processAlive(pid))) return true;
       await this.clock.sleep(50);
     }
     this.opts.log.warn({ pid }, 'HAProxy did not finish its requests within the stop timeout; stopping it hard');
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
-      // already gone
+      return true;
     }
+    for (let i = 0; i < 40; i++) {
+      if (!(await processAlive(pid))) return true;
+      await this.clock.sleep(50);
+    }
+    return false;
+  }
+
+  /** HAProxy leaves its sockets behind when it exits: a stopped instance leaves no stale socket files. */
+  private async removeSockets(): Promise<void> {
+    for (const socket of [this.opts.masterSocket, this.opts.statsSocket])
+      await rm(socket, { force: true }).catch((err: Error) =>
+        this.opts.log.warn({ socket, err: err.message }, 'could not remove a socket HAProxy left behind'),
+      );
   }
 }
 
@@ -395,8 +412,7 @@ export class PidfileHaproxy implements HaproxyController {
     try {
       await run(cmd, cmdArgs, { timeout: 60_000, env: this.opts.env });
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      return { ok: false, message: `${cmd} ${cmdArgs.join(' ')} failed: ${(e.stderr ?? e.message).trim()}` };
+      return { ok: false, message: commandFailure(cmd, cmdArgs, err) };
     }
     const pids = await this.alivePids();
     const fresh = pids.find((p) => !old.includes(p));
@@ -410,6 +426,24 @@ export class PidfileHaproxy implements HaproxyController {
 
   /** A daemon outlives Aqueduct, as in the original: a restarted Aqueduct takes it over. */
   async stop(): Promise<void> {}
+}
+
+/**
+ * What a spawned command's failure says: its stderr and exit status, or why
+ * it could not run at all (sudo missing is ENOENT with an empty stderr).
+ */
+export function commandFailure(cmd: string, args: readonly string[], err: unknown): string {
+  const e = err as { stderr?: string; code?: number | string; signal?: string | null; message: string };
+  const stderr = (e.stderr ?? '').trim();
+  const status =
+    typeof e.code === 'number'
+      ? `exit status ${e.code}`
+      : e.signal
+        ? `killed by ${e.signal}`
+        : e.code === 'ENOENT'
+          ? `${cmd} not found on PATH`
+          : e.message;
+  return `${cmd} ${args.join(' ')} failed (${status})${stderr === '' ? '' : `: ${stderr}`}`;
 }
 
 export function createController(mode: HaproxyMode, opts: ProcessOptions): HaproxyController {

@@ -21,6 +21,7 @@ import {
 } from '../core/manifests/last-good.js';
 import type { LocatedManifest, ManifestFile } from '../core/manifests/manifests.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
+import type { DriftCheck } from '../core/manifests/api-shapes.js';
 import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import {
   DEFAULT_RELOAD_BUDGET,
@@ -88,13 +89,6 @@ interface Run {
 /** haproxy -c on what a read of the manifests would serve: ok, or HAProxy's complaints and the objects they name. */
 export type CandidateCheck =
   { ok: true } | { ok: false; complaints: { culprits: ObjectRef[]; message: string }[]; error: string };
-
-/** The last comparison of what HAProxy serves with what was applied. */
-export interface DriftCheck {
-  at: string;
-  ok: boolean;
-  error?: string;
-}
 
 export interface ReconcilerOptions {
   template: string;
@@ -726,6 +720,7 @@ export class Reconciler {
     // Periodic and follow-up looks that find nothing to do are not worth a ledger entry.
     const recorded = run.triggers.some((t) => !QUIET_TRIGGERS.has(t)) || c.notes.length > 0;
     if (recorded) this.record(run, { plan: 'noop', reasons: plan.reasons, commands: 0, result: 'ok' });
+    else this.deps.log.debug({ triggers: run.triggers }, 'looked: nothing to change');
     const result = recorded ? 'ok' : 'noop';
     if (run.triggers.includes('resync')) {
       await this.checkDrift();
@@ -838,7 +833,7 @@ export class Reconciler {
       return { result: 'failed', work: { retryAfterMs: 0 } };
     }
     this.failed = { hash: sha256(c.config), retryAt: this.deps.clock.now() + FAILED_RETRY_MS };
-    record({ result: 'failed', error: message });
+    record({ result: 'failed', error: `${message} (tried again in ${FAILED_RETRY_MS / 1000} s)` });
     return { result: 'failed', work: { retryAfterMs: FAILED_RETRY_MS } };
   }
 
@@ -954,6 +949,7 @@ export class Reconciler {
     try {
       await this.repairDrift();
       this.lastDriftCheck = { at, ok: true };
+      this.deps.log.debug('drift check: HAProxy serves what was applied');
     } catch (err) {
       const error = (err as Error).message;
       this.deps.log.warn({ err: error }, 'drift check failed: what HAProxy serves could not be compared');

@@ -94,6 +94,18 @@ describe('aqueduct validate', () => {
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown command 'frobnicate'/);
   });
+
+  it('thalassa-aqueduct --help names its own entry and says it is aqueduct run', async () => {
+    const help = await runCli(['--help'], { bin: 'thalassa-aqueduct.js' });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: thalassa-aqueduct \[options\]\n/);
+    assert.match(help.stdout, /the same as `aqueduct run`/);
+    assert.match(
+      help.stdout,
+      /--haproxyPidPath <value>\s+HAProxy\s+pid\s+file;\s+giving\s+it\s+selects\s+pidfile\s+mode/,
+    );
+    assert.match((await runCli(['run', '--help'])).stdout, /^Usage: aqueduct run \[options\]/);
+  });
 });
 
 describe('aqueduct render', () => {

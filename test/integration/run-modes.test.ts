@@ -1,9 +1,9 @@
 // The three ways of running HAProxy, crashes on either side, the original
 // command line, and startup errors.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildDesiredState } from '../../src/core/rendering/desired-state.js';
@@ -137,6 +137,8 @@ describe('HAProxy process modes', () => {
       assert.equal(await aq.stop('SIGINT'), 0);
       assert.equal(await socketAlive(aq.masterSocket), false, 'managed HAProxy stops with Aqueduct');
       assert.equal(await processAlive(again?.masterPid ?? 0), false);
+      for (const socket of [aq.masterSocket, aq.statsSocket])
+        assert.equal(await stat(socket).catch(() => 'gone'), 'gone', `no stale ${socket} left behind`);
     } finally {
       await aq.stop();
       await s.close();
@@ -185,22 +187,16 @@ describe('HAProxy process modes', () => {
 });
 
 describe('the command line of aqueduct run', () => {
-  it('thalassa-aqueduct with only the original flags runs the loop', async () => {
+  it("thalassa-aqueduct with only the original flags runs the original's daemon, and --debug logs at debug", async () => {
     const dir = await tempDir('aqueduct-legacy-');
+    const pidPath = path.join(dir, 'haproxy.pid');
     const aq = await startAqueductProcess({
       dir,
       bin: 'thalassa-aqueduct.js',
       bare: true,
       args: [
-        '--haproxyCfgPath',
-        path.join(dir, 'haproxy.cfg'),
-        '--haproxySocketPath',
-        path.join(dir, 'stats.sock'),
-        '--haproxyPidPath',
-        path.join(dir, 'haproxy.pid'),
-        '--label',
-        'legacy-test',
-        '--debug',
+        ...['--haproxyCfgPath', path.join(dir, 'haproxy.cfg'), '--haproxySocketPath', path.join(dir, 'stats.sock')],
+        ...['--haproxyPidPath', pidPath, '--label', 'legacy-test', '--debug'],
       ],
     });
     try {
@@ -212,6 +208,41 @@ describe('the command line of aqueduct run', () => {
         await readFile(path.join(dir, 'haproxy.cfg'), 'utf8'),
         new RegExp(`stats socket ${path.join(dir, 'stats.sock')} `),
       );
+      const status = obj(await apiClient(aq.api)('GET', '/status'));
+      assert.equal((status['haproxy'] as JsonObject)['mode'], 'pidfile', '--haproxyPidPath means the daemon');
+      const [daemon] = (await readFile(pidPath, 'utf8')).trim().split(/\s+/).map(Number);
+      assert.ok(await processAlive(daemon ?? 0), `a daemon ran with -p ${pidPath}`);
+      await aq.waitFor((l) => l.level === 20, 15_000, 0);
+    } finally {
+      await aq.stop();
+      for (const pid of (await readFile(pidPath, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean))
+        try {
+          process.kill(Number(pid), 'SIGTERM');
+        } catch {
+          // gone
+        }
+    }
+  });
+
+  it("says which flag to add when the original's flags meet another mode, and names a missing sudo", async () => {
+    const dir = await tempDir('aqueduct-sudo-');
+    const haproxy = execFileSync('sh', ['-c', `command -v "${HAPROXY_BIN}"`], { encoding: 'utf8' }).trim();
+    const refused = await runCli(['run', '--haproxyMode', 'managed', '--sudo', '--manifests', dir]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--sudo applies only to --haproxyMode pidfile .*add --haproxyMode pidfile/);
+    const aq = await startAqueductProcess({
+      dir,
+      bare: true,
+      // A PATH with HAProxy but no sudo, wherever sudo is installed.
+      env: { PATH: path.dirname(haproxy) },
+      args: [
+        ...['--haproxyCfgPath', path.join(dir, 'haproxy.cfg'), '--haproxySocketPath', path.join(dir, 'stats.sock')],
+        ...['--haproxyPidPath', path.join(dir, 'haproxy.pid'), '--sudo', '--haproxyBin', haproxy],
+      ],
+    });
+    try {
+      const failed = await aq.waitFor(isApply('reload', 'failed'), 15_000, 0);
+      assert.match(String(failed['error']), /^sudo -n .* failed \(sudo not found on PATH\) \(tried again in 30 s\)/);
     } finally {
       await aq.stop();
     }

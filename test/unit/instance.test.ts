@@ -2,7 +2,9 @@
 // in every config it renders, and a worker's show info tells whose it is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instancePaths } from '../../src/config.js';
+import { instancePaths, resolveRunConfig } from '../../src/config.js';
+import { commandFailure } from '../../src/haproxy/process.js';
+import { RUN_OPTIONS } from '../../src/options.js';
 import { instanceMark, parseWorkerIdentity } from '../../src/core/rendering/instance-mark.js';
 import { checkRenderOptions, renderConfig } from '../../src/core/rendering/render.js';
 import { DEFAULT_TEMPLATE } from '../helpers/render.js';
@@ -50,5 +52,40 @@ describe('instance paths and mark', () => {
     assert.deepEqual(parseWorkerIdentity(out), { pid: 4242, description: 'aqueduct-instance-0123456789abcdef' });
     assert.deepEqual(parseWorkerIdentity('Pid: 7\ndescription: \n'), { pid: 7, description: undefined });
     assert.equal(parseWorkerIdentity('Unknown command'), undefined);
+  });
+});
+
+describe("the original's pidfile flags", () => {
+  const defaults = Object.fromEntries(RUN_OPTIONS.map((o) => [o.flag, 'default' in o ? o.default : undefined]));
+  const resolve = (given: Record<string, unknown>) =>
+    resolveRunConfig({ ...defaults, ...given }, (f) => (f in given ? 'cli' : 'default'), {});
+
+  it('--haproxyPidPath or --sudo select pidfile mode, as thalassa-aqueduct ran its daemon', () => {
+    assert.equal(resolve({}).haproxyMode, 'managed');
+    assert.equal(resolve({ haproxyPidPath: '/var/run/haproxy.pid' }).haproxyMode, 'pidfile');
+    assert.equal(resolve({ sudo: true }).haproxyMode, 'pidfile');
+    assert.equal(resolve({ haproxyMasterSocket: '/run/m.sock' }).haproxyMode, 'external');
+    assert.equal(resolve({ haproxyMode: 'pidfile', sudo: true }).haproxyMode, 'pidfile');
+  });
+
+  it('refuses them beside another mode, naming the flag to add or drop, instead of ignoring them', () => {
+    assert.throws(
+      () => resolve({ haproxyMode: 'managed', sudo: true }),
+      /--sudo applies only to --haproxyMode pidfile .*not managed: add --haproxyMode pidfile, or drop --sudo/,
+    );
+    assert.throws(
+      () => resolve({ haproxyMasterSocket: '/run/m.sock', haproxyPidPath: '/p' }),
+      /--haproxyPidPath applies only to .*not external \(--haproxyMasterSocket means external\)/,
+    );
+  });
+
+  it("words a spawned command's failure with its stderr and exit status, or why it did not run", () => {
+    const missing = Object.assign(new Error('spawn sudo ENOENT'), { code: 'ENOENT', stderr: '' });
+    assert.equal(commandFailure('sudo', ['-n', 'haproxy'], missing), 'sudo -n haproxy failed (sudo not found on PATH)');
+    const refused = Object.assign(new Error('Command failed'), { code: 1, stderr: 'sudo: a password is required\n' });
+    assert.equal(
+      commandFailure('sudo', ['-n', 'haproxy'], refused),
+      'sudo -n haproxy failed (exit status 1): sudo: a password is required',
+    );
   });
 });
