@@ -4,7 +4,15 @@ import { diffCommand } from './commands/diff.js';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIo, type Io } from './io.js';
-import { parseInteger, resolveRunConfig, type ValueSource } from './config.js';
+import {
+  parseInteger,
+  RENDER_SHAPING_FLAGS,
+  renderOptionsOf,
+  resolveRenderShaping,
+  resolveRunConfig,
+  type RenderShapingFlags,
+  type ValueSource,
+} from './config.js';
 import { AqueductError } from './core/issues.js';
 import { createLogger, defaultLogFormat } from './log.js';
 import { startAqueduct } from './main.js';
@@ -12,15 +20,8 @@ import { startRegistryServer } from './registry-server/server.js';
 import { envName, RUN_OPTIONS, type OptionSpec } from './options.js';
 import { DEFAULT_TEMPLATE_FILE, PACKAGE_VERSION } from './package-paths.js';
 import { renderCommand, validateCommand } from './commands/offline.js';
-import type { RenderOptions } from './core/rendering/render.js';
 
 const VERSION = PACKAGE_VERSION;
-
-/** The option every command that renders shares, with the original's name and default. */
-export const haproxySocketPathOption = (): Option =>
-  new Option('--haproxySocketPath <path>', 'path of the HAProxy stats socket')
-    .default('/tmp/haproxy.status.sock')
-    .env('AQUEDUCT_HAPROXY_SOCKET_PATH');
 
 export const templateFileOption = (): Option =>
   new Option('--templateFile <file>', 'mustache template for haproxy.cfg (default: the bundled template)').env(
@@ -34,32 +35,18 @@ export const unsafeNativesOption = (): Option =>
     'accept natives that open sections, run programs or load code (as aqueduct run --allowUnsafeNatives)',
   ).env('AQUEDUCT_ALLOW_UNSAFE_NATIVES');
 
-/** Options that change the rendered config beyond the manifests, as `aqueduct run` takes them. */
-const renderOutputOptions = (): Option[] => [
-  new Option('--statsBind <address:port>', 'also serve the HAProxy stats page on this address').env(
-    'AQUEDUCT_STATS_BIND',
-  ),
-  new Option('--haproxyMetricsBind <address:port>', "serve HAProxy's Prometheus exporter on this address").env(
-    'AQUEDUCT_HAPROXY_METRICS_BIND',
-  ),
-  new Option('--accessLog <target>', 'stdout, off or a syslog address, as aqueduct run --accessLog')
-    .default('stdout')
-    .env('AQUEDUCT_ACCESS_LOG'),
-];
-
-interface RenderOutputFlags {
-  haproxySocketPath: string;
-  statsBind?: string;
-  haproxyMetricsBind?: string;
-  accessLog: string;
-}
-
-const renderOptionsOf = (o: RenderOutputFlags): RenderOptions => ({
-  statsSocketPath: o.haproxySocketPath,
-  accessLog: o.accessLog,
-  ...(o.statsBind !== undefined && { statsBind: o.statsBind }),
-  ...(o.haproxyMetricsBind !== undefined && { metricsBind: o.haproxyMetricsBind }),
-});
+/**
+ * `aqueduct run`'s options that shape the config (paths, global, stats and
+ * metrics binds, access log, ACME), with run's names, defaults and
+ * environment variables: given the flags a run has, render and diff print
+ * the bytes it writes.
+ */
+const renderShapingOptions = (): Option[] =>
+  RENDER_SHAPING_FLAGS.map((flag) => {
+    const spec = RUN_OPTIONS.find((o) => o.flag === flag);
+    if (spec === undefined) throw new Error(`no run option ${flag}`);
+    return optionFor(spec);
+  });
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('aqueduct')
@@ -122,19 +109,18 @@ function renderCommandOf(program: Command, io: Io, setExit: (code: number) => vo
     .argument('<dir>', 'manifests directory')
     .option('--members <file>', 'JSON file of dynamic backend members: {"<backend>": [{"host": "...", "port": 8080}]}')
     .addOption(templateFileOption())
-    .addOption(haproxySocketPathOption())
     .addOption(unsafeNativesOption());
-  for (const o of renderOutputOptions()) render.addOption(o);
+  for (const o of renderShapingOptions()) render.addOption(o);
   render.action(
     async (
       dir: string,
-      opts: RenderOutputFlags & { members?: string; templateFile?: string; allowUnsafeNatives?: boolean },
+      opts: RenderShapingFlags & { members?: string; templateFile?: string; allowUnsafeNatives?: boolean },
     ) => {
       setExit(
         await renderCommand(io, dir, {
           templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
           allowUnsafeNatives: opts.allowUnsafeNatives === true,
-          render: renderOptionsOf(opts),
+          render: renderOptionsOf(resolveRenderShaping(opts)),
           ...(opts.members === undefined ? {} : { membersFile: opts.members }),
         }),
       );
@@ -154,13 +140,12 @@ function diffCommandOf(program: Command, io: Io, setExit: (code: number) => void
     .option('--json', 'print the result as JSON on stdout')
     .option('--members <file>', 'with --config: JSON file of dynamic backend members, as for render')
     .addOption(templateFileOption())
-    .addOption(haproxySocketPathOption())
     .addOption(unsafeNativesOption());
-  for (const o of renderOutputOptions()) diff.addOption(o);
+  for (const o of renderShapingOptions()) diff.addOption(o);
   diff.action(
     async (
       dir: string,
-      opts: RenderOutputFlags & {
+      opts: RenderShapingFlags & {
         api?: string;
         config?: string;
         json?: boolean;
@@ -168,14 +153,20 @@ function diffCommandOf(program: Command, io: Io, setExit: (code: number) => void
         templateFile?: string;
         allowUnsafeNatives?: boolean;
       },
+      cmd: Command,
     ) => {
       const token = process.env['AQUEDUCT_API_READ_TOKEN'] ?? process.env['AQUEDUCT_API_TOKEN'];
+      // Compared with a live file, the file is where run installs it, unless --haproxyCfgPath says otherwise.
+      const cfgPath =
+        opts.config !== undefined && cmd.getOptionValueSource('haproxyCfgPath') === 'default'
+          ? opts.config
+          : opts.haproxyCfgPath;
       setExit(
         await diffCommand(io, dir, {
           json: opts.json === true,
           templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
           allowUnsafeNatives: opts.allowUnsafeNatives === true,
-          render: renderOptionsOf(opts),
+          render: renderOptionsOf(resolveRenderShaping({ ...opts, haproxyCfgPath: cfgPath })),
           ...(opts.api !== undefined && { api: opts.api }),
           ...(opts.config !== undefined && { config: opts.config }),
           ...(opts.members !== undefined && { membersFile: opts.members }),

@@ -1,6 +1,7 @@
 // The resolved configuration of `aqueduct run`: flags, environment and
 // defaults from options.ts, checked and given their final types.
-import { ACCESS_LOG_ADDRESS } from './core/rendering/render.js';
+import { ACCESS_LOG_ADDRESS, type HaproxyFeatures, type RenderOptions } from './core/rendering/render.js';
+import { instanceMark } from './core/rendering/instance-mark.js';
 import { defaultLogFormat } from './log.js';
 import path from 'node:path';
 import { AqueductError } from './core/issues.js';
@@ -202,5 +203,91 @@ export function resolveRunConfig(
     manifestsExplicit: explicit('manifests'),
     haproxyMode: haproxyModeOf(v, explicit),
     reloadBurst: Math.max(1, v.reloadBurst),
+  };
+}
+
+/** The options that shape the config HAProxy loads: `aqueduct run`'s, which render and diff take too. */
+export type RenderShaping = Pick<
+  RunConfig,
+  | 'haproxyCfgPath'
+  | 'stateDir'
+  | 'haproxySocketPath'
+  | 'hardStopAfter'
+  | 'mworkerMaxReloads'
+  | 'statsBind'
+  | 'haproxyMetricsBind'
+  | 'accessLog'
+  | 'acmeDirectory'
+>;
+
+/** The flags of RenderShaping, for the commands that render without running. */
+export const RENDER_SHAPING_FLAGS = [
+  'haproxyCfgPath',
+  'stateDir',
+  'haproxySocketPath',
+  'hardStopAfter',
+  'mworkerMaxReloads',
+  'statsBind',
+  'haproxyMetricsBind',
+  'accessLog',
+  'acmeDirectory',
+] as const satisfies readonly (keyof RenderShaping)[];
+
+/** <stateDir>/tls/acme-challenges.map: the HTTP-01 map HAProxy loads, when ACME is on. */
+export const acmeMapPath = (tlsDir: string): string => path.join(tlsDir, 'acme-challenges.map');
+
+/**
+ * How the options render: one function for `aqueduct run` (preflight) and
+ * for render and diff, so that a config rendered offline with run's flags is
+ * byte for byte the one run writes (its global section and instance mark too).
+ */
+export function renderOptionsOf(
+  c: RenderShaping,
+  features?: HaproxyFeatures,
+): RenderOptions & { instanceMark: string; tlsDir: string } {
+  const tlsDir = path.join(c.stateDir, 'tls');
+  return {
+    statsSocketPath: c.haproxySocketPath,
+    hardStopAfter: c.hardStopAfter,
+    mworkerMaxReloads: c.mworkerMaxReloads,
+    ...(features !== undefined && { features }),
+    ...(c.statsBind !== undefined && { statsBind: c.statsBind }),
+    ...(c.haproxyMetricsBind !== undefined && { metricsBind: c.haproxyMetricsBind }),
+    accessLog: checkAccessLog(c.accessLog),
+    instanceMark: instanceMark(c.haproxyCfgPath),
+    tlsDir,
+    ...(c.acmeDirectory !== undefined && { acmeChallengeMap: acmeMapPath(tlsDir) }),
+  };
+}
+
+/** RenderShaping's flags as commander gives them (render, diff); paths not given derive as for run. */
+export interface RenderShapingFlags {
+  haproxyCfgPath: string;
+  stateDir?: string;
+  haproxySocketPath?: string;
+  hardStopAfter: string;
+  mworkerMaxReloads: number;
+  statsBind?: string;
+  haproxyMetricsBind?: string;
+  accessLog: string;
+  acmeDirectory?: string;
+}
+
+export function resolveRenderShaping(f: RenderShapingFlags): RenderShaping {
+  const cfgPath = path.resolve(f.haproxyCfgPath);
+  const paths = instancePaths(cfgPath, {
+    ...(f.stateDir !== undefined && { stateDir: f.stateDir }),
+    ...(f.haproxySocketPath !== undefined && { haproxySocketPath: f.haproxySocketPath }),
+  });
+  return {
+    haproxyCfgPath: cfgPath,
+    stateDir: paths.stateDir,
+    haproxySocketPath: paths.haproxySocketPath,
+    hardStopAfter: f.hardStopAfter,
+    mworkerMaxReloads: f.mworkerMaxReloads,
+    statsBind: f.statsBind,
+    haproxyMetricsBind: f.haproxyMetricsBind,
+    accessLog: f.accessLog,
+    acmeDirectory: f.acmeDirectory,
   };
 }

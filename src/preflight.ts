@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { RunConfig } from './config.js';
+import { renderOptionsOf, type RunConfig } from './config.js';
 import { AqueductError, formatIssue } from './core/issues.js';
 import type { OwnAddresses } from './core/manifests/bind.js';
 import { checkRenderOptions, type RenderOptions } from './core/rendering/render.js';
@@ -13,7 +13,6 @@ import { featuresOf, haproxyBuild, type HaproxyBuild } from './haproxy/check.js'
 import { DEFAULT_TEMPLATE_FILE } from './package-paths.js';
 import { readTemplateFile } from './sources/template-file.js';
 import { ownAddresses } from './own-addresses.js';
-import { instanceMark } from './core/rendering/instance-mark.js';
 import { AcmeIssuer } from './tls/acme-issuer.js';
 
 async function writableDir(dir: string, what: string): Promise<void> {
@@ -43,12 +42,10 @@ export interface Preflight {
 }
 
 /** ACME's directories and its challenge map, empty: HAProxy loads the map with the config. */
-async function acmeChallengeMap(stateDir: string, tlsDir: string): Promise<string> {
+async function makeAcmeChallengeMap(stateDir: string, map: string): Promise<void> {
   await mkdir(AcmeIssuer.certificatesDir(path.join(stateDir, 'acme')), { recursive: true, mode: 0o700 });
-  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
-  const map = path.join(tlsDir, 'acme-challenges.map');
+  await mkdir(path.dirname(map), { recursive: true, mode: 0o700 });
   await writeFile(map, '', { flag: 'a' });
-  return map;
 }
 
 /** Checks everything that can be checked before touching HAProxy; throws AqueductError('startup') with a clear message. */
@@ -79,20 +76,9 @@ export async function preflight(config: RunConfig, log: Logger): Promise<Preflig
     await writableDir(path.dirname(config.haproxyMasterSocket), '--haproxyMasterSocket');
   if (config.haproxyMode === 'pidfile') await writableDir(path.dirname(config.haproxyPidPath), '--haproxyPidPath');
   const template = await readTemplateFile(config.templateFile ?? DEFAULT_TEMPLATE_FILE);
-  const mark = instanceMark(config.haproxyCfgPath);
-  const tlsDir = path.join(config.stateDir, 'tls');
-  const render: RenderOptions = {
-    statsSocketPath: config.haproxySocketPath,
-    hardStopAfter: config.hardStopAfter,
-    mworkerMaxReloads: config.mworkerMaxReloads,
-    features: featuresOf(version),
-    ...(config.statsBind === undefined ? {} : { statsBind: config.statsBind }),
-    ...(config.haproxyMetricsBind === undefined ? {} : { metricsBind: config.haproxyMetricsBind }),
-    accessLog: config.accessLog,
-    instanceMark: mark,
-    tlsDir,
-    ...(config.acmeDirectory !== undefined && { acmeChallengeMap: await acmeChallengeMap(config.stateDir, tlsDir) }),
-  };
+  const render = renderOptionsOf(config, featuresOf(version));
+  if (render.acmeChallengeMap !== undefined) await makeAcmeChallengeMap(config.stateDir, render.acmeChallengeMap);
+  const { instanceMark: mark, tlsDir } = render;
   const problems = [...template.issues, ...checkRenderOptions(render)];
   if (problems.length > 0 || template.template === undefined)
     throw new AqueductError('startup', problems.map(formatIssue).join('; '), problems);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
 import { checkConfigText } from '../../src/haproxy/check.js';
+import { instanceMark, markSection } from '../../src/core/rendering/instance-mark.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { HAPROXY_BIN } from '../helpers/haproxy.js';
@@ -108,6 +109,20 @@ describe('aqueduct validate', () => {
   });
 });
 
+/**
+ * A golden config (rendered with the tests' socket path only) as `aqueduct
+ * run` with its default flags writes it at cfgPath: its socket under the
+ * derived state directory, run's global defaults, and the instance's mark.
+ */
+function asRunWrites(golden: string, cfgPath: string): string {
+  return (
+    golden
+      .replace('/tmp/aqueduct-test.sock', '/etc/haproxy/aqueduct-state/haproxy.stats.sock')
+      .replace('  stats timeout 30s\n', '  stats timeout 30s\n  hard-stop-after 5m\n  mworker-max-reloads 50\n') +
+    markSection(instanceMark(cfgPath))
+  );
+}
+
 describe('aqueduct render', () => {
   it('renders the examples to a config haproxy -c accepts', async () => {
     const r = await runCli(['render', EXAMPLES]);
@@ -147,12 +162,8 @@ describe('aqueduct render', () => {
     const again = await runCli(['render', dir, '--members', path.join(EVERY_FIELD, 'members.json')]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, original.stdout);
-    assert.equal(
-      again.stdout,
-      await readFile(path.join(EVERY_FIELD, 'expected.cfg'), 'utf8').then((t) =>
-        t.replace('/tmp/aqueduct-test.sock', '/tmp/haproxy.status.sock'),
-      ),
-    );
+    const golden = await readFile(path.join(EVERY_FIELD, 'expected.cfg'), 'utf8');
+    assert.equal(again.stdout, asRunWrites(golden, '/etc/haproxy/haproxy.cfg'));
   });
 
   it('uses --haproxySocketPath, --statsBind and a custom --templateFile', async () => {
@@ -175,7 +186,7 @@ describe('aqueduct render', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
-      'stats /run/x.sock\npage 127.0.0.1:1988\nbackend live has 2 servers\nbackend staged has 2 servers\n',
+      `stats /run/x.sock\npage 127.0.0.1:1988\nbackend live has 2 servers\nbackend staged has 2 servers\n${markSection(instanceMark('/etc/haproxy/haproxy.cfg'))}`,
     );
   });
 

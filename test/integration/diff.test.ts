@@ -49,7 +49,7 @@ describe('aqueduct diff', () => {
   it('against a config file: 0 when equal, 1 with the plan and a unified diff, 2 on invalid manifests', async () => {
     const dir = await examples();
     const cfg = path.join(await tempDir(), 'haproxy.cfg');
-    await writeFile(cfg, (await runCli(['render', dir])).stdout);
+    await writeFile(cfg, (await runCli(['render', dir, '--haproxyCfgPath', cfg])).stdout);
     const same = await runCli(['diff', dir, '--config', cfg]);
     assert.equal(same.code, 0, same.stderr);
     assert.match(same.stdout, /^plan: noop/);
@@ -85,6 +85,28 @@ describe('aqueduct diff', () => {
       assert.deepEqual(result.reasons, ['servers: 1 add, 1 remove']);
       assert.match(result.diff, /^-\s+server staged_/m);
       assert.equal((await runCli(['diff', dir, '--api', 'http://127.0.0.1:1'])).code, 2);
+    } finally {
+      await aq.stop();
+    }
+  });
+
+  it("against the config a running Aqueduct installed, given run's flags: no change at all, global included", async () => {
+    const aq = await startAqueductProcess();
+    try {
+      const dir = await examples();
+      await cp(dir, aq.manifests, { recursive: true });
+      await eventually(
+        () => readFile(aq.cfgPath, 'utf8').catch(() => ''),
+        (t) => t.includes('frontend myapp'),
+        15_000,
+      );
+      const flags = ['--config', aq.cfgPath, '--haproxySocketPath', aq.statsSocket, '--stateDir', aq.stateDir];
+      const same = await runCli(['diff', dir, ...flags]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.equal(same.stdout, 'plan: noop\n  config unchanged\n');
+      const other = await runCli(['diff', dir, ...flags, '--hardStopAfter', '1m']);
+      assert.equal(other.code, 1);
+      assert.match(other.stdout, /^\+ {2}hard-stop-after 1m$/m);
     } finally {
       await aq.stop();
     }
