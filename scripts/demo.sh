@@ -4,8 +4,8 @@
 # which starts clean every time (AQUEDUCT_DEMO_RESUME=1 keeps the previous one).
 # Edit .run/manifests/... and watch the routing follow within a second.
 # Extra arguments go to `aqueduct run` (npm start -- --acmeDirectory ...).
-# Try: curl -H 'Host: staged.myapp.com' http://127.0.0.1:8080/   (staged)
-#      curl http://127.0.0.1:8080/                               (live)
+# Try: curl -H 'Host: staged.myapp.com' http://127.0.0.1:8080/   (backend staged: v1.1.0)
+#      curl http://127.0.0.1:8080/                               (backend live: v1.0.0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/src/cli.js ] || npm run build
@@ -28,13 +28,16 @@ wait_for() { # wait_for <what> <command...>: up to 10 s
 }
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 # The embedded registry (no Redis needed); the member servers register in it as
-# myapp@1.0.0 (live) and myapp@1.1.0 (staged), for dynamic backends.
+# myapp@1.0.0 and myapp@1.1.0, for dynamic backends. Each answers with its
+# version as its name ({"server":"v1.1.0:9003"}), so a switch shows as one. The
+# static backends serve the same servers: live is 1.0.0 (9001-9002), staged
+# the 1.1.0 release (9003-9004).
 node bin/aqueduct.js registry --port 9000 &
 wait_for "the registry on :9000" node -e "fetch('http://127.0.0.1:9000/registrations').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-REGISTER=http://127.0.0.1:9000,myapp,1.0.0 node examples/echo-server.mjs live 9001 9002 &
-REGISTER=http://127.0.0.1:9000,myapp,1.1.0 node examples/echo-server.mjs staged 9003 9004 &
+REGISTER=http://127.0.0.1:9000,myapp,1.0.0 node examples/echo-server.mjs v1.0.0 9001 9002 &
+REGISTER=http://127.0.0.1:9000,myapp,1.1.0 node examples/echo-server.mjs v1.1.0 9003 9004 &
 # A broken release, myapp@1.2.0, answering 500 to one request in five: roll it out and watch it roll back.
-FAIL_EVERY=5 REGISTER=http://127.0.0.1:9000,myapp,1.2.0 node examples/echo-server.mjs canary 9005 &
+FAIL_EVERY=5 REGISTER=http://127.0.0.1:9000,myapp,1.2.0 node examples/echo-server.mjs v1.2.0 9005 &
 # Members registered before Aqueduct starts: its first apply serves them (no 503 while they arrive).
 wait_for "the example members" node -e "fetch('http://127.0.0.1:9000/registrations').then((r) => r.json()).then((l) => process.exit(l.length >= 5 ? 0 : 1), () => process.exit(1))"
 echo "Aqueduct: manifests in .run/manifests, dashboard on http://127.0.0.1:10000/, REST API on 127.0.0.1:10000, HAProxy on 127.0.0.1:8080 and :8081 (Ctrl-C stops both)"

@@ -3,41 +3,12 @@
 // members are registered before Aqueduct starts), and Ctrl-C stops it all.
 // It uses the README's fixed ports (8080, 8081, 9000-9005, 10000).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
-import { getJson } from '../helpers/haproxy.js';
+import { served, startDemo, stopDemo } from '../helpers/demo.js';
 import { eventually } from '../helpers/wait.js';
-
-const served = (host?: string) =>
-  getJson(8080, '/', host).then(
-    (r) => `${r.status} ${String(r.body['server'])}`,
-    () => 'down',
-  );
-
-/** Starts the demo in its own process group, as a terminal does, and waits for HAProxy's first answer. */
-async function startDemo(): Promise<ChildProcess> {
-  const demo = spawn('bash', [path.join(ROOT, 'scripts', 'demo.sh')], { cwd: ROOT, stdio: 'ignore', detached: true });
-  await eventually(
-    () => served(),
-    (x) => x !== 'down',
-    30_000,
-  );
-  return demo;
-}
-
-async function stopDemo(demo: ChildProcess): Promise<void> {
-  process.kill(-(demo.pid ?? 0), 'SIGINT'); // Ctrl-C
-  if (demo.exitCode === null) await once(demo, 'exit');
-  await eventually(
-    () => served(),
-    (x) => x === 'down',
-    15_000,
-  );
-}
 
 describe('npm start', () => {
   it('serves the README routing from its first answer, and starts clean on a second run', async () => {
@@ -46,16 +17,16 @@ describe('npm start', () => {
       try {
         const first = await Promise.all(Array.from({ length: 10 }, () => served()));
         assert.ok(
-          first.every((x) => /^200 live:900[12]$/.test(x)),
+          first.every((x) => /^200 v1\.0\.0:900[12]$/.test(x)),
           `run ${run}: ${first.join(', ')}`,
         );
-        assert.match(await served('staged.myapp.com'), /^200 staged:900[34]$/);
+        assert.match(await served('staged.myapp.com'), /^200 v1\.1\.0:900[34]$/);
         // Leave an edit behind: the next run must not serve it.
         const file = path.join(ROOT, '.run', 'manifests', 'frontends', 'myapp.yaml');
         await writeFile(file, (await readFile(file, 'utf8')).replace('backend: live', 'backend: staged'));
         await eventually(
           () => served(),
-          (x) => /staged/.test(x),
+          (x) => /v1\.1\.0/.test(x),
           10_000,
         );
       } finally {
