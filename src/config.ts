@@ -3,6 +3,7 @@
 import { ACCESS_LOG_ADDRESS, type HaproxyFeatures, type RenderOptions } from './core/rendering/render.js';
 import { instanceMark } from './core/rendering/instance-mark.js';
 import { defaultLogFormat } from './log.js';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { AqueductError } from './core/issues.js';
 import { envName, isOptionValues, mistypedOptions, RUN_OPTIONS, type OptionValues } from './options.js';
@@ -118,6 +119,19 @@ export function instancePaths(
 export type LogLevel = OptionValues['logLevel'];
 
 /** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
+/** --dnsServer is an address, with a port or not: Node's resolver takes no host name there. */
+function checkDnsServer(value: string | undefined): void {
+  if (value === undefined) return;
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+)(?::(\d+))?$/.exec(value) ?? [value, value];
+  const [, address = '', port] = m;
+  const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+  if (isIP(address) === 0 || !portOk)
+    throw new AqueductError(
+      'config',
+      `--dnsServer ${JSON.stringify(value)}: expected an IP address, optionally with a port (127.0.0.1:8600, [::1]:53)`,
+    );
+}
+
 function checkAccessLog(value: string): string {
   if (value === 'stdout' || value === 'off') return value;
   if (ACCESS_LOG_ADDRESS.test(value)) return value;
@@ -169,6 +183,7 @@ export function resolveRunConfig(
   if (!isOptionValues(v))
     throw new AqueductError('config', `options of the wrong type: ${mistypedOptions(v).join(', ')}`);
   checkMasterSocket(v.haproxyMasterSocket);
+  checkDnsServer(v.dnsServer);
   const explicit = (flag: string) => sourceOf(flag) === 'cli' || sourceOf(flag) === 'env';
   const {
     apiAllowedOrigins,

@@ -8,7 +8,8 @@ import { systemClock, every, type Clock } from './clock.js';
 import type { RunConfig } from './config.js';
 import { AqueductError } from './core/issues.js';
 import type { RolloutPosition } from './core/deploy/rollout.js';
-import { emptySubscriptions, memberMapFor } from './core/registry/members.js';
+import { emptySubscriptions, memberMapFor, subscriptionsOf } from './core/registry/members.js';
+import type { MemberLookup } from './core/registry/subscription.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
 import { checkConfigTextAt, type HaproxyBuild } from './haproxy/check.js';
@@ -48,8 +49,8 @@ import { WorkQueue } from './reconcile/work-queue.js';
 import { importPersistenceFile } from './sources/legacy-import.js';
 import { readManifestDir } from './sources/manifest-dir.js';
 import { watchManifestDir, type Watcher } from './sources/manifest-watcher.js';
-import { createRegistrySource, registryApiUrl } from './sources/registry/create-registry.js';
-import type { RegistrySource } from './sources/registry/registry-source.js';
+import { registryApiUrl } from './sources/registry/create-registry.js';
+import { MemberSources } from './sources/member-sources.js';
 import { startSelfRegistration } from './sources/registry/self-registration.js';
 
 export interface Aqueduct {
@@ -58,7 +59,7 @@ export interface Aqueduct {
   queue: WorkQueue;
   haproxy: HaproxyController;
   api: FastifyInstance;
-  registry: RegistrySource;
+  sources: MemberSources;
   stop(): Promise<void>;
 }
 
@@ -76,7 +77,8 @@ interface Parts {
   applier: RuntimeApplier;
   activity: ActivityFeed;
   metrics: Metrics;
-  registry: RegistrySource;
+  /** Where dynamic backends' members come from: the registry --registry runs, DNS. */
+  sources: MemberSources;
   deploys: Deploys;
   reconciler: Reconciler;
   queue: WorkQueue;
@@ -97,14 +99,14 @@ export async function startAqueduct(config: RunConfig, log: Logger, clock: Clock
   await startAll(components, stopOpts);
   log.info({ manifests: config.manifests, mode: config.haproxyMode, cfg: config.haproxyCfgPath }, 'aqueduct running');
   let stopped: Promise<void> | undefined;
-  const { reconciler, queue, haproxy, api, registry } = parts;
+  const { reconciler, queue, haproxy, api, sources } = parts;
   return {
     config,
     reconciler,
     queue,
     haproxy,
     api,
-    registry,
+    sources,
     stop: () =>
       (stopped ??= (async () => {
         log.info('shutting down');
@@ -145,7 +147,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   });
   const activity = new ActivityFeed(clock);
   const metrics = metricsOf(() => parts, config, pre);
-  const registry = createRegistrySource(config, {
+  const sources = MemberSources.create(config, {
     onChange: () => parts.queue.add('registry'),
     refuse: (r) => ownAddressProblem(r.host, r.port, pre.own),
     observer: {
@@ -161,12 +163,12 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   const runtime = countingRuntime(runtimeApi(config.haproxySocketPath), (ok) => metrics.runtimeCommand(ok));
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
   const check = haproxyCheck(config, env, clock);
-  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, registry, check });
+  const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, sources, check });
   const store = new ManifestStore(config.manifests);
   const service = new ObjectService({
     store,
     loop: loop.reconciler,
-    registrations: (name, version) => registry.registrations(name, version),
+    members: (sub) => sources.members(sub),
     check: (text) => check(text, 'api'),
     requestApply: (trigger) => loop.queue.add(trigger, 0),
     pairs: new StoredPairs(path.join(config.stateDir, 'certificates')),
@@ -181,7 +183,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     log,
     clock,
   );
-  const base = { haproxy, runtime, applier, activity, metrics, registry, ...loop, store, service, poller };
+  const base = { haproxy, runtime, applier, activity, metrics, sources, ...loop, store, service, poller };
   const parts: Parts = { ...base, api: await apiOf(base, config, log, pre.haproxyBuild) };
   return parts;
 }
@@ -194,7 +196,7 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
         .service.overviewOf(parts().reconciler.lastRead())
         .objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state })),
     members: () => parts().reconciler.appliedMembers(),
-    registryConnected: () => (config.registry === 'none' ? undefined : parts().registry.status().connected),
+    registryConnected: () => (config.registry === 'none' ? undefined : parts().sources.registryStatus().connected),
     oldWorkers: () => parts().haproxy.oldWorkers(),
     rollouts: () =>
       parts()
@@ -264,12 +266,12 @@ function loopParts(
     haproxy: HaproxyController;
     runtime: RuntimeApi;
     applier: RuntimeApplier;
-    registry: RegistrySource;
+    sources: MemberSources;
     check: ConfigCheck;
   },
 ): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch'> {
-  const { haproxy, runtime, applier, registry, check } = edges;
-  const registrations = (name: string, version: string) => registry.registrations(name, version);
+  const { haproxy, runtime, applier, sources, check } = edges;
+  const members: MemberLookup = (sub) => sources.members(sub);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
   const deploys = new Deploys({
     runtime,
@@ -277,7 +279,7 @@ function loopParts(
       load: () => readJson<Record<string, RolloutPosition>>(rolloutsFile),
       save: (positions) => writeJsonAtomic(rolloutsFile, positions),
     },
-    registrations,
+    members,
     clock,
     log,
     gateTimeoutMs: config.healthGateTimeout,
@@ -292,8 +294,12 @@ function loopParts(
         watch.watcher?.follow(realDirs);
         return files;
       },
-      members: (backends) => memberMapFor(backends, registrations, (name) => deploys.positionOf(name)),
-      emptySubscriptions: (b) => emptySubscriptions(b, registrations, (name) => deploys.positionOf(name)),
+      members: (backends) => {
+        const rolloutOf = (name: string) => deploys.positionOf(name);
+        sources.follow(subscriptionsOf(backends, rolloutOf)); // DNS resolves what the manifests name, nothing more
+        return memberMapFor(backends, members, rolloutOf);
+      },
+      emptySubscriptions: (b) => emptySubscriptions(b, members, (name) => deploys.positionOf(name)),
       deploys,
       certificates: certificateKeeper(
         config,
@@ -337,7 +343,7 @@ function apiOf(
   build: HaproxyBuild,
 ): Promise<FastifyInstance> {
   const binary = { version: build.versionText, buildOptions: build.buildOptions };
-  const { reconciler, service, poller, activity, metrics, registry, haproxy } = parts;
+  const { reconciler, service, poller, activity, metrics, sources, haproxy } = parts;
   return buildApp(
     {
       service,
@@ -358,7 +364,8 @@ function apiOf(
         lastApply: () => reconciler.ledger().at(-1),
         extra: async () => ({
           driftCheck: reconciler.status().driftCheck ?? null,
-          registry: registry.status(),
+          registry: sources.registryStatus(),
+          sources: sources.statuses(),
           haproxy: { ...binary, ...(await processStatus(haproxy, config.haproxyMasterSocket)) },
         }),
       },
@@ -411,7 +418,7 @@ function watchHaproxy(parts: Parts): void {
 
 /** The parts with a start or a stop, in start order (they stop in reverse). */
 function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock): Component[] {
-  const { haproxy, reconciler, queue, store, api, poller, registry } = parts;
+  const { haproxy, reconciler, queue, store, api, poller, sources } = parts;
   let stopResync = (): void => undefined;
   let self: { stop(): Promise<void> } | undefined;
   let lock: InstanceLock | undefined;
@@ -479,7 +486,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
       },
       stop: () => stopResync(),
     },
-    { name: 'registry', start: () => registry.start(), stop: () => registry.stop() },
+    { name: 'member sources', start: () => sources.start(), stop: () => sources.stop() },
     {
       name: 'self-registration',
       start: () => {

@@ -155,6 +155,28 @@ export const RUN_OPTIONS = [
     group: 'registry',
   },
   {
+    flag: 'dnsServer',
+    type: 'string',
+    description:
+      'DNS server for backends with source dns, as address or address:port ([v6]:port), e.g. 127.0.0.1:8600 for a Consul agent; default: the system resolver (/etc/resolv.conf)',
+    group: 'registry',
+  },
+  {
+    flag: 'dnsMinRefresh',
+    type: 'integer',
+    default: 1000,
+    description:
+      "ms: the soonest an SRV name is resolved again (a TTL below it, such as Consul's 0, waits this long; so does a retry after a failed query)",
+    group: 'registry',
+  },
+  {
+    flag: 'dnsMaxRefresh',
+    type: 'integer',
+    default: 60000,
+    description: 'ms: the longest an SRV name goes without being resolved again, whatever its TTL',
+    group: 'registry',
+  },
+  {
     flag: 'noSelfRegistration',
     type: 'boolean',
     default: false,

@@ -32,7 +32,7 @@ import type { CertificateState } from '../core/tls/certificate-state.js';
 import type { StoredPairs } from '../tls/stored-pairs.js';
 import { compareStrings } from '../core/rendering/desired-state.js';
 import { objectKey, type Refusal, type ServableSet } from '../core/manifests/last-good.js';
-import { subscriptionOf } from '../core/registry/members.js';
+import { atVersion, subscriptionOf, type MemberLookup } from '../core/registry/subscription.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
 import { nativesIssues } from '../core/manifests/natives-policy.js';
@@ -84,8 +84,8 @@ export interface LoopView {
 export interface ObjectServiceDeps {
   store: ManifestStore;
   loop: LoopView;
-  /** Registry instances of a service version (dynamic backends' members). */
-  registrations(name: string, version: string): readonly Registration[];
+  /** The instances of a subscription, from its source (dynamic backends' members). */
+  members: MemberLookup;
   /** haproxy -c on a candidate config (its own scratch file: the loop checks concurrently). */
   check(configText: string): Promise<CheckResult>;
   /** Asks the loop to reconcile now. */
@@ -267,7 +267,7 @@ export class ObjectService {
     if (sub === undefined) return [];
     const versions = new Set([sub.version, ...(m.spec.versions ?? []).map((v) => v.version)]);
     if (m.spec.rollout !== undefined) versions.add(m.spec.rollout.to);
-    return [...versions].flatMap((v) => this.deps.registrations(sub.name, v));
+    return [...versions].flatMap((v) => this.deps.members(atVersion(sub, v)));
   }
 
   /** Every object with its status, and every problem of the directory (for GET /status). */

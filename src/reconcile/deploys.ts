@@ -15,9 +15,9 @@ import {
 } from '../core/deploy/rollout.js';
 import type { DesiredState } from '../core/rendering/desired-state.js';
 import { checkPassed } from '../core/haproxy-output/runtime-output.js';
-import type { BackendManifest, Registration } from '../core/manifests/model.js';
+import type { BackendManifest } from '../core/manifests/model.js';
 import { serverName } from '../core/rendering/names.js';
-import { subscriptionOf } from '../core/registry/members.js';
+import { atVersion, subscriptionOf, type MemberLookup } from '../core/registry/subscription.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { Clock } from '../clock.js';
 
@@ -33,7 +33,8 @@ export interface DeployStore {
 export interface DeploysDeps {
   runtime: RuntimeApi;
   store: DeployStore;
-  registrations(name: string, version: string): readonly Registration[];
+  /** The instances of a subscription, from its source. */
+  members: MemberLookup;
   clock: Clock;
   log: Logger;
   gateTimeoutMs: number;
@@ -103,7 +104,7 @@ export class Deploys {
       const to = b.spec.rollout?.to;
       if (sub === undefined || to === undefined) continue;
       const names = new Set(
-        this.deps.registrations(sub.name, to).map((r) => serverName(b.metadata.name, r.host, r.port)),
+        this.deps.members(atVersion(sub, to)).map((r) => serverName(b.metadata.name, r.host, r.port)),
       );
       const figures: Record<string, Figures> = {};
       for (const row of rows)

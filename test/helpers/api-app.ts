@@ -58,7 +58,7 @@ export async function apiApp(...seed: JsonObject[]): Promise<ApiApp> {
   const service = new ObjectService({
     store: new ManifestStore(dir),
     loop: loop.reconciler,
-    registrations: () => [],
+    members: () => [],
     check: (text) => checkConfigTextAt(HAPROXY_BIN, text, path.join(root, 'api-check.cfg')),
     requestApply: (trigger) => queue.add(trigger, 0),
     pairs: new StoredPairs(path.join(root, 'certificates')),

@@ -205,7 +205,7 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
     const deploys = new Deploys({
       runtime,
       store: { load: async () => undefined, save: async () => undefined },
-      registrations: () => [],
+      members: () => [],
       clock,
       log,
       gateTimeoutMs: 30_000,

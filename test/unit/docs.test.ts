@@ -19,7 +19,7 @@ describe('documentation', () => {
       assert.ok(documented.has(o.flag), `--${o.flag} missing from docs/running.md`);
       assert.equal(documented.get(o.flag), `\`${envName(o.flag)}\``, `--${o.flag}'s environment variable`);
     }
-    const known = new Set(RUN_OPTIONS.map((o) => o.flag));
+    const known = new Set<string>(RUN_OPTIONS.map((o) => o.flag));
     for (const flag of documented.keys())
       assert.ok(known.has(flag ?? ''), `docs/running.md documents --${flag}, which run lacks`);
   });

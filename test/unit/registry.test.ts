@@ -70,8 +70,8 @@ describe('registry snapshot', () => {
         members: [],
       },
     });
-    const map = memberMapFor([backend('a', '1.0.0'), backend('b', '1.0.1'), backend('c', '9')], (n, v) =>
-      s.registrations(n, v),
+    const map = memberMapFor([backend('a', '1.0.0'), backend('b', '1.0.1'), backend('c', '9')], (sub) =>
+      s.registrations(sub.name, sub.version),
     );
     assert.deepEqual(map, {
       a: [

@@ -195,3 +195,10 @@ export function rolloutLine(p: Position): string {
   const where = p.state === 'progressing' ? `progressing, ${step}, ${p.share}% of requests` : `${p.state} at ${step}`;
   return `Rollout ${p.from} → ${p.to}: ${where}${why}`;
 }
+
+/** The Problems view's line about the DNS source, once it follows a name: answering, or failing and why. */
+export function dnsText(dns: NonNullable<Status['sources']>[string] | undefined): string | undefined {
+  if (dns === undefined || (dns.lastSync === null && dns.lastError === null)) return undefined;
+  const n = `${dns.instances} instance${dns.instances === 1 ? '' : 's'}`;
+  return dns.connected ? `answering (${n})` : `failing: ${dns.lastError ?? ''} (the last known ${n} keep serving)`;
+}

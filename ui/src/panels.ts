@@ -4,7 +4,15 @@ import { createTwoFilesPatch } from 'diff';
 import { useState } from 'preact/hooks';
 import { getText } from './api.js';
 import { html } from './html.js';
-import { activitySentence, foldNoops, registryText, type ActivityEvent, type Apply, type Status } from './model.js';
+import {
+  activitySentence,
+  dnsText,
+  foldNoops,
+  registryText,
+  type ActivityEvent,
+  type Apply,
+  type Status,
+} from './model.js';
 
 function DiffOf(props: { generation: number }) {
   const [text, setText] = useState<string | undefined>(undefined);
@@ -93,6 +101,7 @@ export function Problems(props: { status: Status }) {
   const { status } = props;
   const troubled = status.objects.filter((o) => o.state !== 'applied' || o.serving !== 'current');
   const registry = status.registry;
+  const dns = dnsText(status.sources?.['dns']);
   return html`<section aria-labelledby="p-title">
     <h2 id="p-title">Problems</h2>
     ${status.issues.length === 0 && troubled.length === 0 && html`<p>No problems: every object is applied as declared.</p>`}
@@ -108,6 +117,11 @@ export function Problems(props: { status: Status }) {
     }
     <h3>Registry</h3>
     <p>${registryText(registry)}</p>
+    ${
+      dns !== undefined &&
+      html`<h3>DNS</h3>
+        <p>${dns}</p>`
+    }
     <h3>HAProxy</h3>
     <${HaproxyProcess} status=${status} />
   </section>`;

@@ -58,6 +58,8 @@ export type ApiStatusObject = { id: string; kind: Kind; name: string } & ObjectS
 export interface ApiStatusExtra {
   driftCheck: DriftCheck | null;
   registry: RegistryStatus;
+  /** Every member source of the run (the registry's kind, dns), by kind. */
+  sources: Record<string, RegistryStatus>;
   /** HAProxy as `haproxy -vv` names it, and its processes. */
   haproxy: ProcessStatus & { version: string; buildOptions: string };
 }

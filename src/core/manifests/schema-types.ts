@@ -133,7 +133,7 @@ export interface Hsts {
   preload: boolean;
 }
 /**
- * A pool of servers (members) that frontends route to: static members, or members taken from the Thalassa registry by name and version.
+ * A pool of servers (members) that frontends route to: static members, or members taken from a source (the Thalassa registry by name and version, or DNS SRV records).
  */
 export interface BackendManifest {
   apiVersion: 'aqueduct/v1';
@@ -147,6 +147,10 @@ export interface BackendSpec {
    */
   type: 'dynamic' | 'static';
   /**
+   * Where a dynamic backend's members come from: thalassa or socketio, the registry --registry runs (the default when absent, so a manifest without it means what it always meant), or dns, the SRV records of service (and the A/AAAA records they name), as Kubernetes headless services, Consul and Nomad publish them.
+   */
+  source?: 'thalassa' | 'socketio' | 'dns';
+  /**
    * Service name under which instances register in Thalassa.
    */
   name?: string;
@@ -154,6 +158,10 @@ export interface BackendSpec {
    * Exact service version to route to (no ranges).
    */
   version?: string;
+  /**
+   * The SRV name a backend with source dns resolves, e.g. _http._tcp.myapp.service.consul; {version} in it is replaced by the version, so versions can be separate SRV names.
+   */
+  service?: string;
   /**
    * Weighted versions of a dynamic backend: members of every listed version, each version's share of requests proportional to its weight whatever its number of members. Overrides version for routing; version stays the stable version a rollout starts from.
    *

@@ -12,6 +12,13 @@ import { splitMembers, trafficSplit } from '../deploy/versions.js';
 import type { BackendManifest, Member, MemberMap, Registration } from '../manifests/model.js';
 import { validateRegistration } from '../manifests/schema-validation.js';
 import { registrationTooLarge } from './registration-limits.js';
+import {
+  atVersion,
+  describeSubscription,
+  subscriptionOf,
+  type MemberLookup,
+  type Subscription,
+} from './subscription.js';
 
 export const registrationId = (r: Pick<Registration, 'name' | 'version' | 'host' | 'port'>): string =>
   `/${r.name}/${r.version}/${r.host}/${r.port}`;
@@ -117,19 +124,13 @@ export class RegistrySnapshot {
   }
 }
 
-/** The registry name and version a backend follows; undefined for a static one. */
-export function subscriptionOf(b: BackendManifest): { name: string; version: string } | undefined {
-  const { type, name, version } = b.spec;
-  return type === 'dynamic' && name !== undefined && version !== undefined ? { name, version } : undefined;
-}
-
 /**
  * Members of every dynamic backend from a lookup of registrations, across
  * the versions it routes to (see trafficSplit), weighted by version share.
  */
 export function memberMapFor(
   backends: readonly BackendManifest[],
-  registrations: (name: string, version: string) => readonly Registration[],
+  members: MemberLookup,
   rolloutOf: (backend: string) => RolloutPosition | undefined = () => undefined,
 ): MemberMap {
   const out: Record<string, Member[]> = {};
@@ -137,9 +138,24 @@ export function memberMapFor(
     const sub = subscriptionOf(b);
     if (sub === undefined) continue;
     const split = trafficSplit(b.spec, rolloutOf(b.metadata.name));
-    out[b.metadata.name] = splitMembers(split, (version) => registrations(sub.name, version));
+    out[b.metadata.name] = splitMembers(split, (version) => members(atVersion(sub, version)));
   }
   return out;
+}
+
+/** Every subscription the backends route a share to (or may: a rollout's target), for sources that resolve on demand. */
+export function subscriptionsOf(
+  backends: readonly BackendManifest[],
+  rolloutOf: (backend: string) => RolloutPosition | undefined = () => undefined,
+): Subscription[] {
+  return backends.flatMap((b) => {
+    const sub = subscriptionOf(b);
+    if (sub === undefined) return [];
+    const versions = new Set(trafficSplit(b.spec, rolloutOf(b.metadata.name)).map((v) => v.version));
+    for (const v of [sub.version, ...(b.spec.versions ?? []).map((x) => x.version), b.spec.rollout?.to])
+      if (v !== undefined) versions.add(v);
+    return [...versions].map((v) => atVersion(sub, v));
+  });
 }
 
 /**
@@ -148,14 +164,14 @@ export function memberMapFor(
  */
 export function emptySubscriptions(
   b: BackendManifest,
-  registrations: (name: string, version: string) => readonly Registration[],
+  members: MemberLookup,
   rolloutOf: (backend: string) => RolloutPosition | undefined = () => undefined,
 ): string[] {
   const sub = subscriptionOf(b);
   if (sub === undefined) return [];
   return trafficSplit(b.spec, rolloutOf(b.metadata.name))
-    .filter((v) => v.weight > 0 && registrations(sub.name, v.version).length === 0)
-    .map((v) => `${sub.name}@${v.version}`);
+    .filter((v) => v.weight > 0 && members(atVersion(sub, v.version)).length === 0)
+    .map((v) => describeSubscription(atVersion(sub, v.version)));
 }
 
 /** A Thalassa event after decoding: `[regId, 'online', registrationJson]` or `[regId, 'offline']`. */

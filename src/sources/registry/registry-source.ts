@@ -9,14 +9,10 @@ import type { Registration } from '../../core/manifests/model.js';
 import { registryRequest } from './registry-http.js';
 import { parseEvent, parseRegistration, RegistrySnapshot, type RegistryEvent } from '../../core/registry/members.js';
 import type { RegistryStatus } from '../../core/registry/registry-status.js';
+import type { MemberSource } from '../member-source.js';
 
-/** What the loop and the API read from a registry, whichever it is. */
-export interface RegistrySource {
-  start(): void;
-  stop(): Promise<void>;
-  registrations(name: string, version: string): readonly Registration[];
-  status(): RegistryStatus;
-}
+/** A Thalassa-protocol registry (thalassa or socketio) is a member source that is sent everything: it follows all. */
+export type RegistrySource = MemberSource;
 
 /** An event transport: connects, delivers message parts, says when it (dis)connects. */
 export interface EventTransport {
@@ -50,7 +46,8 @@ export interface SnapshotSourceOptions {
 export const noRegistry: RegistrySource = {
   start: () => undefined,
   stop: async () => undefined,
-  registrations: () => [],
+  follow: () => undefined,
+  members: () => [],
   status: () => ({ kind: 'none', connected: false, lastSync: null, lastError: null, instances: 0, graced: 0 }),
 };
 
@@ -105,7 +102,10 @@ export class SnapshotRegistrySource implements RegistrySource {
     await this.listing;
   }
 
-  registrations(name: string, version: string): readonly Registration[] {
+  /** Every instance is sent to a registry's listeners: there is nothing to subscribe to. */
+  follow(): void {}
+
+  members(name: string, version: string): readonly Registration[] {
     return this.snapshot.registrations(name, version);
   }
 
