@@ -29,10 +29,11 @@ import { createController, type HaproxyController, processStatus } from './hapro
 import { countingRuntime, runtimeApi, type RuntimeApi } from './haproxy/runtime-api.js';
 import { RuntimeApplier } from './haproxy/runtime-applier.js';
 import { sendCommand } from './haproxy/socket-client.js';
+import { showStat } from './haproxy/commands.js';
 import { StatsPoller } from './haproxy/stats-poller.js';
 import { logAccessPosture } from './http/access-posture.js';
 import { buildApp } from './http/app.js';
-import { ManifestStore } from './http/manifest-store.js';
+import { ManifestStore } from './sources/manifest-store.js';
 import { ObjectService } from './http/object-service.js';
 import { startAll, stopAll, within, type Component, type StopOptions } from './lifecycle.js';
 import { accessWriter } from './log.js';
@@ -178,7 +179,7 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
     log,
   });
   const poller = new StatsPoller(
-    () => sendCommand(config.haproxySocketPath, 'show stat', 10_000),
+    () => sendCommand(config.haproxySocketPath, showStat().command, 10_000),
     config.statsInterval,
     log,
     clock,

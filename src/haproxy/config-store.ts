@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../core/hash.js';
 import { readJson, readTextIfExists, writeFileAtomic, writeJsonAtomic } from '../files/atomic.js';
-import type { AppliedRecord, ConfigStore } from '../reconcile/config-store.js';
+import type { AppliedRecord, ConfigStore } from '../core/config-store.js';
 
 /** The last N applied configs, newest last, as files "<seq>-<hash>.cfg" in a directory. */
 class Generations {

@@ -4,6 +4,7 @@
 // worker pid before and after.
 import { systemClock, type Clock } from '../clock.js';
 import { parseShowProc, type ProcInfo } from '../core/haproxy-output/runtime-output.js';
+import { reload, showProc as showProcCommand } from './commands.js';
 import { sendCommand } from './socket-client.js';
 
 export interface ReloadOutcome {
@@ -13,7 +14,7 @@ export interface ReloadOutcome {
 }
 
 export async function showProc(masterSocket: string, timeoutMs = 5000): Promise<ProcInfo> {
-  const out = await sendCommand(masterSocket, 'show proc', timeoutMs);
+  const out = await sendCommand(masterSocket, showProcCommand().command, timeoutMs);
   const info = parseShowProc(out);
   if (info === undefined)
     throw new Error(`unexpected 'show proc' answer on ${masterSocket}: ${out.trim().slice(0, 200)}`);
@@ -44,7 +45,7 @@ export async function reloadViaMaster(
 ): Promise<ReloadOutcome> {
   const before = await showProcRetrying(masterSocket, 50, clock);
   // The master re-executes itself on reload and drops this connection: an error here is expected.
-  await sendCommand(masterSocket, 'reload', 5000).catch(() => undefined);
+  await sendCommand(masterSocket, reload().command, 5000).catch(() => undefined);
   const deadline = clock.now() + timeoutMs;
   for (;;) {
     await clock.sleep(20);

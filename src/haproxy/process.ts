@@ -15,6 +15,7 @@ import { accessWriter, type AccessWriter } from '../log.js';
 import { classifyHaproxyLine, parseShowProc } from '../core/haproxy-output/runtime-output.js';
 import type { ProcessStatus } from '../core/haproxy-output/process-status.js';
 import { reloadViaMaster, showProc, showProcRetrying, type ReloadOutcome } from './master-socket.js';
+import { showProc as showProcCommand } from './commands.js';
 import { sendCommand, socketAlive } from './socket-client.js';
 import { confirmOwnWorker, identityViaMaster } from './worker-identity.js';
 import { AqueductError } from '../core/issues.js';
@@ -122,7 +123,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
   async claim(): Promise<void> {
     const { masterSocket, mark, log } = this.opts;
     if (!(await pathExists(masterSocket))) return;
-    const answer = await sendCommand(masterSocket, 'show proc', 1000).catch(() => undefined);
+    const answer = await sendCommand(masterSocket, showProcCommand().command, 1000).catch(() => undefined);
     if (answer === undefined) return; // a socket file nobody answers on: a previous run's, HAProxy starts anew
     const master = parseShowProc(answer)?.masterPid;
     const identity = await identityViaMaster(masterSocket);
@@ -152,7 +153,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
     // Retries ride out a master re-executing for a reload; a managed HAProxy never seen alive is not in one.
     const attempts = this.mode === 'managed' && this.seenAlive !== true ? 1 : 5;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (await socketAlive(this.opts.masterSocket, 'show proc')) {
+      if (await socketAlive(this.opts.masterSocket, showProcCommand().command)) {
         this.seenAlive = true; // the watchdog reports it going away from now on, even before its first look
         return true;
       }
@@ -177,7 +178,7 @@ export class MasterWorkerHaproxy implements HaproxyController {
     // Our own child reports its exit itself; anything else is looked at through the master socket.
     this.stopWatchdog = every(this.clock, watchMs, () => {
       if (this.child !== undefined || this.stopping) return;
-      void socketAlive(this.opts.masterSocket, 'show proc', Math.min(watchMs, 1000)).then((alive) => {
+      void socketAlive(this.opts.masterSocket, showProcCommand().command, Math.min(watchMs, 1000)).then((alive) => {
         if (this.child !== undefined || this.stopping) return;
         if (this.seenAlive === true && !alive)
           this.emit({

@@ -2,6 +2,17 @@
 // weights without a reload, and the state HAProxy reports.
 import { parseServersState, parseStatCsv, type ServerState } from '../core/haproxy-output/runtime-output.js';
 import type { RuntimeOp } from '../core/planning/plan.js';
+import {
+  addServer,
+  enableHealth,
+  enableServer,
+  serverId,
+  setServerState,
+  setWeight,
+  showServersState,
+  showStat,
+  type RuntimeCommand,
+} from './commands.js';
 import { sendCommand, sendCommands } from './socket-client.js';
 
 export class RuntimeCommandError extends Error {
@@ -12,12 +23,6 @@ export class RuntimeCommandError extends Error {
     super(`HAProxy refused '${command}': ${answer.trim()}`);
     this.name = 'RuntimeCommandError';
   }
-}
-
-/** A command whose success HAProxy reports as an empty answer or one matching `ok`. */
-export interface RuntimeCommand {
-  command: string;
-  ok?: RegExp;
 }
 
 /** Commands per connection: a few hundred KB of text, answered well within the timeout. */
@@ -34,6 +39,10 @@ export interface RuntimeApi {
   /** `show stat` as records, one per frontend, backend and server, with the given columns (default all). */
   stats(columns?: readonly string[]): Promise<Record<string, string>[]>;
 }
+
+/** Runs one command of commands.ts; throws RuntimeCommandError when HAProxy refuses it. */
+export const run = (api: Pick<RuntimeApi, 'command'>, c: RuntimeCommand): Promise<string> =>
+  api.command(c.command, c.ok);
 
 /** Whether HAProxy's answer means the command succeeded. */
 export const accepted = (c: RuntimeCommand, answer: string): boolean => {
@@ -70,10 +79,11 @@ export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
         );
       return answers;
     },
-    serversState: async () => parseServersState(await sendCommand(socketPath, 'show servers state', timeoutMs)),
-    stats: async (columns) => parseStatCsv(await sendCommand(socketPath, 'show stat', timeoutMs), columns),
+    serversState: async () => parseServersState(await sendCommand(socketPath, showServersState().command, timeoutMs)),
+    stats: async (columns) => parseStatCsv(await sendCommand(socketPath, showStat().command, timeoutMs), columns),
     sessions: async () => {
-      const rows = parseStatCsv(await sendCommand(socketPath, 'show stat -1 4 -1', timeoutMs), SESSION_COLUMNS);
+      const servers = await sendCommand(socketPath, showStat('servers').command, timeoutMs);
+      const rows = parseStatCsv(servers, SESSION_COLUMNS);
       return new Map(rows.map((r) => [`${r['pxname'] ?? ''}/${r['svname'] ?? ''}`, Number(r['scur'] ?? 0)]));
     },
   };
@@ -81,22 +91,20 @@ export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
 
 /** The commands for one planned op, in order. Removal is only its first step (drain); see RuntimeApplier. */
 export function commandsFor(op: RuntimeOp): RuntimeCommand[] {
-  const id = `${op.backend}/${op.server}`;
+  const id = serverId(op.backend, op.server);
   switch (op.op) {
-    case 'add': {
-      const cmds: RuntimeCommand[] = [
-        { command: `add server ${id} ${op.address} ${op.args.join(' ')}`.trim(), ok: /^New server registered\.?$/ },
+    case 'add':
+      return [
+        addServer(id, op.address, op.args),
+        ...(op.args.includes('check') ? [enableHealth(id)] : []),
+        enableServer(id),
       ];
-      if (op.args.includes('check')) cmds.push({ command: `enable health ${id}` });
-      cmds.push({ command: `enable server ${id}` });
-      return cmds;
-    }
     case 'set-weight':
-      return [{ command: `set weight ${id} ${op.weight}` }];
+      return [setWeight(id, op.weight)];
     case 'ready':
-      return [{ command: `set server ${id} state ready` }];
+      return [setServerState(id, 'ready')];
     case 'remove':
-      return [{ command: `set server ${id} state drain` }];
+      return [setServerState(id, 'drain')];
   }
 }
 

@@ -6,7 +6,16 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from 'pino';
 import type { RuntimeOp } from '../core/planning/plan.js';
-import { commandsFor, refusal, type RuntimeApi, type RuntimeCommand } from './runtime-api.js';
+import { commandsFor, refusal, type RuntimeApi } from './runtime-api.js';
+import {
+  delServer,
+  serverId,
+  setServerState,
+  setWeight,
+  shutdownSessions,
+  type RuntimeCommand,
+  type ServerId,
+} from './commands.js';
 
 /** How often a drain looks at sessions, and how many looks past the timeout a delete may still take. */
 const DRAIN_POLL_MS = 200;
@@ -18,19 +27,20 @@ export interface ApplyOpsResult {
 }
 
 interface Removal {
-  id: string;
+  id: ServerId;
   cancelled: boolean;
 }
 
-const finishing = (id: string): RuntimeCommand[] => [
-  { command: `set server ${id} state maint` },
-  { command: `shutdown sessions server ${id}` },
-  { command: `del server ${id}`, ok: /^Server deleted\.?$/ },
+/** A drained server's last steps: out of rotation for good, its last sessions closed, deleted. */
+const finishing = (id: ServerId): RuntimeCommand[] => [
+  setServerState(id, 'maint'),
+  shutdownSessions(id),
+  delServer(id),
 ];
 
 export class RuntimeApplier {
   /** backend/server → its pending removal. */
-  private readonly removals = new Map<string, Removal>();
+  private readonly removals = new Map<ServerId, Removal>();
   private readonly drains = new Set<Promise<void>>();
   /** Applies and drain rounds take turns: a server revived by an apply is never deleted by a round already under way. */
   private turn: Promise<unknown> = Promise.resolve();
@@ -60,9 +70,9 @@ export class RuntimeApplier {
 
   private async applyNow(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
     const cmds: RuntimeCommand[] = [];
-    const removed: string[] = [];
+    const removed: ServerId[] = [];
     for (const op of ops) {
-      const id = `${op.backend}/${op.server}`;
+      const id = serverId(op.backend, op.server);
       const pending = this.removals.get(id);
       if (op.op === 'add' && pending !== undefined) {
         // Came back while draining: keep the server, undo the drain.
@@ -70,7 +80,7 @@ export class RuntimeApplier {
         this.removals.delete(id);
         const w = op.args.indexOf('weight');
         const weight = w === -1 ? '1' : (op.args[w + 1] ?? '1');
-        cmds.push({ command: `set server ${id} state ready` }, { command: `set weight ${id} ${weight}` });
+        cmds.push(setServerState(id, 'ready'), setWeight(id, weight));
         continue;
       }
       cmds.push(...commandsFor(op));
@@ -83,7 +93,7 @@ export class RuntimeApplier {
   }
 
   /** Finishes removals in the background, batching the servers whose sessions are gone. */
-  private drain(ids: readonly string[]): void {
+  private drain(ids: readonly ServerId[]): void {
     let left: Removal[] = ids.map((id) => ({ id, cancelled: false }));
     for (const r of left) this.removals.set(r.id, r);
     const deadline = this.clock.now() + this.drainTimeoutMs;

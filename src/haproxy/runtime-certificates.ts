@@ -4,8 +4,8 @@
 // theirs). HAProxy's rules: the payload ends at its first blank line (the
 // PEM given here has none), and only one certificate transaction may be open
 // in the whole process, so updates take turns and a failed one is aborted.
-import type { RuntimeApi } from './runtime-api.js';
-import { RuntimeCommandError } from './runtime-api.js';
+import { abortSslCert, commitSslCert, setSslCert } from './commands.js';
+import { run, RuntimeCommandError, type RuntimeApi } from './runtime-api.js';
 
 export type ReplaceOutcome = 'replaced' | 'not loaded';
 
@@ -29,14 +29,14 @@ export class CertificateUpdater {
   private async replaceNow(file: string, pem: string): Promise<ReplaceOutcome> {
     if (/\n\s*\n/.test(pem.trimEnd())) throw new Error(`the PEM for ${file} holds a blank line, which ends a payload`);
     try {
-      await this.api.command(`set ssl cert ${file} <<\n${pem.trimEnd()}\n`, /^Transaction (created|updated) for/);
+      await run(this.api, setSslCert(file, pem));
     } catch (err) {
       if (err instanceof RuntimeCommandError && NOT_LOADED.test(err.answer)) return 'not loaded';
       await this.abort(file);
       throw err;
     }
     try {
-      await this.api.command(`commit ssl cert ${file}`, /Success!/);
+      await run(this.api, commitSslCert(file));
     } catch (err) {
       await this.abort(file);
       throw err;
@@ -45,8 +45,6 @@ export class CertificateUpdater {
   }
 
   private async abort(file: string): Promise<void> {
-    await this.api
-      .command(`abort ssl cert ${file}`, /Transaction aborted|No ongoing transaction/)
-      .catch(() => undefined);
+    await run(this.api, abortSslCert(file)).catch(() => undefined);
   }
 }

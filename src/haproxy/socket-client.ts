@@ -2,6 +2,7 @@
 // protocol is "write a line, read until HAProxy closes", which no library
 // covers better than node:net does in a few lines.
 import net from 'node:net';
+import { systemClock, type Clock } from '../clock.js';
 
 export class SocketError extends Error {
   constructor(
@@ -15,8 +16,13 @@ export class SocketError extends Error {
 }
 
 /** Sends one command and resolves to everything HAProxy answered. */
-export function sendCommand(socketPath: string, command: string, timeoutMs = 10_000): Promise<string> {
-  return exchange(socketPath, command, timeoutMs, true);
+export function sendCommand(
+  socketPath: string,
+  command: string,
+  timeoutMs = 10_000,
+  clock: Clock = systemClock,
+): Promise<string> {
+  return exchange(socketPath, command, { timeoutMs, halfClose: true, clock });
 }
 
 /**
@@ -24,11 +30,15 @@ export function sendCommand(socketPath: string, command: string, timeoutMs = 10_
  * once (one command); a session ended by its own `quit` must not, since
  * HAProxy stops reading commands once it sees the end of its input.
  */
-function exchange(socketPath: string, command: string, timeoutMs: number, halfClose: boolean): Promise<string> {
+function exchange(
+  socketPath: string,
+  command: string,
+  { timeoutMs, halfClose, clock }: { timeoutMs: number; halfClose: boolean; clock: Clock },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = net.createConnection(socketPath);
-    const timer = setTimeout(() => {
+    const cancel = clock.after(timeoutMs, () => {
       socket.destroy();
       reject(
         new SocketError(
@@ -37,15 +47,15 @@ function exchange(socketPath: string, command: string, timeoutMs: number, halfCl
           'ETIMEDOUT',
         ),
       );
-    }, timeoutMs);
+    });
     socket.once('connect', () => (halfClose ? socket.end(`${command}\n`) : socket.write(`${command}\n`)));
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      cancel();
       reject(new SocketError(socketPath, err.message, err.code));
     });
     socket.once('close', () => {
-      clearTimeout(timer);
+      cancel();
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
@@ -64,10 +74,12 @@ export async function sendCommands(
   socketPath: string,
   commands: readonly string[],
   timeoutMs = 10_000,
+  clock: Clock = systemClock,
 ): Promise<string[]> {
   if (commands.length === 0) return [];
   if (commands.some((c) => c.includes('\n'))) throw new SocketError(socketPath, 'a command holds a line break');
-  const raw = await exchange(socketPath, ['prompt', ...commands, 'quit'].join('\n'), timeoutMs, false);
+  const session = ['prompt', ...commands, 'quit'].join('\n');
+  const raw = await exchange(socketPath, session, { timeoutMs, halfClose: false, clock });
   const answers = raw.split(PROMPT).slice(1, commands.length + 1);
   if (answers.length < commands.length)
     throw new SocketError(

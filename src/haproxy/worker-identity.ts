@@ -5,6 +5,7 @@
 // file this instance wrote, not some other HAProxy's on the same host.
 import { systemClock, type Clock } from '../clock.js';
 import { parseWorkerIdentity, type WorkerIdentity } from '../core/rendering/instance-mark.js';
+import { onWorker, showInfo } from './commands.js';
 import { sendCommand } from './socket-client.js';
 
 /** `show info` of a worker through its master's CLI (`@!<pid>`), or of the first worker without a pid. */
@@ -13,8 +14,7 @@ export async function identityViaMaster(
   pid?: number,
   timeoutMs = 2000,
 ): Promise<WorkerIdentity | undefined> {
-  const target = pid === undefined ? '@1' : `@!${pid}`;
-  const out = await sendCommand(masterSocket, `${target} show info`, timeoutMs).catch(() => '');
+  const out = await sendCommand(masterSocket, onWorker(pid, showInfo()).command, timeoutMs).catch(() => '');
   return parseWorkerIdentity(out);
 }
 
@@ -36,7 +36,7 @@ export async function confirmOwnWorker(c: OwnWorkerCheck): Promise<string | unde
   const deadline = clock.now() + (c.timeoutMs ?? 5000);
   let last = 'no answer';
   for (;;) {
-    const answer = await sendCommand(c.statsSocket, 'show info', 1000).then(
+    const answer = await sendCommand(c.statsSocket, showInfo().command, 1000).then(
       (out) => parseWorkerIdentity(out),
       (err: unknown) => (err as Error).message,
     );

@@ -9,7 +9,6 @@ import {
   backendFromBody,
   frontendFromBody,
   frontendsUsing,
-  manifestGeneration,
   objectId,
   objectStatus,
   resubscribe,
@@ -21,6 +20,7 @@ import {
   type BodyResult,
   type ObjectStatus,
 } from '../core/manifests/api-objects.js';
+import { manifestGeneration } from '../core/manifests/identity.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import {
   certificateFromBody,
@@ -58,7 +58,7 @@ import {
   findObject,
   type ManifestStore,
   type ManifestView,
-} from './manifest-store.js';
+} from '../sources/manifest-store.js';
 
 /** The part of the reconciler the API reads. */
 export interface LoopView {

@@ -9,14 +9,15 @@
 // library's job.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { manifestGeneration, objectId, setProblems } from '../core/manifests/api-objects.js';
+import { objectId, setProblems } from '../core/manifests/api-objects.js';
+import { manifestGeneration } from '../core/manifests/identity.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
 import type { Kind, Manifest } from '../core/manifests/model.js';
 import type { Issue } from '../core/issues.js';
 import type { CandidateCheck } from '../reconcile/reconciler.js';
 import { ApiError, problemsError } from './errors.js';
-import { findObject, type ManifestStore, type ManifestView } from './manifest-store.js';
+import { findObject, type ManifestStore, type ManifestView } from '../sources/manifest-store.js';
 
 /** One write, checked on its own and waiting for its batch. */
 export interface StagedWrite {

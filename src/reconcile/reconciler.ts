@@ -3,7 +3,7 @@
 // running it twice in a row does nothing the second time.
 import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
 import type { Logger } from 'pino';
-import { manifestGeneration } from '../core/manifests/api-objects.js';
+import { manifestGeneration } from '../core/manifests/identity.js';
 import { culpritsOf, describeCheckErrors, loadErrorsOf, type ObjectRef } from '../core/haproxy-output/check-errors.js';
 import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
 import { detectDrift } from '../core/planning/drift.js';
@@ -32,7 +32,7 @@ import {
 } from '../core/planning/reload-budget.js';
 import { decideApply, type ApplyDecision } from '../core/planning/apply-decision.js';
 import { sha256 } from '../core/hash.js';
-import type { AppliedRecord, ConfigStore } from './config-store.js';
+import type { AppliedRecord, ConfigStore } from '../core/config-store.js';
 import { ParseCache } from '../core/manifests/parse-cache.js';
 import type { BackendManifest, LoadedManifest, MemberMap } from '../core/manifests/model.js';
 import { planner, withDesiredServers, type Plan } from '../core/planning/plan.js';

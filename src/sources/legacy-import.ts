@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { objectId } from '../core/manifests/api-objects.js';
 import { importLegacyPersistence } from '../core/manifests/legacy-persistence.js';
 import { AqueductError } from '../core/issues.js';
-import { canonicalFile, existsInAnyForm, type ManifestStore } from '../http/manifest-store.js';
+import { canonicalFile, existsInAnyForm, type ManifestStore } from './manifest-store.js';
 
 export async function importPersistenceFile(file: string, store: ManifestStore, log: Logger): Promise<number> {
   let text: string;

@@ -4,7 +4,8 @@
 // runtime API (`add map`, `del map`), no reload; the file is kept equal so a
 // reload in the middle of an order still answers.
 import { writeFileAtomic } from '../files/atomic.js';
-import type { RuntimeApi } from '../haproxy/runtime-api.js';
+import { addMap, delMap } from '../haproxy/commands.js';
+import { run, type RuntimeApi } from '../haproxy/runtime-api.js';
 
 /** base64url, as RFC 8555 makes tokens and thumbprints: nothing that could end a CLI command. */
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -24,13 +25,13 @@ export class ChallengeMap {
     this.entries.set(token, keyAuthorization);
     await this.save();
     // HAProxy may be down or reloading: the file answers once it loads it.
-    await this.api.command(`add map ${this.file} ${token} ${keyAuthorization}`).catch(() => undefined);
+    await run(this.api, addMap(this.file, token, keyAuthorization)).catch(() => undefined);
   }
 
   async remove(token: string): Promise<void> {
     if (!this.entries.delete(token)) return;
     await this.save();
-    await this.api.command(`del map ${this.file} ${token}`).catch(() => undefined);
+    await run(this.api, delMap(this.file, token)).catch(() => undefined);
   }
 
   private save(): Promise<void> {

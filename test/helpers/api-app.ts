@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { systemClock } from '../../src/clock.js';
 import { checkConfigTextAt } from '../../src/haproxy/check.js';
 import { buildApp } from '../../src/http/app.js';
-import { ManifestStore } from '../../src/http/manifest-store.js';
+import { ManifestStore } from '../../src/sources/manifest-store.js';
 import { ObjectService } from '../../src/http/object-service.js';
 import { WorkQueue } from '../../src/reconcile/work-queue.js';
 import { readManifestDir } from '../../src/sources/manifest-dir.js';

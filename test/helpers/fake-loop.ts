@@ -4,14 +4,15 @@
 // function, a config store in memory (that can refuse writes), and a fake
 // clock. Nothing touches a file or a process.
 import pino from 'pino';
-import type { AppliedRecord, ConfigStore } from '../../src/reconcile/config-store.js';
+import type { AppliedRecord, ConfigStore } from '../../src/core/config-store.js';
 import type { ServerState } from '../../src/core/haproxy-output/runtime-output.js';
 import { parseSections, serverArg } from '../../src/core/rendering/config-sections.js';
 import type { ManifestFile } from '../../src/core/manifests/manifests.js';
 import type { CheckResult } from '../../src/haproxy/check.js';
 import type { ReloadOutcome } from '../../src/haproxy/master-socket.js';
 import type { HaproxyController } from '../../src/haproxy/process.js';
-import type { RuntimeApi, RuntimeCommand } from '../../src/haproxy/runtime-api.js';
+import type { RuntimeApi } from '../../src/haproxy/runtime-api.js';
+import type { RuntimeCommand } from '../../src/haproxy/commands.js';
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
 import { Deploys } from '../../src/reconcile/deploys.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { isManifestName, loadManifestDir, readManifestDir } from '../../src/sources/manifest-dir.js';
 import type { Manifest } from '../../src/core/manifests/model.js';
-import { ManifestStore } from '../../src/http/manifest-store.js';
+import { ManifestStore } from '../../src/sources/manifest-store.js';
 import { frontend, staticBackend, tempDir, writeTree, yamlFile } from '../helpers/fixtures.js';
 
 describe('manifest directory', () => {

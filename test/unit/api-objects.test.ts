@@ -8,11 +8,11 @@ import { describe, it } from 'node:test';
 import {
   backendFromBody,
   frontendFromBody,
-  manifestGeneration,
   objectStatus,
   resubscribe,
   toApiBackend,
 } from '../../src/core/manifests/api-objects.js';
+import { manifestGeneration } from '../../src/core/manifests/identity.js';
 import { importLegacyPersistence } from '../../src/core/manifests/legacy-persistence.js';
 import type { BackendManifest } from '../../src/core/manifests/model.js';
 import { authorized, bearerToken, tokenMatches } from '../../src/http/auth.js';

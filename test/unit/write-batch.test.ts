@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import type { LocatedManifest } from '../../src/core/manifests/manifests.js';
 import type { Manifest } from '../../src/core/manifests/model.js';
-import { ManifestStore } from '../../src/http/manifest-store.js';
+import { ManifestStore } from '../../src/sources/manifest-store.js';
 import { WriteBatch, type StagedWrite } from '../../src/http/write-batch.js';
 import type { CandidateCheck } from '../../src/reconcile/reconciler.js';
 import { tempDir } from '../helpers/fixtures.js';

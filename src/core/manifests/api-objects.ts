@@ -1,8 +1,6 @@
 // The REST API's view of manifests, in the original Thalassa Aqueduct's
 // shapes: objects with id, _type and key beside the spec fields, and request
 // bodies turned back into manifests. Pure: the HTTP layer passes values in.
-import { createHash } from 'node:crypto';
-import { compareStrings } from '../rendering/desired-state.js';
 import type { Issue } from '../issues.js';
 import {
   API_VERSION,
@@ -15,6 +13,7 @@ import {
 } from './model.js';
 import { validateBackend, validateFrontend, type SchemaIssue } from './schema-validation.js';
 import type { ObjectStatus } from './object-status.js';
+import { manifestGeneration } from './identity.js';
 
 /**
  * What is wrong with a field of a request body, as data. The HTTP layer
@@ -36,23 +35,6 @@ export type { ApiBackend, ApiFrontend } from './api-shapes.js';
 import type { ApiBackend, ApiFrontend, BackendStatus } from './api-shapes.js';
 
 export const objectId = (kind: Kind, name: string): string => `${kind.toLowerCase()}/${name}`;
-
-/** JSON with keys sorted at every level, so equal objects hash equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => compareStrings(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The object's generation: a content hash, equal on every replica that reads the same manifest. */
-export function manifestGeneration(manifest: Manifest): string {
-  return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 16);
-}
 
 export function toApiFrontend(m: FrontendManifest, status?: ObjectStatus): ApiFrontend {
   const name = m.metadata.name;

@@ -1,7 +1,8 @@
 // /frontends and /backends: the original Thalassa Aqueduct's routes (and /certificates beside them).
 import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { manifestGeneration, objectId } from '../../core/manifests/api-objects.js';
+import { objectId } from '../../core/manifests/api-objects.js';
+import { manifestGeneration } from '../../core/manifests/identity.js';
 import type { ApiRollout } from '../../core/manifests/api-shapes.js';
 import type { Kind } from '../../core/manifests/model.js';
 import { ApiError, fieldError, integerQuery } from '../errors.js';

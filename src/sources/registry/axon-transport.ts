@@ -1,15 +1,16 @@
 // Thalassa's event socket: an axon pub socket over TCP that we subscribe to,
 // reconnecting with backoff (0.5 s doubling to 30 s) for as long as we run.
 import net from 'node:net';
+import type { Clock } from '../../clock.js';
 import { AxonDecoder } from './axon-frames.js';
 import type { EventTransport } from './registry-source.js';
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
-export function axonTransport(host: string, port: number): EventTransport {
+export function axonTransport(host: string, port: number, clock: Clock): EventTransport {
   let socket: net.Socket | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelRetry = (): void => undefined;
   let closed = false;
   let backoff = MIN_BACKOFF_MS;
   return {
@@ -26,7 +27,7 @@ export function axonTransport(host: string, port: number): EventTransport {
           s.destroy();
           handlers.disconnected(reason);
           if (closed) return;
-          timer = setTimeout(open, backoff);
+          cancelRetry = clock.after(backoff, open);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         };
         s.setKeepAlive(true, 10_000);
@@ -48,7 +49,7 @@ export function axonTransport(host: string, port: number): EventTransport {
     },
     async close() {
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
+      cancelRetry();
       socket?.destroy();
     },
   };

@@ -27,7 +27,7 @@ export function createRegistrySource(config: RunConfig, wiring: RegistryWiring):
   const apiUrl = registryApiUrl(config);
   const transport =
     config.registry === 'thalassa'
-      ? axonTransport(config.thalassaHost, config.thalassaPort)
+      ? axonTransport(config.thalassaHost, config.thalassaPort, clock)
       : socketIoTransport(apiUrl);
   return new SnapshotRegistrySource({
     kind: config.registry,

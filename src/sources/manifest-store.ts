@@ -11,7 +11,7 @@ import type { LocatedManifest, ManifestFile } from '../core/manifests/manifests.
 import type { Kind, Manifest } from '../core/manifests/model.js';
 import { ParseCache } from '../core/manifests/parse-cache.js';
 import { createFileAtomic, writeFileAtomic } from '../files/atomic.js';
-import { readManifestDir } from '../sources/manifest-dir.js';
+import { readManifestDir } from './manifest-dir.js';
 
 /** One read of the directory. */
 export interface ManifestView {

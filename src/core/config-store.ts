@@ -1,9 +1,10 @@
 // What the reconciler keeps between runs and restarts, behind one interface:
 // the config file HAProxy loads, the record of what was applied, and the
-// history of applied generations. On disk in src/haproxy/config-store.ts;
+// history of applied generations: a port of the pure core, implemented on
+// disk in src/haproxy/config-store.ts;
 // in memory in the reconciler's unit tests.
-import type { LoadedManifest } from '../core/manifests/model.js';
-import type { DesiredState } from '../core/rendering/desired-state.js';
+import type { LoadedManifest } from './manifests/model.js';
+import type { DesiredState } from './rendering/desired-state.js';
 
 /** What was applied, as saved for a restart: the installed file must still hash to `hash`. */
 export interface AppliedRecord {
