@@ -194,9 +194,9 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
   return new Metrics({
     manifests: async () =>
       parts()
-        .service.overviewOf(parts().reconciler.lastRead())
+        .service.overviewOf(parts().reconciler.served.lastRead())
         .objects.map((o) => ({ kind: o.manifest.kind, state: o.status.state })),
-    members: () => parts().reconciler.appliedMembers(),
+    members: () => parts().reconciler.served.appliedMembers(),
     registryConnected: () => (config.registry === 'none' ? undefined : parts().sources.registryStatus().connected),
     oldWorkers: () => parts().haproxy.oldWorkers(),
     rollouts: () =>
@@ -207,8 +207,8 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
       parts()
         .deploys.gatesOpen()
         .map((g) => ({ backend: g.backend, timedOut: g.timedOut })),
-    held: () => parts().reconciler.held(),
-    certificates: () => certificateFigures(parts().reconciler.certificateStates()),
+    held: () => parts().reconciler.candidates.held(),
+    certificates: () => certificateFigures(parts().reconciler.served.certificateStates()),
     build: {
       version: PACKAGE_VERSION,
       haproxyVersion: pre.haproxyVersion,
@@ -216,7 +216,7 @@ function metricsOf(parts: () => Parts, config: RunConfig, pre: Preflight): Metri
       haproxyBuildOptions: pre.haproxyBuild.buildOptions,
       nodeVersion: process.version,
     },
-    applied: () => parts().reconciler.appliedIdentity(),
+    applied: () => parts().reconciler.served.appliedIdentity(),
   });
 }
 
@@ -348,23 +348,23 @@ function apiOf(
   return buildApp(
     {
       service,
-      ledger: () => reconciler.ledger(),
+      ledger: () => reconciler.served.ledger(),
       observe: { poller, activity, metrics, maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES },
       onRejected: () => metrics.validationFailure('api'),
       relay: procRelayDetector({ haproxyMayBeHidden: config.haproxyMode === 'external' }),
       system: {
-        appliedConfig: () => reconciler.appliedConfig(),
-        preview: (files) => reconciler.preview(files),
-        generationConfig: (seq) => reconciler.generationConfig(seq),
+        appliedConfig: () => reconciler.served.appliedConfig(),
+        preview: (files) => reconciler.candidates.preview(files),
+        generationConfig: (seq) => reconciler.served.generationConfig(seq),
         access: {
           readOnly: config.readOnly,
           readToken: config.apiReadToken !== undefined,
           writeToken: config.apiToken !== undefined,
         },
-        ready: () => reconciler.status().ready,
-        lastApply: () => reconciler.ledger().at(-1),
+        ready: () => reconciler.served.status().ready,
+        lastApply: () => reconciler.served.ledger().at(-1),
         extra: async () => ({
-          driftCheck: reconciler.status().driftCheck ?? null,
+          driftCheck: reconciler.served.status().driftCheck ?? null,
           registry: sources.registryStatus(),
           sources: sources.statuses(),
           haproxy: { ...binary, ...(await processStatus(haproxy, config.haproxyMasterSocket)) },
@@ -396,7 +396,7 @@ function connectEvents(parts: Parts, config: RunConfig, log: Logger): void {
   reconciler.onApply((r) => metrics.applied(r));
   reconciler.onDriftCheck((c) => metrics.driftChecked(c.ok));
   reconciler.onApply((r) => activity.apply(r));
-  reconciler.onApply(announceReady(log, () => reconciler.appliedFrontends(), endpointsOf(config)));
+  reconciler.onApply(announceReady(log, () => reconciler.served.appliedFrontends(), endpointsOf(config)));
   deploys.onEvent((e) => metrics.deployEvent(e.type, e.event));
   deploys.onEvent((e) => activity.deploy(e));
   if (!config.readOnly) deploys.onEvent((e) => service.followRollout(e));

@@ -10,7 +10,6 @@ import {
   frontendFromBody,
   frontendsUsing,
   objectId,
-  objectStatus,
   resubscribe,
   setProblems,
   withRollout,
@@ -18,20 +17,15 @@ import {
   toApiBackend,
   toApiFrontend,
   type BodyResult,
-  type ObjectStatus,
 } from '../core/manifests/api-objects.js';
 import { manifestGeneration } from '../core/manifests/identity.js';
-import { formatIssue, type Issue } from '../core/issues.js';
 import {
   certificateFromBody,
   frontendsServing,
   toApiCertificate,
   uploadProblems,
 } from '../core/manifests/api-certificates.js';
-import type { CertificateState } from '../core/tls/certificate-state.js';
 import type { StoredPairs } from '../tls/stored-pairs.js';
-import { compareStrings } from '../core/rendering/desired-state.js';
-import { objectKey, type Refusal, type ServableSet } from '../core/manifests/last-good.js';
 import { atVersion, subscriptionOf, type MemberLookup } from '../core/registry/subscription.js';
 import { checkManifestSet, type LocatedManifest } from '../core/manifests/manifests.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
@@ -40,15 +34,13 @@ import type {
   BackendManifest,
   FrontendManifest,
   Kind,
-  LoadedManifest,
   Manifest,
   Metadata,
   Registration,
 } from '../core/manifests/model.js';
 import type { CheckResult } from '../haproxy/check.js';
-import type { ApplyRecord, CandidateCheck } from '../reconcile/reconciler.js';
 import { overlay, storageError, WriteBatch, type StagedWrite } from './write-batch.js';
-import type { BackendDeployStatus } from '../core/manifests/api-shapes.js';
+import { ServedObjects, type LoopView, type ObjectEntry, type Overview } from './served-objects.js';
 import { ApiError, problemsError } from './errors.js';
 import {
   canonicalFile,
@@ -59,27 +51,6 @@ import {
   type ManifestStore,
   type ManifestView,
 } from '../sources/manifest-store.js';
-
-/** The part of the reconciler the API reads. */
-export interface LoopView {
-  appliedManifests(): readonly LoadedManifest[];
-  ledger(): readonly ApplyRecord[];
-  onApply(listener: (r: ApplyRecord) => void): () => void;
-  checkCandidate(
-    read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] },
-    check: (configText: string) => Promise<CheckResult>,
-  ): Promise<CandidateCheck>;
-  /** Objects set aside because HAProxy refused them. */
-  refused(): Refusal[];
-  /** Resolves once the drift check after the latest reload is done: the status of what it serves is known. */
-  afterDriftCheck(): Promise<void>;
-  /** What the loop would serve from this read (policy, refusals, last good): the objects' status agrees with it. */
-  servableOf(read: { manifests: readonly LocatedManifest[]; issues: readonly Issue[] }): ServableSet;
-  /** Every certificate's state as the loop's last run found it. */
-  certificateStates(): readonly CertificateState[];
-  /** The backend's rollout position and health gate, when it has them. */
-  deployStatus(backend: string): BackendDeployStatus;
-}
 
 export interface ObjectServiceDeps {
   store: ManifestStore;
@@ -111,20 +82,6 @@ export interface WriteResult {
   object?: Manifest;
   created: boolean;
   file: string;
-}
-
-/** How a write's ?wait=applied ended. */
-export interface WaitOutcome {
-  outcome: 'applied' | 'held' | 'failed' | 'timeout';
-  apply?: ApplyRecord;
-  /** Why it is held (outcome held). */
-  held?: string;
-}
-
-/** One object with everything the API shows about it. */
-export interface ObjectEntry {
-  manifest: Manifest;
-  status: ObjectStatus;
 }
 
 const etagList = (header: string): string[] =>
@@ -179,11 +136,13 @@ const FROM_BODY: Record<Kind, (name: string, body: unknown, metadata?: Metadata)
 
 export class ObjectService {
   private readonly batch: WriteBatch;
+  private readonly reads: ServedObjects;
 
   constructor(private readonly deps: ObjectServiceDeps) {
+    this.reads = new ServedObjects({ loop: deps.loop, clock: deps.clock ?? systemClock });
     this.batch = new WriteBatch({
       store: deps.store,
-      checkCandidate: (read) => deps.loop.checkCandidate(read, deps.check),
+      checkCandidate: (read) => deps.loop.candidates.checkCandidate(read, deps.check),
       ...(deps.own !== undefined && { own: deps.own }),
       requestApply: deps.requestApply,
       clock: deps.clock ?? systemClock,
@@ -236,29 +195,18 @@ export class ObjectService {
     const m = entry.manifest;
     if (m.kind === 'Frontend') return toApiFrontend(m, entry.status);
     if (m.kind === 'Certificate') {
-      const state = this.deps.loop.certificateStates().find((c) => c.name === m.metadata.name);
-      const frontends = this.deps.loop
+      const state = this.deps.loop.served.certificateStates().find((c) => c.name === m.metadata.name);
+      const frontends = this.deps.loop.served
         .appliedManifests()
         .flatMap((a) => (a.manifest.kind === 'Frontend' ? [a.manifest] : []));
       return toApiCertificate(m, state, frontendsServing(m.metadata.name, frontends), entry.status);
     }
-    const deploy = this.deps.loop.deployStatus(m.metadata.name);
+    const deploy = this.deps.loop.served.deployStatus(m.metadata.name);
     return toApiBackend(m, this.registrationsOf(m), { ...entry.status, ...deploy });
   }
 
   deployStatus(backend: string) {
-    return this.deps.loop.deployStatus(backend);
-  }
-
-  /** Why a backend is not served as declared now: a hold, or a health gate still waiting. */
-  private heldReason(backend: string): string | undefined {
-    const { held, healthGate, unresolved } = this.deps.loop.deployStatus(backend);
-    if (held !== undefined) return held;
-    if (unresolved !== undefined)
-      return `unresolved: HAProxy cannot resolve ${unresolved.join(', ')}; those members stay in maintenance until their host names resolve`;
-    if (healthGate === undefined) return undefined;
-    const timedOut = healthGate.timedOut ? ' (past its timeout)' : '';
-    return `held: waiting for one of ${healthGate.waitingFor.join(', ')} to pass its health check${timedOut}; the current servers keep serving`;
+    return this.deps.loop.served.deployStatus(backend);
   }
 
   /** Registry instances of every version the backend may route to: version, versions and a rollout's target. */
@@ -271,80 +219,18 @@ export class ObjectService {
   }
 
   /** Every object with its status, and every problem of the directory (for GET /status). */
-  async overview(): Promise<{ objects: ObjectEntry[]; issues: string[] }> {
-    return this.overviewOf(await this.deps.store.read());
+  async overview(): Promise<Overview> {
+    return this.reads.overviewOf(await this.deps.store.read());
   }
 
-  /**
-   * The objects' status for a read of the manifests: the store's (the API),
-   * or the loop's last one (the metrics, which must not read the directory
-   * at every scrape).
-   */
-  overviewOf(read: Pick<ManifestView, 'manifests' | 'issues'>): { objects: ObjectEntry[]; issues: string[] } {
-    const applied = this.deps.loop.appliedManifests();
-    const refused = this.deps.loop.refused();
-    // The same inputs give the same overview: a burst of GETs computes it once.
-    const key = [read, applied, JSON.stringify(refused), this.deps.loop.ledger().at(-1)?.id];
-    if (this.memo !== undefined && key.every((k, i) => k === this.memo?.key[i])) return this.memo.value;
-    const value = this.computeOverview(read, applied);
-    this.memo = { key, value };
-    return value;
+  /** The objects' status for a read (the loop's last one, for the metrics). */
+  overviewOf(read: Pick<ManifestView, 'manifests' | 'issues'>): Overview {
+    return this.reads.overviewOf(read);
   }
 
-  private memo: { key: unknown[]; value: { objects: ObjectEntry[]; issues: string[] } } | undefined;
-
-  private computeOverview(
-    view: Pick<ManifestView, 'manifests' | 'issues'>,
-    applied: readonly LoadedManifest[],
-  ): { objects: ObjectEntry[]; issues: string[] } {
-    const servable = this.deps.loop.servableOf(view);
-    const issues = servable.issues.map(formatIssue);
-    const issuesBy = new Map<string, string[]>();
-    servable.issues.forEach((i, n) => {
-      if (i.kind === undefined || i.name === undefined) return;
-      const k = objectKey(i.kind, i.name);
-      issuesBy.set(k, [...(issuesBy.get(k) ?? []), issues[n] as string]);
-    });
-    for (const s of servable.stale) {
-      const k = objectKey(s.kind, s.name);
-      if (!issuesBy.has(k)) issuesBy.set(k, [`serving the last good version: ${s.reason}`]);
-    }
-    const appliedBy = new Map(applied.map((a) => [objectKey(a.manifest.kind, a.manifest.metadata.name), a]));
-    const last = this.deps.loop.ledger().at(-1);
-    const lastApplyError = last?.result === 'rejected' || last?.result === 'failed' ? last.error : undefined;
-    const out: ObjectEntry[] = [];
-    const seen = new Set<string>();
-    const claims = new Map<string, number>();
-    for (const m of view.manifests) {
-      const k = objectKey(m.manifest.kind, m.manifest.metadata.name);
-      claims.set(k, (claims.get(k) ?? 0) + 1);
-    }
-    const add = (desired: LoadedManifest | undefined, served: LoadedManifest | undefined) => {
-      const shown = desired ?? served;
-      if (shown === undefined) return;
-      const k = objectKey(shown.manifest.kind, shown.manifest.metadata.name);
-      if (seen.has(k)) return; // a duplicate name: the first one stands for it, its issue says the rest
-      seen.add(k);
-      // A name declared twice has no one declared version: neither copy is served.
-      const declared = (claims.get(k) ?? 0) > 1 ? undefined : desired;
-      const held = shown.manifest.kind === 'Backend' ? this.heldReason(shown.manifest.metadata.name) : undefined;
-      out.push({
-        manifest: shown.manifest,
-        status: objectStatus({
-          ...(declared && { desired: declared.manifest }),
-          ...(served && { applied: served.manifest }),
-          file: shown.source.file,
-          issues: issuesBy.get(k) ?? [],
-          ...(lastApplyError !== undefined && { lastApplyError }),
-          ...(held !== undefined && { held }),
-        }),
-      });
-    };
-    for (const m of view.manifests) add(m, appliedBy.get(objectKey(m.manifest.kind, m.manifest.metadata.name)));
-    // Objects whose manifest no longer parses but which HAProxy still serves.
-    for (const s of servable.stale) add(undefined, appliedBy.get(objectKey(s.kind, s.name)));
-    out.sort((a, b) => compareStrings(a.manifest.metadata.name, b.manifest.metadata.name));
-    return { objects: out, issues };
+  /** Resolves once HAProxy serves the object at this generation (see ServedObjects.waitApplied). */
+  waitApplied(kind: Kind, name: string, generation: string | null, since: number, timeoutMs: number) {
+    return this.reads.waitApplied(kind, name, generation, since, timeoutMs);
   }
 
   /** PUT: create or replace an object from a request body. */
@@ -515,65 +401,5 @@ export class ObjectService {
     ];
     if (own.length > 0) throw problemsError(setProblems(own), `invalid ${id}`);
     return this.batch.stage(write);
-  }
-
-  /**
-   * Resolves once HAProxy serves the object at this generation (null: not at
-   * all, after a delete) as declared: a backend's health gate must have
-   * passed, and a backend held from a switch to nothing resolves as held.
-   * Or an apply that began after `since` failed, or the time is up.
-   */
-  waitApplied(
-    kind: Kind,
-    name: string,
-    generation: string | null,
-    since: number,
-    timeoutMs: number,
-  ): Promise<WaitOutcome> {
-    const { loop } = this.deps;
-    const settled = (apply?: ApplyRecord): WaitOutcome | undefined => {
-      const m = loop
-        .appliedManifests()
-        .find((a) => a.manifest.kind === kind && a.manifest.metadata.name === name)?.manifest;
-      if ((m === undefined ? null : manifestGeneration(m)) !== generation) return undefined;
-      const deploy = m === undefined || kind !== 'Backend' ? {} : loop.deployStatus(name);
-      if (deploy.healthGate !== undefined && !deploy.healthGate.timedOut) return undefined; // still waiting
-      const held = m === undefined || kind !== 'Backend' ? undefined : this.heldReason(name);
-      const outcome: WaitOutcome = held === undefined ? { outcome: 'applied' } : { outcome: 'held', held };
-      return apply === undefined ? outcome : { ...outcome, apply };
-    };
-    const now = settled();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const done = (r: WaitOutcome) => {
-        cancel();
-        stop();
-        resolve(r);
-      };
-      const stop = loop.onApply((record) => {
-        if (record.result === 'ok' && record.plan === 'reload') {
-          // What the new worker serves (members it cannot resolve) is read by the drift check right after.
-          void Promise.resolve()
-            .then(() => loop.afterDriftCheck())
-            .then(() => {
-              const s = settled(record);
-              if (s !== undefined) done(s);
-            });
-          return;
-        }
-        // Any entry may be the one that settles it: an apply, or a gate's timeout recorded as an event.
-        const s = settled(record.result === 'ok' ? record : undefined);
-        if (s !== undefined) return done(s);
-        const began = Date.parse(record.at) - record.durationMs;
-        // Events in the ledger (a gate's timeout, HAProxy exiting) are not this write's apply failing.
-        if (
-          (record.result === 'failed' || record.result === 'rejected') &&
-          began >= since &&
-          record.event === undefined
-        )
-          done({ outcome: 'failed', apply: record });
-      });
-      const cancel = this.clock.after(timeoutMs, () => done({ outcome: 'timeout' }));
-    });
   }
 }

@@ -65,7 +65,7 @@ export async function apiApp(...seed: JsonObject[]): Promise<ApiApp> {
     log,
   });
   const app = await buildApp(
-    { service, ledger: () => loop.reconciler.ledger(), system: systemOf(loop), log },
+    { service, ledger: () => loop.reconciler.served.ledger(), system: systemOf(loop), log },
     { readOnly: false, auth: {}, bodyLimit: 1024 * 1024, waitTimeoutMs: 5000, version: '0.0.0' },
   );
   return {
@@ -85,12 +85,12 @@ export async function apiApp(...seed: JsonObject[]): Promise<ApiApp> {
 function systemOf(loop: FakeLoop) {
   const r = () => loop.reconciler;
   return {
-    appliedConfig: () => r().appliedConfig(),
-    preview: (files: Parameters<FakeLoop['reconciler']['preview']>[0]) => r().preview(files),
-    generationConfig: (seq: number) => r().generationConfig(seq),
+    appliedConfig: () => r().served.appliedConfig(),
+    preview: (files: Parameters<FakeLoop['reconciler']['candidates']['preview']>[0]) => r().candidates.preview(files),
+    generationConfig: (seq: number) => r().served.generationConfig(seq),
     access: { readOnly: false, readToken: false, writeToken: false },
-    ready: () => r().status().ready,
-    lastApply: () => r().ledger().at(-1),
+    ready: () => r().served.status().ready,
+    lastApply: () => r().served.ledger().at(-1),
   };
 }
 

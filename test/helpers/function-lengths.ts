@@ -61,3 +61,48 @@ export function isTestBody(node: ts.FunctionLikeDeclaration): boolean {
     call.arguments.includes(node as ts.Expression)
   );
 }
+
+export interface ClassSize {
+  /** file:line name */
+  where: string;
+  lines: number;
+  /** Properties, parameter properties included. */
+  fields: number;
+}
+
+/** Every class of every .ts file under dir: its length and its number of fields. */
+export function classSizes(dir: string): ClassSize[] {
+  const out: ClassSize[] = [];
+  for (const file of filesUnder(dir)) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const lineOf = (pos: number) => source.getLineAndCharacterOfPosition(pos).line + 1;
+    const visit = (node: ts.Node): void => {
+      if (ts.isClassLike(node)) {
+        const properties = node.members.filter(ts.isPropertyDeclaration).length;
+        const ctor = node.members.find(ts.isConstructorDeclaration);
+        const parameterProperties = (ctor?.parameters ?? []).filter(
+          (p) => (ts.getModifiers(p)?.length ?? 0) > 0,
+        ).length;
+        const start = lineOf(node.getStart());
+        const name = node.name?.getText() ?? '<anonymous>';
+        out.push({
+          where: `${file}:${start} ${name}`,
+          lines: lineOf(node.end) - start + 1,
+          fields: properties + parameterProperties,
+        });
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return out;
+}
+
+/** Relative imports of every .ts file under dir, as [file, resolved target]. */
+export function importsUnder(dir: string): [string, string][] {
+  return filesUnder(dir).flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"](\.[^'"]+)['"]/gm)].map(
+      (m) => [file, path.join(path.dirname(file), m[1] ?? '')] as [string, string],
+    ),
+  );
+}

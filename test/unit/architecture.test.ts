@@ -1,8 +1,9 @@
 // The pure core is enforced by a lint rule; this checks the rule bites.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import path from 'node:path';
 import { ESLint } from 'eslint';
-import { functionLengths, isTestBody } from '../helpers/function-lengths.js';
+import { classSizes, functionLengths, importsUnder, isTestBody } from '../helpers/function-lengths.js';
 
 async function lintAs(filePath: string, code: string): Promise<string[]> {
   const eslint = new ESLint();
@@ -85,6 +86,38 @@ describe('architecture', () => {
       long.map((f) => `${f.where} (${f.lines} lines)`),
       [],
     );
+  });
+
+  it('keeps every class in src/ within 300 lines and 15 fields: a class that grows past them holds two rooms', () => {
+    const big = classSizes('src').filter((c) => c.lines > 300 || c.fields > 15);
+    assert.deepEqual(
+      big.map((c) => `${c.where} (${c.lines} lines, ${c.fields} fields)`),
+      [],
+    );
+  });
+
+  it('lets no import climb from the inputs (sources/) or the core up to the API (http/)', () => {
+    const up = importsUnder('src').filter(
+      ([file, target]) => /^src\/(sources|core)\//.test(file) && target.startsWith(path.join('src', 'http')),
+    );
+    assert.deepEqual(up, []);
+  });
+
+  it('has no import cycle in src/: each room depends on rooms below it', () => {
+    const graph = new Map<string, string[]>();
+    for (const [file, target] of importsUnder('src'))
+      graph.set(file, [...(graph.get(file) ?? []), target.replace(/\.js$/, '.ts')]);
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, trail: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') return void cycles.push([...trail.slice(trail.indexOf(file)), file].join(' → '));
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) if (graph.has(next)) visit(next, [...trail, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    assert.deepEqual(cycles, []);
   });
 
   it('forbids any', async () => {

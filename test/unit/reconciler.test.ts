@@ -10,7 +10,7 @@ import { backend, frontend, staticBackend } from '../helpers/fixtures.js';
 
 const web = (extra = {}) => frontend('web', { bind: '127.0.0.1:8080', backend: 'b', ...extra });
 const natives = (n: number) => web({ natives: [`http-request set-header X-A ${n}`] });
-const last = (l: FakeLoop) => l.reconciler.ledger().at(-1);
+const last = (l: FakeLoop) => l.reconciler.served.ledger().at(-1);
 const summary = (l: FakeLoop) => [last(l)?.plan, last(l)?.result, l.reloads];
 
 /** A loop serving web → b (one member on 9001) since a first run, with the reload budget full again. */
@@ -105,7 +105,7 @@ const cases: Case[] = [
       assert.deepEqual(asked, { retryAfterMs: 0 }, 'runs again at once without it');
       await l.run('retry');
       assert.ok(!(l.store.file ?? '').includes('backend bad'));
-      assert.ok(l.reconciler.status().issues.some((i) => i.name === 'bad'));
+      assert.ok(l.reconciler.served.status().issues.some((i) => i.name === 'bad'));
     },
   },
   {
@@ -185,7 +185,7 @@ const cases: Case[] = [
       return l.run('startup');
     },
     expect: ['noop', 'ok', 1],
-    then: (l) => assert.equal(l.reconciler.status().generation, 1),
+    then: (l) => assert.equal(l.reconciler.served.status().generation, 1),
   },
   {
     name: 'restart after a foreign edit of the file: nothing is resumed, the declared config is installed',
@@ -234,9 +234,9 @@ describe('reconciler', () => {
 
   it('does not record a quiet resync that finds nothing to do', async () => {
     const l = await serving();
-    const before = l.reconciler.ledger().length;
+    const before = l.reconciler.served.ledger().length;
     await l.run('resync');
-    assert.equal(l.reconciler.ledger().length, before);
+    assert.equal(l.reconciler.served.ledger().length, before);
   });
 
   it('tells its listeners how each run ended, as the metrics count them', async () => {

@@ -1,10 +1,8 @@
 // /certificates: TLS certificates frontends serve (docs/tls.md).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { routeSchema, WRITE_ERRORS } from '../openapi.js';
 import type { ObjectService } from '../object-service.js';
-import type { ObjectHandlers } from './objects.js';
-
-type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>;
+import type { NameRequest, ObjectHandlers } from './object-handlers.js';
 
 export function registerCertificateRoutes(app: FastifyInstance, service: ObjectService, h: ObjectHandlers): void {
   app.get(

@@ -1,6 +1,6 @@
 // /frontends and /backends: the original Thalassa Aqueduct's routes (and /certificates beside them).
 import { routeSchema, WRITE_ERRORS, type RouteDoc } from '../openapi.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { objectId } from '../../core/manifests/api-objects.js';
 import { manifestGeneration } from '../../core/manifests/identity.js';
 import type { ApiRollout } from '../../core/manifests/api-shapes.js';
@@ -8,8 +8,7 @@ import type { Kind } from '../../core/manifests/model.js';
 import { ApiError, fieldError, integerQuery } from '../errors.js';
 import type { ObjectService, Preconditions, WriteResult } from '../object-service.js';
 import { registerCertificateRoutes } from './certificates.js';
-
-type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>;
+import type { NameRequest, ObjectHandlers } from './object-handlers.js';
 
 const MAX_WAIT_MS = 300_000;
 
@@ -29,17 +28,6 @@ function waitOption(query: Record<string, string | undefined>, defaultMs: number
 const doc = (d: RouteDoc) => ({ schema: routeSchema(d) });
 const writeErrors = WRITE_ERRORS;
 const createErrors = WRITE_ERRORS.filter((c) => c !== 404);
-
-export interface ObjectHandlers {
-  getOne(kind: Kind, req: NameRequest, reply: FastifyReply): Promise<unknown>;
-  /** Runs a write, then answers with the object (and waits for HAProxy when asked). */
-  write(
-    kind: Kind,
-    req: NameRequest,
-    reply: FastifyReply,
-    run: (pre: Preconditions) => Promise<WriteResult>,
-  ): Promise<unknown>;
-}
 
 export function registerObjectRoutes(
   app: FastifyInstance,
