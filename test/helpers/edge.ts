@@ -5,7 +5,9 @@ import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { apiUp, startAqueductProcess, type AqueductOptions, type RunningAqueduct } from './aqueduct.js';
 import { apiClient, type ApiCall } from './api.js';
 import type { EchoServer } from './haproxy.js';
-import type { Scenario } from './scenario.js';
+import { scenario, type Scenario } from './scenario.js';
+import { freePort } from './haproxy.js';
+import { embeddedRegistry, registerIn, type EmbeddedRegistry } from './registry.js';
 import { eventually, serverOf } from './wait.js';
 
 /** PUTs backend `live` (as given) and frontend `myapp` on the scenario's port, and waits until HAProxy serves them. */
@@ -81,4 +83,31 @@ export async function startServingMyapp(
     await aq.stop(); // never leave a process behind a failed start
     throw err;
   }
+}
+
+/**
+ * The dashboard tests' start: the scenario, the embedded registry with
+ * myapp@1.0.0 on live-1 and myapp@1.1.0 on staged-1, an Aqueduct on it with
+ * this stats interval, serving live-1.
+ */
+export async function startRegistryScenario(statsMs: number): Promise<{
+  s: Scenario;
+  registry: EmbeddedRegistry;
+  aq: RunningAqueduct;
+  api: ApiCall;
+}> {
+  const s = await scenario();
+  const registry = embeddedRegistry(await freePort());
+  await registry.start();
+  const env = { AQUEDUCT_REGISTRY: 'socketio', AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port };
+  const { aq, api } = await startWithRegistry(s, env, ['--statsInterval', String(statsMs)]);
+  const port = (name: string) => s.echoes.get(name)?.port as number;
+  await registerIn(registry, 'myapp', '1.0.0', port('live-1'));
+  await registerIn(registry, 'myapp', '1.1.0', port('staged-1'));
+  await eventually(
+    () => serverOf(s.port).catch(() => ''),
+    (x) => x === 'live-1',
+    15_000,
+  );
+  return { s, registry, aq, api };
 }

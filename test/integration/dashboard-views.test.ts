@@ -13,13 +13,12 @@ import type { Browser, Page } from 'playwright-core';
 import { obj, type ApiCall } from '../helpers/api.js';
 import type { RunningAqueduct } from '../helpers/aqueduct.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { startWithRegistry } from '../helpers/edge.js';
+import { startRegistryScenario } from '../helpers/edge.js';
 import { staticBackend } from '../helpers/fixtures.js';
-import { freePort } from '../helpers/haproxy.js';
 import { startLoad } from '../helpers/load.js';
-import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
-import { scenario, type Scenario } from '../helpers/scenario.js';
-import { eventually, serverOf } from '../helpers/wait.js';
+import { registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
+import type { Scenario } from '../helpers/scenario.js';
+import { eventually } from '../helpers/wait.js';
 
 /** Text no view may show: a missing field, a placeholder for one, an object printed raw. */
 async function assertReadable(page: Page, what: string): Promise<string> {
@@ -41,20 +40,9 @@ describe('dashboard views against the real API', () => {
     obj(await api('GET', '/backends/live/rollout'))['position'] as { state?: string } | null;
 
   before(async () => {
-    s = await scenario();
-    registry = embeddedRegistry(await freePort());
-    await registry.start();
-    const env = { AQUEDUCT_REGISTRY: 'socketio', AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port };
-    ({ aq, api } = await startWithRegistry(s, env, ['--statsInterval', '500']));
-    await registerIn(registry, 'myapp', '1.0.0', port('live-1'));
-    await registerIn(registry, 'myapp', '1.1.0', port('staged-1'));
+    ({ s, registry, aq, api } = await startRegistryScenario(500));
     await registerIn(registry, 'myapp', '1.2.0', port('extra-1'));
     s.echoes.get('extra-1')?.behave({ failEvery: 3 });
-    await eventually(
-      () => serverOf(s.port).catch(() => ''),
-      (x) => x === 'live-1',
-      15_000,
-    );
     browser = await launchBrowser();
   });
   beforeEach(async () => {

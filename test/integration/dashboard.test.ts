@@ -9,10 +9,10 @@ import { WebSocket } from 'ws';
 import { sendCommand } from '../../src/haproxy/socket-client.js';
 import { apiUp, startAqueductProcess, type RunningAqueduct } from '../helpers/aqueduct.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { startWithRegistry } from '../helpers/edge.js';
+import { startRegistryScenario } from '../helpers/edge.js';
 import { apiClient } from '../helpers/api.js';
 import { freePort } from '../helpers/haproxy.js';
-import { embeddedRegistry, registerIn, type EmbeddedRegistry } from '../helpers/registry.js';
+import type { EmbeddedRegistry } from '../helpers/registry.js';
 import { scenario, type Scenario } from '../helpers/scenario.js';
 import { eventually, serverOf } from '../helpers/wait.js';
 import { makeCert } from '../helpers/tls.js';
@@ -31,18 +31,7 @@ describe('dashboard', () => {
   const port = (name: string) => s.echoes.get(name)?.port as number;
 
   before(async () => {
-    s = await scenario();
-    registry = embeddedRegistry(await freePort());
-    await registry.start();
-    const env = { AQUEDUCT_REGISTRY: 'socketio', AQUEDUCT_THALASSA_API_PORT: new URL(registry.url).port };
-    ({ aq } = await startWithRegistry(s, env, ['--statsInterval', String(STATS_MS)]));
-    await registerIn(registry, 'myapp', '1.0.0', port('live-1'));
-    await registerIn(registry, 'myapp', '1.1.0', port('staged-1'));
-    await eventually(
-      () => serverOf(s.port).catch(() => ''),
-      (x) => x === 'live-1',
-      15_000,
-    );
+    ({ s, registry, aq } = await startRegistryScenario(STATS_MS));
     browser = await launchBrowser();
   });
   // Every test starts on a page of its own, with live on version 1.0.0 and its member UP.

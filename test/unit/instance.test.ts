@@ -2,9 +2,9 @@
 // in every config it renders, and a worker's show info tells whose it is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instancePaths, resolveRunConfig } from '../../src/config.js';
+import { instancePaths } from '../../src/config.js';
+import { resolveFlags } from '../helpers/run-config.js';
 import { commandFailure } from '../../src/haproxy/process.js';
-import { RUN_OPTIONS } from '../../src/options.js';
 import { instanceMark, parseWorkerIdentity } from '../../src/core/rendering/instance-mark.js';
 import { checkRenderOptions, renderConfig } from '../../src/core/rendering/render.js';
 import { DEFAULT_TEMPLATE } from '../helpers/render.js';
@@ -56,9 +56,7 @@ describe('instance paths and mark', () => {
 });
 
 describe("the original's pidfile flags", () => {
-  const defaults = Object.fromEntries(RUN_OPTIONS.map((o) => [o.flag, 'default' in o ? o.default : undefined]));
-  const resolve = (given: Record<string, unknown>) =>
-    resolveRunConfig({ ...defaults, ...given }, (f) => (f in given ? 'cli' : 'default'), {});
+  const resolve = resolveFlags;
 
   it('--haproxyPidPath or --sudo select pidfile mode, as thalassa-aqueduct ran its daemon', () => {
     assert.equal(resolve({}).haproxyMode, 'managed');

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyHaproxyLine } from '../../src/core/haproxy-output/runtime-output.js';
-import { resolveRunConfig } from '../../src/config.js';
+import { resolveFlags } from '../helpers/run-config.js';
 import { readyLine } from '../../src/observe/ready-line.js';
-import { RUN_OPTIONS } from '../../src/options.js';
 
 describe("HAProxy's lines", () => {
   const cases: [string, string, string][] = [
@@ -52,9 +51,7 @@ describe('the ready line', () => {
 });
 
 describe('log options', () => {
-  const defaults = Object.fromEntries(RUN_OPTIONS.map((o) => [o.flag, 'default' in o ? o.default : undefined]));
-  const resolve = (given: Record<string, unknown>) =>
-    resolveRunConfig({ ...defaults, ...given }, (f) => (f in given ? 'cli' : 'default'), {});
+  const resolve = resolveFlags;
 
   it('--debug means --logLevel debug unless a level is given', () => {
     assert.equal(resolve({}).logLevel, 'info');
