@@ -24,7 +24,7 @@ const IMPURE_MODULES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/core/manifests/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
