@@ -274,6 +274,7 @@ function loopParts(
   const { haproxy, runtime, applier, sources, check } = edges;
   const members: MemberLookup = (sub) => sources.members(sub);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
+  const rolloutOf = (name: string) => deploys.positionOf(name);
   const deploys = new Deploys({
     runtime,
     store: {
@@ -295,12 +296,9 @@ function loopParts(
         watch.watcher?.follow(realDirs);
         return files;
       },
-      members: (backends) => {
-        const rolloutOf = (name: string) => deploys.positionOf(name);
-        sources.follow(subscriptionsOf(backends, rolloutOf)); // DNS resolves what the manifests name, nothing more
-        return memberMapFor(backends, members, rolloutOf);
-      },
-      emptySubscriptions: (b) => emptySubscriptions(b, members, (name) => deploys.positionOf(name)),
+      members: (backends) => memberMapFor(backends, members, rolloutOf),
+      emptySubscriptions: (b) => emptySubscriptions(b, members, rolloutOf),
+      follow: (backends) => sources.follow(subscriptionsOf(backends, rolloutOf)),
       deploys,
       certificates: certificateKeeper(
         config,

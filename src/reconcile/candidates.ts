@@ -29,7 +29,17 @@ export interface CandidatesDeps {
   members(backends: readonly BackendManifest[]): MemberMap;
   /** The subscriptions of a dynamic backend's split with no instances now, as name@version. */
   emptySubscriptions(backend: BackendManifest): string[];
+  /**
+   * Tells the member sources what the served backends follow now, so one
+   * that resolves on demand (DNS) resolves exactly those. Only the loop's own
+   * runs call it: a dry run or a pre-write check of other manifests must not
+   * change what is followed (DNS would forget, then re-learn from nothing,
+   * the names a check left out).
+   */
+  follow(backends: readonly BackendManifest[]): void;
+  /** Rollout positions and health gates. */
   deploys: Deploys;
+  /** Certificates: their files, and renewals through the runtime API. */
   certificates: CertificateKeeper;
   log: Logger;
 }
@@ -121,6 +131,7 @@ export class Candidates {
       );
       return [];
     });
+    this.deps.follow(backends);
     const { manifests, state: wanted } = this.desiredFrom(servable);
     const gated = await deploys.gate(wanted, this.parts.state.applied?.state);
     const held = this.holdEmpty(backends, gated.state);

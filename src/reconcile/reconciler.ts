@@ -7,11 +7,9 @@
 // apply-ledger.ts records every apply, background-install.ts writes the file
 // of runtime changes, drift-watch.ts compares what HAProxy serves, and
 // served-view.ts is what everyone reads. This file decides and carries out.
-import type { Logger } from 'pino';
 import { describeCheckErrors } from '../core/haproxy-output/check-errors.js';
 import type { OwnAddresses } from '../core/manifests/bind.js';
-import type { ManifestFile } from '../core/manifests/manifests.js';
-import type { BackendManifest, LoadedManifest, MemberMap } from '../core/manifests/model.js';
+import type { LoadedManifest } from '../core/manifests/model.js';
 import {
   DEFAULT_RELOAD_BUDGET,
   initialBudget,
@@ -30,14 +28,13 @@ import type { HaproxyController } from '../haproxy/process.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
 import type { Clock } from '../clock.js';
-import type { Deploys } from './deploys.js';
 import type { WorkResult } from './work-queue.js';
-import type { CertificateKeeper, Rotation } from './certificates.js';
+import type { Rotation } from './certificates.js';
 import type { ApplyRecord } from '../core/planning/ledger.js';
 import type { DriftCheck } from '../core/manifests/api-shapes.js';
 import { ApplyLedger, type LedgerEntry } from './apply-ledger.js';
 import { BackgroundInstall } from './background-install.js';
-import { Candidates } from './candidates.js';
+import { Candidates, type CandidatesDeps } from './candidates.js';
 import { DriftWatch } from './drift-watch.js';
 import { IssueReport } from './issue-report.js';
 import { RefusalBook } from './refusal-book.js';
@@ -62,12 +59,8 @@ import {
 export type { ApplyRecord, ApplyResult } from '../core/planning/ledger.js';
 export type { CandidateCheck, ReconcileResult } from './run-types.js';
 
-export interface ReconcilerDeps {
-  readManifests(): Promise<ManifestFile[]>;
-  /** Members of these backends' dynamic ones right now (from their sources). */
-  members(backends: readonly BackendManifest[]): MemberMap;
-  /** The subscriptions of a dynamic backend's split with no instances now, as name@version. */
-  emptySubscriptions(backend: BackendManifest): string[];
+/** What the loop is given: what building candidates needs (candidates.ts), and what carrying them out needs. */
+export interface ReconcilerDeps extends CandidatesDeps {
   /** haproxy -c on config text; `scratch` names the file it is written to, one per caller so checks never share one. */
   check(configText: string, scratch: 'candidate' | 'install'): Promise<CheckResult>;
   haproxy: HaproxyController;
@@ -75,12 +68,7 @@ export interface ReconcilerDeps {
   store: ConfigStore;
   runtime: RuntimeApi;
   applier: RuntimeApplier;
-  /** Rollout positions and health gates. */
-  deploys: Deploys;
-  /** Certificates: their files, and renewals through the runtime API. */
-  certificates: CertificateKeeper;
   clock: Clock;
-  log: Logger;
 }
 
 export interface ReconcilerOptions {

@@ -40,6 +40,8 @@ export interface FakeLoop {
   running: boolean;
   /** When set, the runtime API refuses every batch with this message. */
   runtimeFailure: string | undefined;
+  /** The backends each run told the member sources to follow, by name. */
+  followed: string[][];
   /** Command batches sent to the runtime API. */
   batches: string[][];
   /** haproxy -c: refuses a config holding this text, naming its line. */
@@ -188,6 +190,7 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
     refuse: undefined,
     runtimeFailure: undefined,
     batches,
+    followed: [],
     clock: fake,
     store,
     tamper: (states) => states,
@@ -216,6 +219,7 @@ export async function fakeLoop(opts: FakeLoopOptions = {}): Promise<FakeLoop> {
         readManifests: opts.readManifests ?? (async () => self.files),
         members: () => ({}),
         emptySubscriptions: () => [],
+        follow: (backends) => self.followed.push(backends.map((b) => b.metadata.name)),
         check: fakeCheck(self),
         haproxy,
         store,

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeLoop, type FakeLoop } from '../helpers/fake-loop.js';
-import { backend, frontend, staticBackend } from '../helpers/fixtures.js';
+import { parseManifestFile } from '../../src/core/manifests/manifests.js';
+import { backend, frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 
 const web = (extra = {}) => frontend('web', { bind: '127.0.0.1:8080', backend: 'b', ...extra });
 const natives = (n: number) => web({ natives: [`http-request set-header X-A ${n}`] });
@@ -250,5 +251,16 @@ describe('reconciler', () => {
     l.set(natives(2), staticBackend('b', [9001]));
     await l.run();
     assert.deepEqual(results, ['noop', 'ok', 'ok', 'deferred']);
+  });
+
+  it("tells the member sources what its own runs serve, never what a dry run or a write's check looked at", async () => {
+    const l = await serving();
+    l.followed.length = 0;
+    const other = parseManifestFile(yamlFile('other.yaml', web({ backend: 'x' }), staticBackend('x', [9009])));
+    l.reconciler.candidates.preview(other);
+    await l.reconciler.candidates.checkCandidate(other, async () => ({ ok: true, errors: [], output: '' }));
+    assert.deepEqual(l.followed, [], 'a check of other manifests changes nothing the sources follow');
+    await l.run('watch');
+    assert.deepEqual(l.followed, [['b']]);
   });
 });
