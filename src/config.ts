@@ -118,7 +118,6 @@ export function instancePaths(
 
 export type LogLevel = OptionValues['logLevel'];
 
-/** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
 /** --dnsServer is an address, with a port or not: Node's resolver takes no host name there. */
 function checkDnsServer(value: string | undefined): void {
   if (value === undefined) return;
@@ -132,6 +131,7 @@ function checkDnsServer(value: string | undefined): void {
     );
 }
 
+/** stdout, off, or a syslog address: it goes into the config, so nothing else may. */
 function checkAccessLog(value: string): string {
   if (value === 'stdout' || value === 'off') return value;
   if (ACCESS_LOG_ADDRESS.test(value)) return value;
@@ -222,20 +222,6 @@ export function resolveRunConfig(
 }
 
 /** The options that shape the config HAProxy loads: `aqueduct run`'s, which render and diff take too. */
-export type RenderShaping = Pick<
-  RunConfig,
-  | 'haproxyCfgPath'
-  | 'stateDir'
-  | 'haproxySocketPath'
-  | 'hardStopAfter'
-  | 'mworkerMaxReloads'
-  | 'statsBind'
-  | 'haproxyMetricsBind'
-  | 'accessLog'
-  | 'acmeDirectory'
->;
-
-/** The flags of RenderShaping, for the commands that render without running. */
 export const RENDER_SHAPING_FLAGS = [
   'haproxyCfgPath',
   'stateDir',
@@ -246,10 +232,12 @@ export const RENDER_SHAPING_FLAGS = [
   'haproxyMetricsBind',
   'accessLog',
   'acmeDirectory',
-] as const satisfies readonly (keyof RenderShaping)[];
+] as const;
+
+export type RenderShaping = Pick<RunConfig, (typeof RENDER_SHAPING_FLAGS)[number]>;
 
 /** <stateDir>/tls/acme-challenges.map: the HTTP-01 map HAProxy loads, when ACME is on. */
-export const acmeMapPath = (tlsDir: string): string => path.join(tlsDir, 'acme-challenges.map');
+const acmeMapPath = (tlsDir: string): string => path.join(tlsDir, 'acme-challenges.map');
 
 /**
  * How the options render: one function for `aqueduct run` (preflight) and
@@ -275,34 +263,16 @@ export function renderOptionsOf(
   };
 }
 
-/** RenderShaping's flags as commander gives them (render, diff); paths not given derive as for run. */
-export interface RenderShapingFlags {
-  haproxyCfgPath: string;
-  stateDir?: string;
-  haproxySocketPath?: string;
-  hardStopAfter: string;
-  mworkerMaxReloads: number;
-  statsBind?: string;
-  haproxyMetricsBind?: string;
-  accessLog: string;
-  acmeDirectory?: string;
-}
+/** RenderShaping's flags as commander gives them (render, diff): the paths run derives may be absent. */
+export type RenderShapingFlags = Omit<RenderShaping, 'stateDir' | 'haproxySocketPath'> &
+  Partial<Pick<RenderShaping, 'stateDir' | 'haproxySocketPath'>>;
 
 export function resolveRenderShaping(f: RenderShapingFlags): RenderShaping {
+  const { stateDir, haproxySocketPath, ...rest } = f;
   const cfgPath = path.resolve(f.haproxyCfgPath);
   const paths = instancePaths(cfgPath, {
-    ...(f.stateDir !== undefined && { stateDir: f.stateDir }),
-    ...(f.haproxySocketPath !== undefined && { haproxySocketPath: f.haproxySocketPath }),
+    ...(stateDir !== undefined && { stateDir }),
+    ...(haproxySocketPath !== undefined && { haproxySocketPath }),
   });
-  return {
-    haproxyCfgPath: cfgPath,
-    stateDir: paths.stateDir,
-    haproxySocketPath: paths.haproxySocketPath,
-    hardStopAfter: f.hardStopAfter,
-    mworkerMaxReloads: f.mworkerMaxReloads,
-    statsBind: f.statsBind,
-    haproxyMetricsBind: f.haproxyMetricsBind,
-    accessLog: f.accessLog,
-    acmeDirectory: f.acmeDirectory,
-  };
+  return { ...rest, haproxyCfgPath: cfgPath, stateDir: paths.stateDir, haproxySocketPath: paths.haproxySocketPath };
 }

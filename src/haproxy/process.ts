@@ -312,22 +312,24 @@ export class MasterWorkerHaproxy implements HaproxyController {
     } catch {
       return true;
     }
-    const deadline = this.clock.now() + (this.opts.stopTimeoutMs ?? 30_000);
-    while (this.clock.now() < deadline) {
-      if (!(await processAlive(pid))) return true;
-      await this.clock.sleep(50);
-    }
+    if (await this.exitsWithin(pid, this.opts.stopTimeoutMs ?? 30_000)) return true;
     this.opts.log.warn({ pid }, 'HAProxy did not finish its requests within the stop timeout; stopping it hard');
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
       return true;
     }
-    for (let i = 0; i < 40; i++) {
+    return this.exitsWithin(pid, 2000);
+  }
+
+  /** Whether the process is gone within ms, looked at every 50 ms. */
+  private async exitsWithin(pid: number, ms: number): Promise<boolean> {
+    const deadline = this.clock.now() + ms;
+    while (this.clock.now() < deadline) {
       if (!(await processAlive(pid))) return true;
       await this.clock.sleep(50);
     }
-    return false;
+    return !(await processAlive(pid));
   }
 
   /** HAProxy leaves its sockets behind when it exits: a stopped instance leaves no stale socket files. */

@@ -50,11 +50,6 @@ export class MemberSources {
     return new MemberSources(byKind, config.registry === 'none' ? undefined : config.registry);
   }
 
-  /** For tests: sources made elsewhere. */
-  static of(byKind: ReadonlyMap<SourceKind, MemberSource>, registryKind?: SourceKind): MemberSources {
-    return new MemberSources(byKind, registryKind);
-  }
-
   private sourceOf(kind: Subscription['source']): MemberSource | undefined {
     const k = kind === 'registry' ? this.registryKind : kind;
     return k === undefined ? undefined : this.byKind.get(k);
