@@ -12,6 +12,8 @@ import { emptySubscriptions, memberMapFor, subscriptionsOf } from './core/regist
 import type { MemberLookup } from './core/registry/subscription.js';
 import { readJson, writeJsonAtomic } from './files/atomic.js';
 import { lockStateDir, type InstanceLock } from './files/instance-lock.js';
+import { fileParseStore, type ParseStore } from './files/parse-store.js';
+import { SCHEMAS_DIGEST } from './core/manifests/schema-validation.js';
 import { checkConfigTextAt, type HaproxyBuild } from './haproxy/check.js';
 import { CertificateUpdater } from './haproxy/runtime-certificates.js';
 import { CertificateKeeper } from './reconcile/certificates.js';
@@ -89,6 +91,8 @@ interface Parts {
   api: FastifyInstance;
   /** The watcher, once started: the loop's reads tell it which real directories to follow. */
   watch: { watcher?: Watcher; certificates?: CertificateWatcher; certificateFiles: Set<string> };
+  /** Parses kept for the next start. */
+  parses: ParseStore;
 }
 
 /** Starts every part; resolves once the first reconcile has been asked for. */
@@ -270,7 +274,7 @@ function loopParts(
     sources: MemberSources;
     check: ConfigCheck;
   },
-): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch'> {
+): Pick<Parts, 'deploys' | 'reconciler' | 'queue' | 'watch' | 'parses'> {
   const { haproxy, runtime, applier, sources, check } = edges;
   const members: MemberLookup = (sub) => sources.members(sub);
   const rolloutsFile = path.join(config.stateDir, 'rollouts.json');
@@ -289,6 +293,7 @@ function loopParts(
   // The real directories the last read reached, which the watcher follows (symlinked ones included).
   const realDirs = new Set<string>();
   const watch: Parts['watch'] = { certificateFiles: new Set() };
+  const parses = parseStoreOf(config, log);
   const reconciler = new Reconciler(
     {
       readManifests: async () => {
@@ -299,6 +304,7 @@ function loopParts(
       members: (backends) => memberMapFor(backends, members, rolloutOf),
       emptySubscriptions: (b) => emptySubscriptions(b, members, rolloutOf),
       follow: (backends) => sources.follow(subscriptionsOf(backends, rolloutOf)),
+      parses,
       deploys,
       certificates: certificateKeeper(
         config,
@@ -332,7 +338,7 @@ function loopParts(
     onError: (err, attempt) =>
       log.error({ err: (err as Error).message, attempt }, 'reconcile failed; retrying with backoff'),
   });
-  return { deploys, reconciler, queue, watch };
+  return { deploys, reconciler, queue, watch, parses };
 }
 
 function apiOf(
@@ -416,8 +422,17 @@ function watchHaproxy(parts: Parts): void {
 }
 
 /** The parts with a start or a stop, in start order (they stop in reverse). */
+/** <stateDir>/parse-cache.json, good for this version and these schemas only. */
+function parseStoreOf(config: RunConfig, log: Logger): ParseStore {
+  return fileParseStore(config.stateDir, `${PACKAGE_VERSION}/${SCHEMAS_DIGEST}`, {
+    delayMs: 2000,
+    onError: (err) =>
+      log.warn({ err: (err as Error).message }, 'could not keep the parse cache; a restart parses again'),
+  });
+}
+
 function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock): Component[] {
-  const { haproxy, reconciler, queue, store, api, poller, sources } = parts;
+  const { haproxy, reconciler, queue, store, api, poller, sources, parses } = parts;
   let stopResync = (): void => undefined;
   let self: { stop(): Promise<void> } | undefined;
   let lock: InstanceLock | undefined;
@@ -441,7 +456,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
     {
       name: 'loop',
       start: () => reconciler.resume(), // before the API can ask for a reconcile
-      stop: () => stopLoop(parts, clock, log),
+      stop: () => stopLoop(parts, clock, log).then(() => parses.flush()), // the loop's last parses are kept
     },
     { name: 'persistence import', start: () => importPersistence(config, store, log) },
     { name: 'api', start: () => listen(api, config, log), stop: () => closeApi(api, clock) },

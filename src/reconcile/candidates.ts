@@ -16,6 +16,7 @@ import { ParseCache } from '../core/manifests/parse-cache.js';
 import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
 import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
 import { renderConfig, type RenderOptions } from '../core/rendering/render.js';
+import type { ParseStore } from '../files/parse-store.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { CertificateKeeper } from './certificates.js';
 import type { Deploys } from './deploys.js';
@@ -37,6 +38,8 @@ export interface CandidatesDeps {
    * the names a check left out).
    */
   follow(backends: readonly BackendManifest[]): void;
+  /** Where parses outlive the process (absent: every start parses every file). */
+  parses?: ParseStore;
   /** Rollout positions and health gates. */
   deploys: Deploys;
   /** Certificates: their files, and renewals through the runtime API. */
@@ -59,6 +62,7 @@ export interface CandidateParts {
 
 export class Candidates {
   private readonly parsed = new ParseCache();
+  private seeded = false;
   /** Backends held from a switch to nothing, by name. */
   private holds = new Map<string, EmptyHold>();
 
@@ -115,10 +119,22 @@ export class Candidates {
     return { ok: false, complaints, error: describeCheckErrors(candidate, result.errors, lookup).join('; ') };
   }
 
+  /** The manifests, parsed where their text changed (seeded once from the parses an earlier process kept). */
+  private async read(): Promise<ReturnType<ParseCache['parse']>> {
+    const store = this.deps.parses;
+    if (!this.seeded) {
+      this.seeded = true;
+      this.parsed.seed((await store?.load()) ?? []);
+    }
+    const declared = this.parsed.parse(await this.deps.readManifests());
+    if (this.parsed.changed) store?.save(() => this.parsed.stored());
+    return declared;
+  }
+
   /** The run's candidate, from every input. */
   async prepare(): Promise<Candidate> {
     const { deploys, log } = this.deps;
-    const declared = this.parsed.parse(await this.deps.readManifests());
+    const declared = await this.read();
     this.parts.issues.read(declared, declared.held);
     this.parts.refusals.forgetEdited(declared.manifests);
     const servable = this.servableOf(declared);

@@ -184,6 +184,35 @@ describe('HAProxy process modes', () => {
       await s.close();
     }
   });
+
+  it('keeps its parses for the next start, and a file edited while it was stopped is read as edited', async () => {
+    const s = await scenario();
+    const dir = await tempDir('aqueduct-parses-');
+    let aq = await startAqueductProcess({ dir });
+    try {
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp({}, ['live-1']));
+      await aq.waitFor(isApply('reload'), 15_000, 0);
+      await aq.stop();
+      const kept = JSON.parse(await readFile(path.join(aq.stateDir, 'parse-cache.json'), 'utf8')) as {
+        files: { path: string }[];
+      };
+      assert.deepEqual(
+        kept.files.map((f) => f.path),
+        ['m.yaml'],
+      );
+      await s.write(aq.manifests, 'm.yaml', ...s.myapp({}, ['live-2']));
+      aq = await startAqueductProcess({ dir });
+      await aq.waitFor(isApply(), 15_000, 0);
+      await eventually(
+        () => serverOf(s.port),
+        (v) => v.startsWith('live-2'),
+        10_000,
+      );
+    } finally {
+      await aq.stop();
+      await s.close();
+    }
+  });
 });
 
 describe('the command line of aqueduct run', () => {

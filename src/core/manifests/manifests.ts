@@ -139,6 +139,25 @@ function lineOfLater(text: string, index: number): LocatedManifest['lineOf'] {
   return (segments) => locate(segments).line;
 }
 
+/** An object as kept between processes: its value and where it was, without the closure that finds lines. */
+export type StoredManifest = LoadedManifest;
+
+/**
+ * Objects stored from an earlier parse of this text, put through the schemas
+ * again (the store is a file, and a file can be edited); undefined when any
+ * of them fails, so the caller parses the text instead.
+ */
+export function revalidated(text: string, stored: readonly StoredManifest[]): LocatedManifest[] | undefined {
+  const out: LocatedManifest[] = [];
+  for (const s of stored) {
+    const validate = (KINDS as readonly unknown[]).includes(s.manifest.kind) ? VALIDATE[s.manifest.kind] : undefined;
+    const value = validate?.(structuredClone(s.manifest)).value;
+    if (value === undefined) return undefined;
+    out.push({ manifest: value, source: s.source, lineOf: lineOfLater(text, s.source.document) });
+  }
+  return out;
+}
+
 /** parseManifestFile over every file. */
 export function parseManifestFiles(files: readonly ManifestFile[]): { manifests: LocatedManifest[]; issues: Issue[] } {
   const manifests: LocatedManifest[] = [];
