@@ -332,6 +332,7 @@ function loopParts(
       own: pre.own,
     },
   );
+  reconciler.onReconciled(() => parses.runEnded());
   const queue = new WorkQueue((triggers, at) => reconciler.reconcile(triggers, at), {
     debounceMs: 20,
     clock,
@@ -421,7 +422,6 @@ function watchHaproxy(parts: Parts): void {
   });
 }
 
-/** The parts with a start or a stop, in start order (they stop in reverse). */
 /** <stateDir>/parse-cache.json, good for this version and these schemas only. */
 function parseStoreOf(config: RunConfig, log: Logger): ParseStore {
   return fileParseStore(config.stateDir, `${PACKAGE_VERSION}/${SCHEMAS_DIGEST}`, {
@@ -431,6 +431,7 @@ function parseStoreOf(config: RunConfig, log: Logger): ParseStore {
   });
 }
 
+/** The parts with a start or a stop, in start order (they stop in reverse). */
 function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock): Component[] {
   const { haproxy, reconciler, queue, store, api, poller, sources, parses } = parts;
   let stopResync = (): void => undefined;

@@ -1,15 +1,21 @@
 // The parse cache kept between processes: <stateDir>/parse-cache.json, for
-// the Aqueduct version and schemas that wrote it. Writes are deferred and
-// coalesced so the loop never waits for them, and a missing, stale or broken
-// file only means parsing again.
+// the Aqueduct version and schemas that wrote it. Writes are deferred past
+// the end of the run and coalesced so the loop never waits for them, and a
+// missing, stale or broken file only means parsing again.
 import path from 'node:path';
 import type { StoredParse } from '../core/manifests/parse-cache.js';
 import { readJson, writeJsonAtomic } from './atomic.js';
 
 export interface ParseStore {
   load(): Promise<StoredParse[]>;
-  /** Keeps what `snapshot` returns, soon: called after every run that parsed a file. */
+  /** Keeps what `snapshot` returns, once the run that parsed has ended (runEnded). */
   save(snapshot: () => StoredParse[]): void;
+  /**
+   * A loop run ended: a pending save is written a little later, so the write
+   * (hashing and serialising every file's objects) never competes with a run
+   * on its way to HAProxy, the first one at a cold start above all.
+   */
+  runEnded(): void;
   /** Writes what is pending now (on stop). */
   flush(): Promise<void>;
 }
@@ -42,8 +48,10 @@ export function fileParseStore(
     },
     save: (snapshot) => {
       pending = snapshot;
-      // A timer that does not keep the process alive: a stop loses at most the last few seconds' parses.
-      timer ??= setTimeout(() => void flush().catch(opts.onError), opts.delayMs).unref();
+    },
+    runEnded: () => {
+      // A timer that does not keep the process alive: a stop flushes what is pending.
+      if (pending !== undefined) timer ??= setTimeout(() => void flush().catch(opts.onError), opts.delayMs).unref();
     },
     flush: () => flush().catch(opts.onError),
   };

@@ -151,7 +151,8 @@ export function revalidated(text: string, stored: readonly StoredManifest[]): Lo
   const out: LocatedManifest[] = [];
   for (const s of stored) {
     const validate = (KINDS as readonly unknown[]).includes(s.manifest.kind) ? VALIDATE[s.manifest.kind] : undefined;
-    const value = validate?.(structuredClone(s.manifest)).value;
+    // Validated in place (defaults filled): a stored value is the store's own, read from JSON and used once.
+    const value = validate?.(s.manifest).value;
     if (value === undefined) return undefined;
     out.push({ manifest: value, source: s.source, lineOf: lineOfLater(text, s.source.document) });
   }

@@ -3,9 +3,6 @@
 // messages a person reads.
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import * as compiled from './generated/validators.js';
-
-/** Names the schemas the validators were compiled from (a stored parse is only good for the same ones). */
-export const SCHEMAS_DIGEST: string = compiled.SCHEMAS_DIGEST;
 import commonSchema from '../../../schemas/common.schema.json' with { type: 'json' };
 import frontendSchema from '../../../schemas/frontend.schema.json' with { type: 'json' };
 import backendSchema from '../../../schemas/backend.schema.json' with { type: 'json' };
@@ -14,6 +11,9 @@ import membersSchema from '../../../schemas/members.schema.json' with { type: 'j
 import registrationSchema from '../../../schemas/registration.schema.json' with { type: 'json' };
 import type { Issue, IssueCode } from '../issues.js';
 import type { BackendManifest, CertificateManifest, FrontendManifest, MemberMap, Registration } from './model.js';
+
+/** Names the schemas the validators were compiled from (a stored parse is only good for the same ones). */
+export const SCHEMAS_DIGEST: string = compiled.SCHEMAS_DIGEST;
 
 export const SCHEMAS = {
   common: commonSchema,
