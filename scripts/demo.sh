@@ -8,7 +8,7 @@
 #      curl http://127.0.0.1:8080/                               (backend live: v1.0.0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/src/cli.js ] || npm run build
+[ -f dist/server/cli.js ] || npm run build
 # A clean .run/ every time, so what you see is what the README shows. A HAProxy a previous demo
 # left behind (killed with -9) would still hold :8080 beside the new one: stop it first.
 pkill -f 'haproxy .*\.run/haproxy-master\.sock' 2>/dev/null || true

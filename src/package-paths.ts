@@ -1,4 +1,4 @@
-// Where the package's own files are, from both src/ (tsx) and dist/src/ (built).
+// Where the package's own files are, from src/ (tsx) and from the bundle in dist/server/ (built).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

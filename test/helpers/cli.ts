@@ -6,7 +6,7 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 function ensureBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli.js'))) {
+  if (!existsSync(path.join(ROOT, 'dist', 'server', 'cli.js'))) {
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   }
 }

@@ -1,0 +1,55 @@
+// Bundles the server (src/cli.ts and what it imports, dependencies included)
+// into dist/server/ with esbuild, which bin/aqueduct.js loads. Why: Node 20
+// resolves, reads and compiles every module file on each start, ~140 files of
+// ours and ~700 of node_modules' (CommonJS and ESM alike); one bundle is read
+// and compiled once, and every start (the loop, each CLI command) is faster
+// by that much (docs/benchmarks.md, "Cold start").
+//
+// Kept out of the bundle, loaded from node_modules as before: packages that
+// find their own files next to their code (__dirname), which a bundle moves,
+// and the two loaded only on first use (a bundle would not make them start
+// faster; @peculiar/x509's decorators lose their metadata when bundled).
+import { build } from 'esbuild';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const out = path.join(root, 'dist', 'server');
+
+/** Each reads files beside its own code at run time: swagger-ui its static files, swagger its package.json, socket.io the client it serves, pino and thread-stream their workers. */
+const OWN_FILES = ['@fastify/swagger', '@fastify/swagger-ui', 'socket.io', 'pino', 'thread-stream'];
+/** Imported dynamically, when a certificate is read or an ACME order starts. */
+const ON_FIRST_USE = ['@peculiar/x509', 'acme-client'];
+
+await rm(out, { recursive: true, force: true });
+await build({
+  entryPoints: { cli: path.join(root, 'src', 'cli.ts') },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: path.join(out, 'cli.js'),
+  external: [...OWN_FILES, ...ON_FIRST_USE],
+  // CommonJS dependencies inside an ESM bundle still call require() for Node's own modules.
+  banner: {
+    js: "import { createRequire as __aqueductRequire } from 'node:module'; const require = __aqueductRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+await refuseOwnFileLookups();
+
+/** A bundled package that looks for files beside its code would fail only at run time: fail the build instead. */
+async function refuseOwnFileLookups() {
+  for (const file of await readdir(out)) {
+    if (!file.endsWith('.js')) continue;
+    const text = await readFile(path.join(out, file), 'utf8');
+    const hit = /^(?!\s*(?:\*|\/\/)).*\b(__dirname|__filename)\b/m.exec(text);
+    if (hit) {
+      process.stderr.write(`server bundle: ${file} uses ${hit[1]}: add its package to OWN_FILES\n  ${hit[0].trim()}\n`);
+      process.exit(1);
+    }
+  }
+  const size = (await readdir(out)).length;
+  process.stdout.write(`server: bundled into dist/server (${size} files)\n`);
+}
