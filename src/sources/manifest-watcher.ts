@@ -61,6 +61,9 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
       onChange();
       if (event === 'unlinkDir' && path.resolve(p) === root) lost();
     });
+    // Whatever changed before chokidar's first scan ended made no event (it was
+    // started after a read, or after the directory came back): read again.
+    w.on('ready', onChange);
     w.on('error', (err) => {
       onError(err);
       void stat(root).catch(() => lost());
@@ -79,7 +82,6 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
           poll();
           poll = undefined;
           current = start();
-          onChange(); // whatever it holds now is new to us
         },
         () => undefined,
       );

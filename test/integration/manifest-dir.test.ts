@@ -6,6 +6,9 @@ import { stringify } from 'yaml';
 import { isManifestName, loadManifestDir, readManifestDir } from '../../src/sources/manifest-dir.js';
 import type { Manifest } from '../../src/core/manifests/model.js';
 import { ManifestStore } from '../../src/sources/manifest-store.js';
+import { watchManifestDir } from '../../src/sources/manifest-watcher.js';
+import { systemClock } from '../../src/clock.js';
+import { eventually } from '../helpers/wait.js';
 import { frontend, staticBackend, tempDir, writeTree, yamlFile } from '../helpers/fixtures.js';
 
 describe('manifest directory', () => {
@@ -84,5 +87,32 @@ describe('manifest directory', () => {
     const again = await store.read();
     clock += 1500;
     assert.notEqual(await store.read(), again, 'at most a second old');
+  });
+
+  it('asks for a read once its first scan is ready, so a change made before the watch began is not missed', async () => {
+    // The loop starts the watcher after its first read: a file written in between made no event.
+    const dir = await writeTree({ 'a.yaml': yamlFile('a.yaml', staticBackend('a', [1])).text });
+    const triggers: string[] = [];
+    const watcher = watchManifestDir(dir, {
+      onChange: (t) => triggers.push(t),
+      onError: () => undefined,
+      clock: systemClock,
+    });
+    try {
+      await eventually(
+        async () => triggers.slice(),
+        (t) => t.includes('watch'),
+        5000,
+      );
+      const seen = triggers.length;
+      await writeFile(path.join(dir, 'b.yaml'), yamlFile('b.yaml', staticBackend('b', [2])).text);
+      await eventually(
+        async () => triggers.length,
+        (n) => n > seen,
+        5000,
+      );
+    } finally {
+      await watcher.close();
+    }
   });
 });
