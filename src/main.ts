@@ -512,10 +512,9 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
  */
 function manifestWatcher(parts: Parts, config: RunConfig, log: Logger, clock: Clock): Component {
   const { queue, store, reconciler, watch } = parts;
-  let state: 'waiting' | 'started' | 'stopped' = 'waiting';
+  let stopped = false;
   const begin = (): void => {
-    if (state !== 'waiting') return;
-    state = 'started';
+    if (stopped || watch.watcher !== undefined) return;
     watch.watcher = watchManifestDir(config.manifests, {
       onChange: (trigger) => {
         store.invalidate();
@@ -531,7 +530,7 @@ function manifestWatcher(parts: Parts, config: RunConfig, log: Logger, clock: Cl
     name: 'watcher',
     start: () => reconciler.onReconciled(begin),
     stop: () => {
-      state = 'stopped';
+      stopped = true;
       return watch.watcher?.close();
     },
   };
