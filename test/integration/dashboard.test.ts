@@ -51,6 +51,14 @@ describe('dashboard', () => {
     await row.getByText('UP').waitFor({ timeout: 10_000 });
     return row;
   };
+  /** The id of the newest runtime apply that succeeded, as the API lists it. */
+  const switchApplyId = async (): Promise<number> => {
+    const res = await apiClient(aq.api)('GET', '/applies?limit=50');
+    const list = res.body as { id: number; plan: string; result: string }[];
+    const found = list.find((a) => a.plan === 'runtime' && a.result === 'ok');
+    assert.ok(found, res.text);
+    return found.id;
+  };
   after(async () => {
     await browser.close();
     await aq.stop();
@@ -94,8 +102,13 @@ describe('dashboard', () => {
       (x) => x === 'staged-1',
       10_000,
     );
+    // The switch's own apply, by id: a later apply (a look, a drain's end)
+    // would otherwise become "the first" between the click and the wait.
+    const switched = await switchApplyId();
     await page.getByRole('link', { name: 'Applies' }).click();
-    const entry = page.locator('li.apply', { hasText: 'runtime: ok' }).first();
+    const entry = page
+      .locator('li.apply')
+      .filter({ has: page.locator('strong', { hasText: new RegExp(`^#${switched} runtime: ok$`) }) });
     await entry.waitFor();
     await entry.getByRole('button', { name: /Show the config diff/ }).click();
     await entry.locator('pre.diff').waitFor();
