@@ -9,6 +9,7 @@ import { loadManifestSet } from '../src/core/manifests/manifests.js';
 import { planChanges } from '../src/core/planning/plan.js';
 import { renderConfig } from '../src/core/rendering/render.js';
 import { checkConfigFile } from '../src/haproxy/check.js';
+import { stageRouteMaps } from '../src/haproxy/route-map-files.js';
 import { DEFAULT_TEMPLATE } from '../test/helpers/render.js';
 import { HAPROXY_BIN } from '../test/helpers/haproxy.js';
 import { fmt, machine, manifestSet, now, percentile, toYaml } from './lib.js';
@@ -54,7 +55,7 @@ for (const [backends, perBackend] of [
     renderPlan.push(now() - t0);
     if (plan.kind !== 'runtime') throw new Error(`expected a runtime plan, got ${plan.kind}`);
     const file = path.join(os.tmpdir(), `bench-${servers}.cfg`);
-    await writeFile(file, candidate);
+    await writeFile(file, await stageRouteMaps(candidate, `${file}.maps`));
     const c0 = now();
     const check = await checkConfigFile(HAPROXY_BIN, file);
     checks.push(now() - c0);

@@ -108,18 +108,28 @@ function renderCommandOf(program: Command, io: Io, setExit: (code: number) => vo
     .description('print the HAProxy config the manifests under <dir> produce')
     .argument('<dir>', 'manifests directory')
     .option('--members <file>', 'JSON file of dynamic backend members: {"<backend>": [{"host": "...", "port": 8080}]}')
+    .option(
+      '--writeMaps',
+      'also write the routing maps the config reads into <haproxyCfgPath>.maps, for an HAProxy started from this config',
+    )
     .addOption(templateFileOption())
     .addOption(unsafeNativesOption());
   for (const o of renderShapingOptions()) render.addOption(o);
   render.action(
     async (
       dir: string,
-      opts: RenderShapingFlags & { members?: string; templateFile?: string; allowUnsafeNatives?: boolean },
+      opts: RenderShapingFlags & {
+        members?: string;
+        templateFile?: string;
+        allowUnsafeNatives?: boolean;
+        writeMaps?: boolean;
+      },
     ) => {
       setExit(
         await renderCommand(io, dir, {
           templateFile: opts.templateFile ?? DEFAULT_TEMPLATE_FILE,
           allowUnsafeNatives: opts.allowUnsafeNatives === true,
+          writeMaps: opts.writeMaps === true,
           render: renderOptionsOf(resolveRenderShaping(opts)),
           ...(opts.members === undefined ? {} : { membersFile: opts.members }),
         }),

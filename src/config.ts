@@ -5,6 +5,7 @@ import { instanceMark } from './core/rendering/instance-mark.js';
 import { defaultLogFormat } from './log.js';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { routeMapDir } from './core/rendering/route-maps.js';
 import { AqueductError } from './core/issues.js';
 import { envName, isOptionValues, mistypedOptions, RUN_OPTIONS, type OptionValues } from './options.js';
 
@@ -259,6 +260,7 @@ export function renderOptionsOf(
     accessLog: checkAccessLog(c.accessLog),
     instanceMark: instanceMark(c.haproxyCfgPath),
     tlsDir,
+    mapDir: routeMapDir(c.haproxyCfgPath),
     ...(c.acmeDirectory !== undefined && { acmeChallengeMap: acmeMapPath(tlsDir) }),
   };
 }

@@ -5,6 +5,8 @@ import { checkRenderOptions, renderConfig, type RenderOptions } from '../core/re
 import { checkIssues } from '../core/haproxy-output/check-errors.js';
 import { sortIssues, type ManifestSet } from '../core/manifests/manifests.js';
 import { checkConfigText } from '../haproxy/check.js';
+import { installRouteMaps } from '../haproxy/route-map-files.js';
+import { routeMapsOf } from '../core/rendering/config-sections.js';
 import { printIssues, type Io } from '../io.js';
 import { loadManifestDir } from '../sources/manifest-dir.js';
 import { readMembersFile } from '../sources/members-file.js';
@@ -100,6 +102,8 @@ export interface RenderCommandOptions {
   allowUnsafeNatives?: boolean;
   membersFile?: string;
   render: RenderOptions;
+  /** Also write the routing maps the config reads, into render.mapDir (a config HAProxy starts from). */
+  writeMaps?: boolean;
 }
 
 /** The config the valid objects under dir produce, with the problems found; undefined (printed) on a fatal one. */
@@ -136,6 +140,14 @@ export async function renderCommand(io: Io, dir: string, opts: RenderCommandOpti
   const rendered = await renderDir(io, dir, opts);
   if (rendered === undefined) return 2;
   printIssues(io, rendered.issues);
+  const maps = routeMapsOf(rendered.config).size;
+  if (maps > 0 && opts.writeMaps === true && opts.render.mapDir !== undefined) {
+    await installRouteMaps(rendered.config, opts.render.mapDir);
+  } else if (maps > 0) {
+    io.err(
+      `note: this config reads ${counted(maps, 'routing map')} from ${opts.render.mapDir ?? 'its maps folder'}; --writeMaps writes them there, for an HAProxy started from it\n`,
+    );
+  }
   io.out(rendered.config);
   return rendered.issues.length === 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { haproxyEnvironment } from './environment.js';
 import type { HaproxyFeatures } from '../core/rendering/render.js';
+import { stageRouteMaps } from './route-map-files.js';
 
 const run = promisify(execFile);
 
@@ -69,7 +70,7 @@ export async function checkConfigText(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-check-'));
   try {
     const file = path.join(dir, 'haproxy.cfg');
-    await writeFile(file, text);
+    await writeFile(file, await stageRouteMaps(text, path.join(dir, 'maps')));
     return await checkConfigFile(haproxyBin, file, env);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -120,13 +121,13 @@ export function featuresOf(version: readonly number[]): HaproxyFeatures {
   return { idleCloseOnResponse: major > 2 || (major === 2 && minor >= 6) };
 }
 
-/** Checks config text written to a given path (kept for inspection after a rejection). */
+/** Checks config text written to a given path, its routing maps in <file>.maps (kept for inspection after a rejection). */
 export async function checkConfigTextAt(
   haproxyBin: string,
   text: string,
   file: string,
   env = haproxyEnvironment(process.env),
 ): Promise<CheckResult> {
-  await writeFile(file, text);
+  await writeFile(file, await stageRouteMaps(text, `${file}.maps`));
   return checkConfigFile(haproxyBin, file, env);
 }

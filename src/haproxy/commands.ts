@@ -48,10 +48,24 @@ export const abortSslCert = (file: string): RuntimeCommand => ({
   ok: /Transaction aborted|No ongoing transaction/,
 });
 
-// Maps (the ACME challenge map).
+// Maps: entries one at a time (the ACME challenge map), or a whole new
+// version filled and then committed at once (the routing maps: a request
+// sees the old entries or the new ones, never a mix).
 export const addMap = (file: string, key: string, value: string): RuntimeCommand =>
   plain(`add map ${file} ${key} ${value}`);
 export const delMap = (file: string, key: string): RuntimeCommand => plain(`del map ${file} ${key}`);
+export const prepareMap = (file: string): RuntimeCommand => ({
+  command: `prepare map ${file}`,
+  ok: /^New version created: \d+$/,
+});
+/** The version `prepare map` answered with, if it did. */
+export const preparedVersion = (answer: string): number | undefined => {
+  const m = /^New version created: (\d+)$/.exec(answer.trim());
+  return m === null ? undefined : Number(m[1]);
+};
+export const addMapAt = (version: number, file: string, key: string, value: string): RuntimeCommand =>
+  plain(`add map @${version} ${file} ${key} ${value}`);
+export const commitMap = (version: number, file: string): RuntimeCommand => plain(`commit map @${version} ${file}`);
 
 // The master CLI.
 export const showProc = (): RuntimeCommand => plain('show proc');

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { sha256 } from '../core/hash.js';
 import { readJson, readTextIfExists, writeFileAtomic, writeJsonAtomic } from '../files/atomic.js';
 import type { AppliedRecord, ConfigStore } from '../core/config-store.js';
+import { installRouteMaps } from './route-map-files.js';
+import { routeMapDir } from '../core/rendering/route-maps.js';
 
 /** The last N applied configs, newest last, as files "<seq>-<hash>.cfg" in a directory. */
 class Generations {
@@ -59,14 +61,22 @@ class Generations {
   }
 }
 
-/** The config at cfgPath, what was applied in stateDir/applied.json, generations in stateDir/generations. */
+/**
+ * The config at cfgPath with its routing maps in <cfgPath>.maps, what was
+ * applied in stateDir/applied.json, generations in stateDir/generations.
+ */
 export function fileConfigStore(cfgPath: string, stateDir: string, keepGenerations: number): ConfigStore {
+  const mapDir = routeMapDir(cfgPath);
   const appliedFile = path.join(stateDir, 'applied.json');
   const generations = new Generations(path.join(stateDir, 'generations'), keepGenerations);
   return {
     where: { config: cfgPath, state: stateDir },
     installed: () => readTextIfExists(cfgPath),
-    install: (text) => writeFileAtomic(cfgPath, text),
+    // The maps first: a config is never on disk without the maps it reads.
+    install: async (text) => {
+      await installRouteMaps(text, mapDir);
+      await writeFileAtomic(cfgPath, text);
+    },
     loadApplied: () => readJson<AppliedRecord>(appliedFile),
     saveApplied: (record) => writeJsonAtomic(appliedFile, record),
     generations,

@@ -1,9 +1,11 @@
 // The runtime API on the stats socket (level admin): server membership and
 // weights without a reload, and the state HAProxy reports.
 import { parseServersState, parseStatCsv, type ServerState } from '../core/haproxy-output/runtime-output.js';
-import type { RuntimeOp } from '../core/planning/plan.js';
+import type { MapOp, ServerOp } from '../core/planning/plan.js';
 import {
+  addMapAt,
   addServer,
+  commitMap,
   enableHealth,
   enableServer,
   serverId,
@@ -89,8 +91,14 @@ export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
   };
 }
 
-/** The commands for one planned op, in order. Removal is only its first step (drain); see RuntimeApplier. */
-export function commandsFor(op: RuntimeOp): RuntimeCommand[] {
+/** A routing map's new entries into the version `prepare map` made, then that version committed. */
+export const mapCommands = (op: MapOp, version: number): RuntimeCommand[] => [
+  ...op.entries.map(([key, value]) => addMapAt(version, op.file, key, value)),
+  commitMap(version, op.file),
+];
+
+/** The commands for one planned server op, in order. Removal is only its first step (drain); see RuntimeApplier. */
+export function commandsFor(op: ServerOp): RuntimeCommand[] {
   const id = serverId(op.backend, op.server);
   switch (op.op) {
     case 'add':

@@ -1,14 +1,18 @@
 // Applies planned runtime ops: every command of one apply goes to HAProxy in
-// one batch over one connection, in the planned (make before break) order.
+// one batch over one connection, in the planned (make before break) order
+// (a routing map's new version is prepared just before: its number is
+// HAProxy's answer).
 // Removals only drain there; one background loop per apply then finishes
 // them: maintenance, close what is left, delete, once a server's sessions
 // are gone or the drain timeout passes.
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from 'pino';
-import type { RuntimeOp } from '../core/planning/plan.js';
-import { commandsFor, refusal, type RuntimeApi } from './runtime-api.js';
+import type { MapOp, RuntimeOp, ServerOp } from '../core/planning/plan.js';
+import { commandsFor, mapCommands, refusal, RuntimeCommandError, type RuntimeApi } from './runtime-api.js';
 import {
   delServer,
+  prepareMap,
+  preparedVersion,
   serverId,
   setServerState,
   setWeight,
@@ -63,33 +67,66 @@ export class RuntimeApplier {
     return run;
   }
 
-  /** Applies ops in order in one batch; throws the first refusal (HAProxy ran the rest of the batch too). */
+  /** Applies ops in order (see applyNow); throws the first refusal (HAProxy ran the rest of its batch too). */
   apply(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
     return this.exclusive(() => this.applyNow(ops));
   }
 
+  /**
+   * Without a routing map, one batch. With one, the maps' new versions are
+   * filled in the batch of new servers and raised weights, and committed
+   * (with the drains after them) only once HAProxy took every entry: a map
+   * is never switched to a version missing the entry it refused.
+   */
   private async applyNow(ops: readonly RuntimeOp[]): Promise<ApplyOpsResult> {
-    const cmds: RuntimeCommand[] = [];
+    const fill: RuntimeCommand[] = [];
+    const commit: RuntimeCommand[] = [];
     const removed: ServerId[] = [];
+    const versions = await this.prepareMaps(ops.filter((op): op is MapOp => op.op === 'set-map'));
     for (const op of ops) {
-      const id = serverId(op.backend, op.server);
-      const pending = this.removals.get(id);
-      if (op.op === 'add' && pending !== undefined) {
-        // Came back while draining: keep the server, undo the drain.
-        pending.cancelled = true;
-        this.removals.delete(id);
-        const w = op.args.indexOf('weight');
-        const weight = w === -1 ? '1' : (op.args[w + 1] ?? '1');
-        cmds.push(setServerState(id, 'ready'), setWeight(id, weight));
+      if (op.op === 'set-map') {
+        const cmds = mapCommands(op, versions.get(op.file) as number);
+        fill.push(...cmds.slice(0, -1));
+        commit.push(...cmds.slice(-1));
         continue;
       }
-      cmds.push(...commandsFor(op));
-      if (op.op === 'remove') removed.push(id);
+      const cmds = this.serverCommands(op);
+      if (op.op === 'remove') removed.push(serverId(op.backend, op.server));
+      (op.op === 'remove' && versions.size > 0 ? commit : fill).push(...cmds);
     }
-    const refused = refusal(cmds, await this.api.commands(cmds));
-    if (refused !== undefined) throw refused;
+    const batches = versions.size > 0 ? [fill, commit] : [[...fill, ...commit]];
+    for (const batch of batches) {
+      const refused = refusal(batch, await this.api.commands(batch));
+      if (refused !== undefined) throw refused;
+    }
     if (removed.length > 0) this.drain(removed);
-    return { applied: ops.length, commands: cmds.length };
+    return { applied: ops.length, commands: fill.length + commit.length };
+  }
+
+  /** A server op's commands; a server coming back while it drains is kept and its drain undone. */
+  private serverCommands(op: ServerOp): RuntimeCommand[] {
+    const id = serverId(op.backend, op.server);
+    const pending = this.removals.get(id);
+    if (op.op !== 'add' || pending === undefined) return commandsFor(op);
+    pending.cancelled = true;
+    this.removals.delete(id);
+    const w = op.args.indexOf('weight');
+    const weight = w === -1 ? '1' : (op.args[w + 1] ?? '1');
+    return [setServerState(id, 'ready'), setWeight(id, weight)];
+  }
+
+  /** A new, empty version of each map, by file; throws when HAProxy makes none. */
+  private async prepareMaps(ops: readonly MapOp[]): Promise<Map<string, number>> {
+    if (ops.length === 0) return new Map();
+    const prepares = ops.map((op) => prepareMap(op.file));
+    const answers = await this.api.commands(prepares);
+    const versions = new Map<string, number>();
+    ops.forEach((op, i) => {
+      const version = preparedVersion(answers[i] ?? '');
+      if (version === undefined) throw new RuntimeCommandError(prepares[i]?.command ?? '', answers[i] ?? '');
+      versions.set(op.file, version);
+    });
+    return versions;
   }
 
   /** Finishes removals in the background, batching the servers whose sessions are gone. */

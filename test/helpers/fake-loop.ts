@@ -140,7 +140,9 @@ export function fakeRuntime(
           ? 'New server registered.'
           : c.command.startsWith('del server')
             ? 'Server deleted.'
-            : '',
+            : c.command.startsWith('prepare map')
+              ? `New version created: ${batches.length}`
+              : '',
       );
     },
     serversState: async () => states(),

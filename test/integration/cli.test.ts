@@ -112,12 +112,14 @@ describe('aqueduct validate', () => {
 /**
  * A golden config (rendered with the tests' socket path only) as `aqueduct
  * run` with its default flags writes it at cfgPath: its socket under the
- * derived state directory, run's global defaults, and the instance's mark.
+ * derived state directory, its routing maps there too, run's global
+ * defaults, and the instance's mark.
  */
 function asRunWrites(golden: string, cfgPath: string): string {
   return (
     golden
       .replace('/tmp/aqueduct-test.sock', '/etc/haproxy/aqueduct-state/haproxy.stats.sock')
+      .replaceAll('/tmp/maps/', '/etc/haproxy/haproxy.cfg.maps/')
       .replace('  stats timeout 30s\n', '  stats timeout 30s\n  hard-stop-after 5m\n  mworker-max-reloads 50\n') +
     markSection(instanceMark(cfgPath))
   );

@@ -76,6 +76,34 @@ describe('aqueduct run (managed HAProxy)', () => {
     await aq.quiet(600);
   });
 
+  it('points a Host rule at another existing backend through its routing map: same worker, no reload', async () => {
+    const mark = await aq.quiet(600);
+    const pidBefore = (await showProc(aq.masterSocket)).workers[0];
+    const t0 = Date.now();
+    const toLive = [
+      { type: 'header', header: 'host', operation: 'hdr_dom', value: 'staged.myapp.com', backend: 'live' },
+    ];
+    await s.write(aq.manifests, 'myapp.yaml', ...s.myapp({ rules: toLive }, BASELINE));
+    const applied = await aq.waitFor(isApply('runtime'), 5000, mark);
+    assert.deepEqual(applied.reasons, ['routing maps: myapp.1.map']);
+    await eventually(
+      () => serverOf(s.port, 'staged.myapp.com'),
+      (v) => v.startsWith('live-'),
+      5000,
+    );
+    assert.equal((await showProc(aq.masterSocket)).workers[0], pidBefore);
+    const reloads = aq.logs
+      .slice(mark)
+      .filter((l) => isApply('reload')(l) && Number(l['time']) - Number(l['durationMs']) >= t0);
+    assert.equal(reloads.length, 0, `no reload for a rule change: ${JSON.stringify(reloads)}`);
+    // The map file says the same, for HAProxy's next start or reload.
+    await eventually(
+      () => readFile(`${aq.cfgPath}.maps/myapp.1.map`, 'utf8'),
+      (text) => text === 'staged.myapp.com live\n',
+      5000,
+    );
+  });
+
   it('applies a member-only change through the runtime API: same worker, no reload', async () => {
     const mark = await aq.quiet(600);
     const pidBefore = (await showProc(aq.masterSocket)).workers[0];

@@ -17,6 +17,7 @@ import {
   type HaproxyProcess,
 } from '../helpers/haproxy.js';
 import { renderFiles } from '../helpers/render.js';
+import { installRouteMaps } from '../../src/haproxy/route-map-files.js';
 
 describe('traffic through HAProxy', () => {
   const echoes: EchoServer[] = [];
@@ -63,11 +64,13 @@ describe('traffic through HAProxy', () => {
       staticBackend('api', [api.port]),
       staticBackend('assets', [assets.port]),
     );
-    const { config, set } = renderFiles([...remapped, rulesFile]);
-    assert.deepEqual(set.issues, []);
     const dir = await tempDir();
     const cfg = path.join(dir, 'haproxy.cfg');
-    await writeFile(cfg, config.replace('/tmp/aqueduct-test.sock', path.join(dir, 'stats.sock')));
+    const options = { statsSocketPath: path.join(dir, 'stats.sock'), mapDir: `${cfg}.maps` };
+    const { config, set } = renderFiles([...remapped, rulesFile], {}, options);
+    assert.deepEqual(set.issues, []);
+    await installRouteMaps(config, options.mapDir);
+    await writeFile(cfg, config);
     haproxy = await startHaproxy(cfg, frontPorts[0] as number);
   });
 

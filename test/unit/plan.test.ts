@@ -72,12 +72,10 @@ describe('planChanges', () => {
       cfg(['a 1.1.1.1:1 check', 'b 1.1.1.2:1 check weight 4', 'c 1.1.1.3:1 check weight 1']),
       cfg(['b 1.1.1.2:1 check weight 0', 'c 1.1.1.3:1 check weight 9', 'z 1.1.1.9:1 check']),
     );
-    assert.deepEqual(plan.kind === 'runtime' ? plan.ops.map((o) => `${o.op} ${o.server}`) : [], [
-      'add z',
-      'set-weight c',
-      'set-weight b',
-      'remove a',
-    ]);
+    assert.deepEqual(
+      plan.kind === 'runtime' ? plan.ops.map((o) => `${o.op} ${'server' in o ? o.server : o.file}`) : [],
+      ['add z', 'set-weight c', 'set-weight b', 'remove a'],
+    );
   });
 
   it('reloads for structural changes, option changes and static algorithms', () => {

@@ -41,7 +41,6 @@ describe('rendering', () => {
         staticBackend('staged', [9003]),
       ),
     ]);
-    const acl = aclName({ operation: 'hdr_dom', header: 'host', value: 'staged.myapp.com' });
     assert.deepEqual(section(config, 'frontend myapp'), [
       'bind *:80',
       'bind *:8080',
@@ -51,8 +50,8 @@ describe('rendering', () => {
       '# One JSON line per request (Aqueduct reads them from stdout in managed mode).',
       'log stdout format raw local0',
       HTTP_LOG_FORMAT,
-      `acl ${acl} hdr_dom(host) -- 'staged.myapp.com'`,
-      `use_backend staged if ${acl}`,
+      'use_backend %[req.hdr(host),map_dom(/tmp/maps/myapp.1.map)] if { req.hdr(host),map_dom(/tmp/maps/myapp.1.map) -m found }',
+      '# route-map /tmp/maps/myapp.1.map staged.myapp.com staged',
       'default_backend live',
     ]);
     assert.deepEqual(section(config, 'backend live'), [

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { RuntimeOp } from '../../src/core/planning/plan.js';
 import { RuntimeApplier } from '../../src/haproxy/runtime-applier.js';
+import type { RuntimeCommand } from '../../src/haproxy/commands.js';
 import { FakeClock } from '../helpers/clock.js';
 import { fakeRuntime } from '../helpers/fake-loop.js';
 
@@ -26,6 +27,53 @@ describe('runtime applier', () => {
     await applier.settle();
     assert.deepEqual(batches[1], ['set server b/o state maint', 'shutdown sessions server b/o', 'del server b/o']);
     assert.deepEqual([...applier.draining()], []);
+  });
+
+  it('fills a new version of a routing map and commits it in the batch, after new servers and before drains', async () => {
+    const { api, batches } = fakeRuntime();
+    const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 1000);
+    const map: RuntimeOp = {
+      op: 'set-map',
+      file: '/m/web.1.map',
+      entries: [
+        ['/api/', 'b'],
+        ['/', 'c'],
+      ],
+    };
+    await applier.apply([add('n'), map, remove('o')]);
+    assert.deepEqual(batches[0], ['prepare map /m/web.1.map']);
+    assert.deepEqual(batches[1], [
+      'add server b/n 1.1.1.1:1 check',
+      'enable health b/n',
+      'enable server b/n',
+      'add map @1 /m/web.1.map /api/ b',
+      'add map @1 /m/web.1.map / c',
+    ]);
+    assert.deepEqual(batches[2], ['commit map @1 /m/web.1.map', 'set server b/o state drain']);
+    await applier.settle();
+  });
+
+  it('commits no map and drains nothing when HAProxy refused an entry', async () => {
+    const { api, batches } = fakeRuntime();
+    const refusing = {
+      ...api,
+      commands: async (list: readonly RuntimeCommand[]) =>
+        (await api.commands(list)).map((a, i) => (list[i]?.command.includes(' (') ? 'regex error' : a)),
+    };
+    const applier = new RuntimeApplier(refusing, pino({ level: 'silent' }), 1000);
+    const map: RuntimeOp = {
+      op: 'set-map',
+      file: '/m/web.1.map',
+      entries: [
+        ['^/a', 'b'],
+        ['(', 'c'],
+      ],
+    };
+    await assert.rejects(applier.apply([map, remove('o')]), /HAProxy refused 'add map @1 \/m\/web.1.map \( c'/);
+    assert.deepEqual(
+      batches.flat().filter((c) => /commit|drain/.test(c)),
+      [],
+    );
   });
 
   it('waits for a drained server to lose its sessions, and revives one that comes back', async () => {

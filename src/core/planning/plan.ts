@@ -1,8 +1,9 @@
 // Planning: how to go from the config HAProxy serves to the candidate.
 //   noop     the bytes are equal: nothing to write, nothing to reload;
 //   runtime  only servers (or their weights) changed, in backends whose
-//            balance algorithm allows it: runtime API commands, plus the new
-//            file written without a reload;
+//            balance algorithm allows it, or the entries of routing maps
+//            (route-maps.ts): runtime API commands, plus the new file
+//            written without a reload;
 //   reload   anything else.
 import {
   parseSection,
@@ -16,12 +17,21 @@ import {
 } from '../rendering/config-sections.js';
 import type { DesiredState } from '../rendering/desired-state.js';
 
-export type RuntimeOp =
+export type ServerOp =
   | { op: 'add'; backend: string; server: string; address: string; args: string[] }
   | { op: 'remove'; backend: string; server: string }
   | { op: 'set-weight'; backend: string; server: string; weight: number }
   /** Clears a maintenance or drain state set by someone else (drift repair). */
   | { op: 'ready'; backend: string; server: string };
+
+/** Replaces a routing map's entries, all at once (HAProxy's prepare/commit map). */
+export interface MapOp {
+  op: 'set-map';
+  file: string;
+  entries: [string, string][];
+}
+
+export type RuntimeOp = ServerOp | MapOp;
 
 export type Plan =
   | { kind: 'noop'; reasons: string[] }
@@ -35,8 +45,8 @@ const withoutWeight = (s: ServerLine): string => {
   return `${address} ${args.join(' ')}`;
 };
 
-function serverOps(before: Section, after: Section, reasons: string[]): RuntimeOp[] | undefined {
-  const ops: RuntimeOp[] = [];
+function serverOps(before: Section, after: Section, reasons: string[]): ServerOp[] | undefined {
+  const ops: ServerOp[] = [];
   const backend = after.name;
   for (const [name, old] of before.servers) {
     const next = after.servers.get(name);
@@ -60,6 +70,17 @@ function serverOps(before: Section, after: Section, reasons: string[]): RuntimeO
     reasons.push(`${after.header}: its balance algorithm cannot change servers at runtime`);
     return undefined;
   }
+  return ops;
+}
+
+const sameEntries = (a: readonly [string, string][] | undefined, b: readonly [string, string][]): boolean =>
+  a !== undefined && a.length === b.length && a.every(([k, v], i) => k === b[i]?.[0] && v === b[i]?.[1]);
+
+/** The maps whose entries changed; the use_backend lines that read them are unchanged (the caller compared them). */
+function mapOps(before: Section, after: Section): MapOp[] {
+  const ops: MapOp[] = [];
+  for (const [file, entries] of after.routeMaps)
+    if (!sameEntries(before.routeMaps.get(file), entries)) ops.push({ op: 'set-map', file, entries });
   return ops;
 }
 
@@ -115,19 +136,33 @@ export function planChanges(
     }
     const serverChanges = serverOps(b, a, reasons);
     if (serverChanges === undefined) structural = true;
-    else ops.push(...serverChanges);
+    else ops.push(...serverChanges, ...mapOps(b, a));
   });
   if (structural) return { kind: 'reload', reasons };
   ops.splice(0, ops.length, ...makeBeforeBreak(ops));
+  return { kind: 'runtime', ops, reasons: runtimeReasons(ops) };
+}
+
+/** "servers: 2 add, 1 remove" and "routing maps: web.1.map" for the ledger. */
+function runtimeReasons(ops: readonly RuntimeOp[]): string[] {
   const counts = { add: 0, remove: 0, 'set-weight': 0, ready: 0 };
-  for (const op of ops) counts[op.op]++;
+  const maps: string[] = [];
+  for (const op of ops) {
+    if (op.op === 'set-map') maps.push(op.file.slice(op.file.lastIndexOf('/') + 1));
+    else counts[op.op]++;
+  }
   const summary = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
-  return { kind: 'runtime', ops, reasons: summary.length > 0 ? [`servers: ${summary.join(', ')}`] : ['comments only'] };
+  const reasons = [
+    ...(summary.length > 0 ? [`servers: ${summary.join(', ')}`] : []),
+    ...(maps.length > 0 ? [`routing maps: ${maps.join(', ')}`] : []),
+  ];
+  return reasons.length > 0 ? reasons : ['comments only'];
 }
 
-const PHASE: Record<RuntimeOp['op'], number> = { add: 0, ready: 1, 'set-weight': 2, remove: 3 };
+/** Routing moves after new servers are up and weights raised, and before old servers drain. */
+const PHASE: Record<RuntimeOp['op'], number> = { add: 0, ready: 1, 'set-weight': 2, 'set-map': 3, remove: 4 };
 
 /**
  * The order that never leaves a backend without a server able to take a

@@ -1,6 +1,7 @@
 // Reads rendered HAProxy config text back into sections and server lines, so
 // the planner can tell "only servers changed" from anything else whatever
 // template produced the text.
+import { mapOwner, parseRouteEntry, ROUTE_ENTRY_PREFIX } from './route-maps.js';
 
 /**
  * Every keyword that opens a section in HAProxy 2.4 to 3.2 (a test compares
@@ -44,6 +45,8 @@ export interface Section {
   lines: string[];
   /** Server lines by server name (backend and listen sections). */
   servers: Map<string, ServerLine>;
+  /** The entries of the routing maps this section owns (route-maps.ts), by file, in order. */
+  routeMaps: Map<string, [string, string][]>;
 }
 
 const IRREGULAR_SPACE = /\s\s|\t/;
@@ -98,11 +101,22 @@ export function splitSections(config: string): SectionText[] {
 /** Parses one section's text into directive lines and server lines. */
 export function parseSection(text: SectionText): Section {
   const name = text.header.split(' ')[1] ?? '';
-  const section: Section = { header: text.header, kind: text.kind, name, lines: [], servers: new Map() };
+  const section: Section = {
+    header: text.header,
+    kind: text.kind,
+    name,
+    lines: [],
+    servers: new Map(),
+    routeMaps: new Map(),
+  };
   const serversAllowed = text.kind === 'backend' || text.kind === 'listen';
   for (const raw of text.body.split('\n')) {
     const line = normalise(raw);
-    if (line === '' || line.startsWith('#')) continue;
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      routeEntry(section, line);
+      continue;
+    }
     if (serversAllowed && line.startsWith('server ')) {
       const nameEnd = line.indexOf(' ', 7);
       if (nameEnd !== -1) {
@@ -116,6 +130,31 @@ export function parseSection(text: SectionText): Section {
     section.lines.push(line);
   }
   return section;
+}
+
+/**
+ * Keeps a map entry of a map this section owns (its file is named after the
+ * section); any other comment, an entry for another section's map included,
+ * carries no meaning.
+ */
+function routeEntry(section: Section, line: string): void {
+  if (section.kind !== 'frontend' && section.kind !== 'listen') return;
+  const e = parseRouteEntry(line);
+  if (e === undefined || mapOwner(e.file) !== section.name) return;
+  let entries = section.routeMaps.get(e.file);
+  if (entries === undefined) section.routeMaps.set(e.file, (entries = []));
+  entries.push([e.key, e.value]);
+}
+
+/** Every routing map of a config with its entries, by file (what the map files must hold). */
+export function routeMapsOf(config: string): Map<string, [string, string][]> {
+  const out = new Map<string, [string, string][]>();
+  if (!config.includes(ROUTE_ENTRY_PREFIX)) return out;
+  for (const s of splitSections(config)) {
+    if (!s.body.includes(ROUTE_ENTRY_PREFIX)) continue;
+    for (const [file, entries] of parseSection(s).routeMaps) out.set(file, entries);
+  }
+  return out;
 }
 
 /** Splits config text into parsed sections. Comments and blank lines carry no meaning and are dropped. */

@@ -10,6 +10,7 @@ import type { DesiredFrontend, DesiredState } from './desired-state.js';
 import { certificatePath, crtListPath } from '../tls/tls-files.js';
 import type { Issue } from '../issues.js';
 import { INSTANCE_MARK, markSection } from './instance-mark.js';
+import { routeViews, type RouteView } from './route-maps.js';
 
 /** What HAProxy version-dependent directives the target binary supports. */
 export interface HaproxyFeatures {
@@ -38,6 +39,8 @@ export interface RenderOptions {
   instanceMark?: string;
   /** Where certificates and crt-lists live (<stateDir>/tls); default: tls beside the stats socket. */
   tlsDir?: string;
+  /** Where the routing maps live (<haproxyCfgPath>.maps); default: maps beside the stats socket. */
+  mapDir?: string;
   /** ACME's HTTP-01 map (token → key authorization), answered on every plain-HTTP frontend; none when unset. */
   acmeChallengeMap?: string;
 }
@@ -71,8 +74,11 @@ export interface FrontendView {
   isHttp: boolean;
   binds: string[];
   options: string[];
+  /** Every rule as an ACL, and its use_backend lines: the form of templates written before routes. */
   acls: { name: string; criterion: string; value: string; quotedValue: string }[];
   useBackends: { backend: string; acl: string }[];
+  /** The same rules as use_backend lines in order, runs of them through maps (route-maps.ts). */
+  routes: RouteView[];
   defaultBackend: string;
   natives: string[];
   /** TLS on every bind (already appended to each of binds), or null. */
@@ -127,6 +133,8 @@ function accessLogView(target: string): ConfigView['accessLog'] {
 
 const tlsDirOf = (options: RenderOptions): string =>
   options.tlsDir ?? path.join(path.dirname(options.statsSocketPath), 'tls');
+const mapDirOf = (options: RenderOptions): string =>
+  options.mapDir ?? path.join(path.dirname(options.statsSocketPath), 'maps');
 
 function tlsView(f: DesiredFrontend, tlsDir: string): TlsView | null {
   if (f.tls === undefined) return null;
@@ -167,6 +175,7 @@ function frontendView(f: DesiredFrontend, options: RenderOptions): FrontendView 
     options: f.mode === 'http' ? KEEPALIVE_OPTIONS[f.keepalive] : [],
     acls: f.rules.map((r) => ({ name: r.acl, criterion: r.criterion, value: r.value, quotedValue: `'${r.value}'` })),
     useBackends: f.rules.map((r) => ({ backend: r.backend, acl: r.acl })),
+    routes: routeViews(f.name, f.rules, mapDirOf(options)),
     defaultBackend: f.defaultBackend,
     natives: f.natives,
     tls,
@@ -254,6 +263,11 @@ export function checkRenderOptions(options: RenderOptions): Issue[] {
     bad(
       'stateDir',
       'its ACME challenge map must be a path without spaces, quotes, backslashes, # or control characters',
+    );
+  if (!SAFE_PATH.test(mapDirOf(options)))
+    bad(
+      'haproxyCfgPath',
+      'its routing maps folder must be a path without spaces, quotes, backslashes, # or control characters',
     );
   if (!SAFE_PATH.test(tlsDirOf(options)))
     bad('stateDir', 'its tls folder must be a path without spaces, quotes, backslashes, # or control characters');

@@ -1,0 +1,121 @@
+// Routing rules through maps (core/rendering/route-maps.ts): which rules go
+// into which map, and how the planner turns a change of their entries into
+// one runtime map update instead of a reload. What HAProxy routes with them
+// is proved against the real binary in test/integration/route-maps.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { routeMapsOf } from '../../src/core/rendering/config-sections.js';
+import { mapOwner, routeViews } from '../../src/core/rendering/route-maps.js';
+import type { DesiredRule } from '../../src/core/rendering/desired-state.js';
+import { planChanges } from '../../src/core/planning/plan.js';
+import { frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
+import { renderFiles } from '../helpers/render.js';
+
+const rule = (operation: DesiredRule['operation'], value: string, backend: string, criterion: string = operation) =>
+  ({ acl: `${operation}_x`, criterion, value, backend, type: 'path', operation }) as DesiredRule;
+
+type RuleSpec = { type: string; operation: string; value: string; backend: string; header?: string };
+const site = (rules: RuleSpec[]) =>
+  renderFiles([
+    yamlFile(
+      'x.yaml',
+      frontend('web', { bind: '*:80', backend: 'a', rules }),
+      staticBackend('a', [9001]),
+      staticBackend('b', [9002]),
+      staticBackend('c', [9003]),
+    ),
+  ]).config;
+
+describe('routing maps', () => {
+  it('puts each run of rules on one fetch into one map, in order, and keeps the rest as ACLs', () => {
+    const views = routeViews(
+      'web',
+      [
+        rule('hdr_dom', 'a.test', 'a', 'hdr_dom(host)'),
+        rule('hdr_dom', 'b.test', 'b', 'hdr_dom(host)'),
+        rule('hdr_dom', 'x.test', 'b', 'hdr_dom(x-site)'),
+        rule('path_beg', '/api/', 'a'),
+        rule('path_beg', '/a b', 'b'),
+        rule('path_beg', '/', 'c'),
+      ],
+      '/s/maps',
+    );
+    assert.deepEqual(
+      views.map((v) => (v.map === null ? `acl ${v.acl.criterion} ${v.acl.quotedValue}` : v.map.sample)),
+      [
+        'req.hdr(host),map_dom(/s/maps/web.1.map)',
+        "acl hdr_dom(x-site) 'x.test'",
+        'path,map_beg(/s/maps/web.2.map)',
+        "acl path_beg '/a b'",
+        'path,map_beg(/s/maps/web.3.map)',
+      ],
+    );
+    assert.deepEqual(views[0]?.map?.entries, [
+      '# route-map /s/maps/web.1.map a.test a',
+      '# route-map /s/maps/web.1.map b.test b',
+    ]);
+  });
+
+  it('keeps the first rule of a repeated key, as the first matching ACL would', () => {
+    const views = routeViews('web', [rule('path', '/x', 'a'), rule('path', '/x', 'b')], '/m');
+    assert.deepEqual(views[0]?.map?.entries, ['# route-map /m/web.1.map /x a']);
+  });
+
+  it('leaves values a map file or the runtime API would read differently as ACLs', () => {
+    for (const value of ['/a;b', '/a\\.b', '#x', '-i', "/a'", '/a"b', '/a\tb'])
+      assert.equal(routeViews('web', [rule('path', value, 'a')], '/m')[0]?.map, null, value);
+  });
+
+  it('reads back only the entries of maps the section owns', () => {
+    assert.equal(mapOwner('/s/maps/web.v2.3.map'), 'web.v2');
+    assert.equal(mapOwner('/s/maps/web.map'), undefined);
+    const text =
+      'frontend web\n  # route-map /m/web.1.map /x a\n  # route-map /m/api.1.map /y evil\n  # route-map /m/web.1.map /z b\n' +
+      'frontend api\n  # route-map /m/api.1.map /y c\n';
+    assert.deepEqual(
+      [...routeMapsOf(text)],
+      [
+        [
+          '/m/web.1.map',
+          [
+            ['/x', 'a'],
+            ['/z', 'b'],
+          ],
+        ],
+        ['/m/api.1.map', [['/y', 'c']]],
+      ],
+    );
+  });
+
+  it('plans a rule pointed at another existing backend as one map update, without a reload', () => {
+    const before = site([{ type: 'path', operation: 'path_beg', value: '/api/', backend: 'b' }]);
+    const after = site([
+      { type: 'path', operation: 'path_beg', value: '/api/', backend: 'c' },
+      { type: 'path', operation: 'path_beg', value: '/', backend: 'b' },
+    ]);
+    const plan = planChanges(before, after);
+    assert.equal(plan.kind, 'runtime', plan.reasons.join('; '));
+    assert.deepEqual(plan.kind === 'runtime' ? plan.ops : [], [
+      {
+        op: 'set-map',
+        file: '/tmp/maps/web.1.map',
+        entries: [
+          ['/api/', 'c'],
+          ['/', 'b'],
+        ],
+      },
+    ]);
+    assert.deepEqual(plan.reasons, ['routing maps: web.1.map']);
+  });
+
+  it('reloads when the rules need another map or an ACL', () => {
+    const before = site([{ type: 'path', operation: 'path_beg', value: '/api/', backend: 'b' }]);
+    const another = site([
+      { type: 'path', operation: 'path_beg', value: '/api/', backend: 'b' },
+      { type: 'path', operation: 'path', value: '/x', backend: 'c' },
+    ]);
+    assert.equal(planChanges(before, another).kind, 'reload');
+    const acl = site([{ type: 'path', operation: 'path_beg', value: '/a;b', backend: 'b' }]);
+    assert.equal(planChanges(before, acl).kind, 'reload');
+  });
+});
