@@ -4,7 +4,8 @@
 // clients send requests throughout; every failed request and every reload is
 // counted. Beside it, in the same run, the same change on a rule a map cannot
 // carry (a path with ';', kept as an ACL), which is a reload: the figure maps
-// replaced. Usage: npx tsx bench/rule-change.bench.ts [runs]
+// replaced. Usage: npx tsx bench/rule-change.bench.ts [runs] (SHOW=1 prints
+// each change's served/answered ms)
 import http from 'node:http';
 import { showProcRetrying as showProc } from '../src/haproxy/master-socket.js';
 import { apiClient, type ApiCall } from '../test/helpers/api.js';
@@ -54,25 +55,34 @@ function load(port: number) {
   };
 }
 
-const frontendBody = (s: Scenario, host: string, odd: string) => ({
+/** The frontend; `round` adds a rule of its own, so that no two changes are the same bytes (none is checked from a cache). */
+const frontendBody = (s: Scenario, host: string, odd: string, round = 0) => ({
   bind: `127.0.0.1:${s.port}`,
   backend: 'live',
   rules: [
     { type: 'header', header: 'host', operation: 'hdr_dom', value: 'a.test', backend: host },
+    { type: 'header', header: 'host', operation: 'hdr_dom', value: `round-${round}.test`, backend: 'live' },
     { type: 'path', operation: 'path', value: '/x;y', backend: odd },
   ],
 });
 
-/** ms from each PUT until a new connection reaches the backend the changed rule names. */
-async function changes(s: Scenario, api: ApiCall, which: 'host' | 'acl'): Promise<number[]> {
+/** ms from each PUT until a new connection reaches the backend the changed rule names, and until the PUT's answer. */
+async function changes(
+  s: Scenario,
+  api: ApiCall,
+  which: 'host' | 'acl',
+): Promise<{ times: number[]; answers: number[] }> {
   const times: number[] = [];
+  const answers: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const target = i % 2 === 0 ? 'staged' : 'live';
     const other = i % 2 === 0 ? 'live' : 'staged';
-    const body = which === 'host' ? frontendBody(s, target, 'live') : frontendBody(s, 'live', target);
+    const round = which === 'host' ? i + 1 : CHANGES + i + 1;
+    const body = which === 'host' ? frontendBody(s, target, 'live', round) : frontendBody(s, 'live', target, round);
     const t0 = now();
     const r = await api('PUT', '/frontends/f', body);
     if (r.status !== 200) throw new Error(`PUT: ${r.status} ${r.text}`);
+    answers.push(now() - t0);
     const [host, path] = which === 'host' ? ['a.test', '/'] : ['b.test', '/x;y'];
     for (;;) {
       const served = (await request(s.port, host, path, false)).server ?? '';
@@ -81,7 +91,7 @@ async function changes(s: Scenario, api: ApiCall, which: 'host' | 'acl'): Promis
     }
     times.push(now() - t0);
   }
-  return times;
+  return { times, answers };
 }
 
 const stats = (xs: number[]) =>
@@ -108,14 +118,15 @@ for (let r = 1; r <= runs; r++) {
       const mark = aq.logs.length;
       const pid = (await showProc(aq.masterSocket)).workers[0];
       const stop = load(s.port);
-      const times = await changes(s, api, which);
+      const { times, answers } = await changes(s, api, which);
+      if (process.env['SHOW']) out(times.map((t, i) => `${t.toFixed(0)}/${answers[i]?.toFixed(0)}`).join(' '));
       await aq.quiet(600);
       const traffic = await stop();
       const reloads = aq.logs.slice(mark).filter(isApply('reload')).length;
       const samePid = (await showProc(aq.masterSocket)).workers[0] === pid;
       const label = which === 'host' ? 'Host rule, routing map' : 'path rule kept as an ACL';
       out(
-        `run ${r} ${label}: ${stats(times)}; ${traffic.sent} requests, ${traffic.failed} failed; ${reloads} reloads${samePid ? ', same worker' : ''}`,
+        `run ${r} ${label}: ${stats(times)} (PUT answered: p50 ${fmt(percentile(answers, 50))}); ${traffic.sent} requests, ${traffic.failed} failed; ${reloads} reloads${samePid ? ', same worker' : ''}`,
       );
     }
   } finally {

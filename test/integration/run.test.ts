@@ -104,6 +104,23 @@ describe('aqueduct run (managed HAProxy)', () => {
     );
   });
 
+  it('still asks haproxy -c about a new regular expression in a regex map, and refuses the write HAProxy refuses', async () => {
+    const port = await freePort();
+    const rules = (value: string) => [{ type: 'path', operation: 'path_reg', value, backend: 'staged' }];
+    const body = (value: string) => ({ bind: `127.0.0.1:${port}`, backend: 'live', rules: rules(value) });
+    try {
+      const ok = await api('PUT', '/frontends/regex?wait=applied', body('^/ok/'));
+      assert.equal(ok.status, 200, ok.text);
+      const bad = await api('PUT', '/frontends/regex', body('^/(bad'));
+      assert.equal(bad.status, 400, bad.text);
+      assert.equal(obj(bad)['code'], 'haproxy_rejected');
+      assert.match(String(obj(bad)['message']), /regex/);
+      assert.equal(await serverOf(port, 'www.example.org', '/ok/x'), 'staged-1', 'the served rule stays');
+    } finally {
+      await api('DELETE', '/frontends/regex?wait=applied');
+    }
+  });
+
   it('applies a member-only change through the runtime API: same worker, no reload', async () => {
     const mark = await aq.quiet(600);
     const pidBefore = (await showProc(aq.masterSocket)).workers[0];

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { routeMapsOf } from '../../src/core/rendering/config-sections.js';
 import { mapOwner, routeViews } from '../../src/core/rendering/route-maps.js';
 import type { DesiredRule } from '../../src/core/rendering/desired-state.js';
-import { planChanges } from '../../src/core/planning/plan.js';
+import { needsCheck, planChanges } from '../../src/core/planning/plan.js';
 import { frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { renderFiles } from '../helpers/render.js';
 
@@ -106,6 +106,15 @@ describe('routing maps', () => {
       },
     ]);
     assert.deepEqual(plan.reasons, ['routing maps: web.1.map']);
+  });
+
+  it('asks haproxy -c only about a change it could refuse: a reload, or a new entry of a regex map', () => {
+    const prefix = (backend: string) => site([{ type: 'path', operation: 'path_beg', value: '/api/', backend }]);
+    const regex = (value: string) => site([{ type: 'path', operation: 'path_reg', value, backend: 'b' }]);
+    const check = (a: string, b: string) => needsCheck(planChanges(a, b), b);
+    assert.equal(check(prefix('b'), prefix('c')), false);
+    assert.equal(check(regex('^/a'), regex('^/(b')), true);
+    assert.equal(check(prefix('b'), regex('^/a')), true);
   });
 
   it('reloads when the rules need another map or an ACL', () => {

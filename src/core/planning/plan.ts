@@ -161,6 +161,17 @@ function runtimeReasons(ops: readonly RuntimeOp[]): string[] {
   return reasons.length > 0 ? reasons : ['comments only'];
 }
 
+/**
+ * Whether `haproxy -c` can tell a writer anything about a candidate that the
+ * serving config (which it accepted) did not: not when the plan is runtime,
+ * since servers and map entries are generated from validated values, except
+ * entries of a regular-expression map, which HAProxy compiles (and may refuse).
+ */
+export function needsCheck(plan: Plan, candidate: string): boolean {
+  if (plan.kind !== 'runtime') return true;
+  return plan.ops.some((op) => op.op === 'set-map' && candidate.includes(`map_reg(${op.file})`));
+}
+
 /** Routing moves after new servers are up and weights raised, and before old servers drain. */
 const PHASE: Record<RuntimeOp['op'], number> = { add: 0, ready: 1, 'set-weight': 2, 'set-map': 3, remove: 4 };
 
