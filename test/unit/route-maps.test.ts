@@ -4,7 +4,7 @@
 // is proved against the real binary in test/integration/route-maps.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { routeMapsOf } from '../../src/core/rendering/config-sections.js';
+import { parseSections, routeMapsOf } from '../../src/core/rendering/config-sections.js';
 import { mapOwner, routeViews } from '../../src/core/rendering/route-maps.js';
 import type { DesiredRule } from '../../src/core/rendering/desired-state.js';
 import { needsCheck, planChanges } from '../../src/core/planning/plan.js';
@@ -84,6 +84,21 @@ describe('routing maps', () => {
         ],
         ['/m/api.1.map', [['/y', 'c']]],
       ],
+    );
+  });
+
+  it('finds the same entries as parsing every section does', () => {
+    const config = `${site([
+      { type: 'header', operation: 'hdr_dom', header: 'host', value: 'a.test', backend: 'b' },
+      { type: 'path', operation: 'path_beg', value: '/api/', backend: 'c' },
+      { type: 'path', operation: 'path_beg', value: '/a b', backend: 'c' },
+      { type: 'path', operation: 'path_beg', value: '/', backend: 'a' },
+    ])}backend x\n  # route-map /tmp/maps/x.1.map /k a\nlisten x.y\n\t#  route-map  /tmp/maps/x.y.1.map  /k  a\n`;
+    const parsed = new Map(parseSections(config).flatMap((sec) => [...sec.routeMaps]));
+    assert.deepEqual([...routeMapsOf(config)], [...parsed]);
+    assert.deepEqual(
+      [...parsed.keys()],
+      ['/tmp/maps/web.1.map', '/tmp/maps/web.2.map', '/tmp/maps/web.3.map', '/tmp/maps/x.y.1.map'],
     );
   });
 
