@@ -4,7 +4,7 @@
 // loaded from files at start and then replaced at runtime by the planner's
 // map update; the same requests must reach the same backends every time.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -136,6 +136,19 @@ describe('routing maps on the real HAProxy', () => {
     await writeFile(file, config);
     return startHaproxy(file, port);
   };
+
+  it('writes only the maps in its folder, and removes the ones no rule uses any more', async () => {
+    const mapDir = path.join(dir, 'own.maps');
+    const elsewhere = path.join(dir, 'elsewhere');
+    await mkdir(mapDir, { recursive: true });
+    await writeFile(path.join(mapDir, 'old.1.map'), '/x a\n');
+    await writeFile(path.join(mapDir, 'notes.txt'), 'an operator file\n');
+    const config = `frontend web\n  # route-map ${mapDir}/web.1.map /a b1\n  # route-map ${elsewhere}/web.1.map /a b1\n`;
+    await installRouteMaps(config, mapDir);
+    assert.deepEqual((await readdir(mapDir)).sort(), ['notes.txt', 'web.1.map']);
+    assert.equal(await readFile(path.join(mapDir, 'web.1.map'), 'utf8'), '/a b1\n');
+    await assert.rejects(readdir(elsewhere), { code: 'ENOENT' });
+  });
 
   it('routes every request as the ACLs did, from map files and after a runtime update', async () => {
     await fc.assert(
