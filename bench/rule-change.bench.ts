@@ -8,9 +8,10 @@
 // each change's served/answered ms)
 import http from 'node:http';
 import { showProcRetrying as showProc } from '../src/haproxy/master-socket.js';
-import { apiClient, type ApiCall } from '../test/helpers/api.js';
-import { apiUp, isApply, startAqueductProcess } from '../test/helpers/aqueduct.js';
-import { scenario, type Scenario } from '../test/helpers/scenario.js';
+import type { ApiCall } from '../test/helpers/api.js';
+import { isApply } from '../test/helpers/aqueduct.js';
+import type { Scenario } from '../test/helpers/scenario.js';
+import { withAqueduct } from './api-run.js';
 import { fmt, machine, now, percentile } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 3);
@@ -99,11 +100,7 @@ const stats = (xs: number[]) =>
 
 out(`# rule change → served under load, default options (${machine()}, ${runs} runs, ${CHANGES} changes each)`);
 for (let r = 1; r <= runs; r++) {
-  const s = await scenario();
-  const aq = await startAqueductProcess();
-  const api = apiClient(aq.api);
-  try {
-    await apiUp(aq);
+  await withAqueduct(async ({ s, aq, api }) => {
     for (const [name, member] of [
       ['live', 'live-1'],
       ['staged', 'staged-1'],
@@ -129,8 +126,5 @@ for (let r = 1; r <= runs; r++) {
         `run ${r} ${label}: ${stats(times)} (PUT answered: p50 ${fmt(percentile(answers, 50))}); ${traffic.sent} requests, ${traffic.failed} failed; ${reloads} reloads${samePid ? ', same worker' : ''}`,
       );
     }
-  } finally {
-    await aq.stop();
-    await s.close();
-  }
+  });
 }

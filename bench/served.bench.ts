@@ -10,10 +10,11 @@ import http from 'node:http';
 import { promisify } from 'node:util';
 import { reloadViaMaster } from '../src/haproxy/master-socket.js';
 import { sendCommand } from '../src/haproxy/socket-client.js';
-import { apiClient, type ApiCall } from '../test/helpers/api.js';
-import { apiUp, startAqueductProcess, type RunningAqueduct } from '../test/helpers/aqueduct.js';
+import type { ApiCall } from '../test/helpers/api.js';
+import type { RunningAqueduct } from '../test/helpers/aqueduct.js';
 import { freePort, HAPROXY_BIN } from '../test/helpers/haproxy.js';
-import { scenario, type Scenario } from '../test/helpers/scenario.js';
+import type { Scenario } from '../test/helpers/scenario.js';
+import { withAqueduct } from './api-run.js';
 import { fmt, machine, now, percentile } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 3);
@@ -120,11 +121,7 @@ async function burst(s: Scenario, api: ApiCall, round: number): Promise<{ total:
 
 out(`# PUT → served from the outside, default options (${machine()}, ${runs} runs)`);
 for (let r = 1; r <= runs; r++) {
-  const s = await scenario();
-  const aq = await startAqueductProcess();
-  const api = apiClient(aq.api);
-  try {
-    await apiUp(aq);
+  await withAqueduct(async ({ s, aq, api }) => {
     const b = { type: 'static', members: [{ host: '127.0.0.1', port: s.echoes.get('live-1')?.port }] };
     await putUntil(api, '/backends/b', b, async () => true);
     await putUntil(
@@ -147,8 +144,5 @@ for (let r = 1; r <= runs; r++) {
     out(
       `  100 parallel PUTs: all answered in ${fmt(b1.total)}, each p50 ${fmt(percentile(b1.each, 50))}, p99 ${fmt(percentile(b1.each, 99))}`,
     );
-  } finally {
-    await aq.stop();
-    await s.close();
-  }
+  });
 }
