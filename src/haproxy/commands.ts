@@ -66,6 +66,7 @@ export const preparedVersion = (answer: string): number | undefined => {
 export const addMapAt = (version: number, file: string, key: string, value: string): RuntimeCommand =>
   plain(`add map @${version} ${file} ${key} ${value}`);
 export const commitMap = (version: number, file: string): RuntimeCommand => plain(`commit map @${version} ${file}`);
+export const showMap = (file: string): RuntimeCommand => plain(`show map ${file}`);
 
 // The master CLI.
 export const showProc = (): RuntimeCommand => plain('show proc');

@@ -1,12 +1,14 @@
-// What HAProxy actually serves, compared with what was applied: drift is
-// repaired through the runtime API (or, when only a reload can, the next run
+// What HAProxy actually serves (its servers and its routing maps), compared
+// with what was applied: drift is repaired through the runtime API (or, when only a reload can, the next run
 // reloads), members HAProxy cannot resolve are noted for the status, and each
 // check's outcome is kept for /status and the metrics.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DriftCheck } from '../core/manifests/api-shapes.js';
-import { unresolved, type ServerState } from '../core/haproxy-output/runtime-output.js';
-import { detectDrift } from '../core/planning/drift.js';
+import { parseShowMap, unresolved, type ServerState } from '../core/haproxy-output/runtime-output.js';
+import { detectDrift, detectMapDrift } from '../core/planning/drift.js';
+import { routeMapsOf } from '../core/rendering/config-sections.js';
+import { showMap } from '../haproxy/commands.js';
 import type { DesiredState } from '../core/rendering/desired-state.js';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { RuntimeApplier } from '../haproxy/runtime-applier.js';
@@ -71,13 +73,25 @@ export class DriftWatch {
     if (applied === undefined) return;
     const states = await this.deps.runtime.serversState();
     this.noteUnresolved(applied.state, states);
-    const drift = detectDrift(applied.config, states, this.deps.applier.draining());
-    if (drift.ops.length > 0) {
-      this.deps.log.warn({ reasons: drift.reasons }, 'repairing drift between HAProxy and the applied config');
-      await this.deps.applier.apply(drift.ops);
+    const servers = detectDrift(applied.config, states, this.deps.applier.draining());
+    const maps = await this.mapDrift(applied.config);
+    const ops = [...servers.ops, ...maps.ops];
+    if (ops.length > 0) {
+      const reasons = [...servers.reasons, ...maps.reasons];
+      this.deps.log.warn({ reasons }, 'repairing drift between HAProxy and the applied config');
+      await this.deps.applier.apply(ops);
     }
-    if (drift.needsReload.length > 0)
-      this.state.forceReload = `drift only a reload repairs: ${drift.needsReload.join(', ')}`;
+    const needsReload = [...servers.needsReload, ...maps.needsReload];
+    if (needsReload.length > 0) this.state.forceReload = `drift only a reload repairs: ${needsReload.join(', ')}`;
+  }
+
+  /** The applied routing maps against what HAProxy's `show map` lists, in one batch. */
+  private async mapDrift(config: string): Promise<ReturnType<typeof detectMapDrift>> {
+    const applied = routeMapsOf(config);
+    const files = [...applied.keys()];
+    const answers = files.length === 0 ? [] : await this.deps.runtime.commands(files.map(showMap));
+    const served = new Map(files.map((f, i) => [f, parseShowMap(answers[i] ?? '')]));
+    return detectMapDrift(applied, served);
   }
 
   private noteUnresolved(state: DesiredState, states: readonly ServerState[]): void {

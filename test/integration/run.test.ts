@@ -104,6 +104,24 @@ describe('aqueduct run (managed HAProxy)', () => {
     );
   });
 
+  it('puts back a routing map changed by hand on the runtime socket, within a resync', async () => {
+    const file = `${aq.cfgPath}.maps/myapp.1.map`;
+    const mark = aq.logs.length;
+    assert.equal((await sendCommand(aq.statsSocket, `set map ${file} staged.myapp.com live`)).trim(), '');
+    const repair = await aq.waitFor(
+      (l) => l.msg === 'repairing drift between HAProxy and the applied config',
+      5000,
+      mark,
+    );
+    assert.deepEqual(repair['reasons'], [`routing map ${file} differs from the applied config`]);
+    await eventually(
+      () => serverOf(s.port, 'staged.myapp.com'),
+      (v) => v === 'staged-1',
+      5000,
+    );
+    assert.match(await sendCommand(aq.statsSocket, `show map ${file}`), / staged\.myapp\.com staged$/m);
+  });
+
   it('still asks haproxy -c about a new regular expression in a regex map, and refuses the write HAProxy refuses', async () => {
     const port = await freePort();
     const rules = (value: string) => [{ type: 'path', operation: 'path_reg', value, backend: 'staged' }];

@@ -8,6 +8,8 @@ import { parseSections, routeMapsOf } from '../../src/core/rendering/config-sect
 import { mapOwner, routeViews } from '../../src/core/rendering/route-maps.js';
 import type { DesiredRule } from '../../src/core/rendering/desired-state.js';
 import { needsCheck, planChanges } from '../../src/core/planning/plan.js';
+import { detectMapDrift } from '../../src/core/planning/drift.js';
+import { parseShowMap } from '../../src/core/haproxy-output/runtime-output.js';
 import { frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { renderFiles } from '../helpers/render.js';
 
@@ -130,6 +132,22 @@ describe('routing maps', () => {
     assert.equal(check(prefix('b'), prefix('c')), false);
     assert.equal(check(regex('^/a'), regex('^/(b')), true);
     assert.equal(check(prefix('b'), regex('^/a')), true);
+  });
+
+  it('repairs a map HAProxy serves differently, as `show map` lists it, and reloads for one it lacks', () => {
+    const applied = new Map<string, [string, string][]>([
+      ['/m/web.1.map', [['/a', 'b']]],
+      ['/m/web.2.map', [['^/x', 'c']]],
+      ['/m/web.3.map', [['a.test', 'b']]],
+    ]);
+    const served = new Map([
+      ['/m/web.1.map', parseShowMap('0x55985a7430d0 /a b\n')],
+      ['/m/web.2.map', parseShowMap('0x55985a743120 ^/x a\n')],
+      ['/m/web.3.map', parseShowMap('Unknown map identifier. Please use #<id> or <file>.')],
+    ]);
+    const drift = detectMapDrift(applied, served);
+    assert.deepEqual(drift.ops, [{ op: 'set-map', file: '/m/web.2.map', entries: [['^/x', 'c']] }]);
+    assert.deepEqual(drift.needsReload, ['routing map /m/web.3.map not loaded']);
   });
 
   it('reloads when the rules need another map or an ACL', () => {

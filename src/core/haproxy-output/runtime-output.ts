@@ -63,6 +63,20 @@ export const unresolved = (s: ServerState): boolean => (s.adminState & RESOLUTIO
 export const checkPassed = (s: ServerState): boolean =>
   s.operationalState === 2 && (s.checkResult === 3 || s.checkResult === 4);
 
+/**
+ * `show map <file>`: its entries in order ("<id> <key> <value>" lines), or
+ * undefined when HAProxy has no such map (it serves a config without it).
+ */
+export function parseShowMap(output: string): [string, string][] | undefined {
+  if (/^(Unknown map|Missing map)/i.test(output.trim())) return undefined;
+  const entries: [string, string][] = [];
+  for (const line of output.split('\n')) {
+    const [, key, ...value] = line.trim().split(/\s+/);
+    if (key !== undefined && value.length > 0) entries.push([key, value.join(' ')]);
+  }
+  return entries;
+}
+
 /** `show servers state [backend]`, format version 1, columns read from its header line. */
 export function parseServersState(output: string): ServerState[] {
   const lines = output.split('\n');

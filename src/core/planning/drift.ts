@@ -2,7 +2,7 @@
 // is compared with the applied config; differences become repairs.
 import { parseSections, serverArg, serverParts, supportsRuntimeServers } from '../rendering/config-sections.js';
 import type { ServerState } from '../haproxy-output/runtime-output.js';
-import type { RuntimeOp } from './plan.js';
+import { sameEntries, type MapOp, type RuntimeOp } from './plan.js';
 
 const FORCED_MAINT = 0x01;
 const FORCED_DRAIN = 0x08;
@@ -70,6 +70,28 @@ export function detectDrift(
       } else {
         drift.needsReload.push(`${id} not in the config`);
       }
+    }
+  }
+  return drift;
+}
+
+/**
+ * Repairs that bring the routing maps HAProxy serves back to the applied
+ * config's (someone ran `set map` by hand, say): one whole new version of
+ * each map that differs. A map HAProxy does not have (undefined) means it
+ * serves another config: only a reload repairs that.
+ */
+export function detectMapDrift(
+  applied: ReadonlyMap<string, readonly [string, string][]>,
+  served: ReadonlyMap<string, readonly [string, string][] | undefined>,
+): { ops: MapOp[]; needsReload: string[]; reasons: string[] } {
+  const drift = { ops: [] as MapOp[], needsReload: [] as string[], reasons: [] as string[] };
+  for (const [file, entries] of applied) {
+    const live = served.get(file);
+    if (live === undefined) drift.needsReload.push(`routing map ${file} not loaded`);
+    else if (!sameEntries(live as [string, string][], entries)) {
+      drift.ops.push({ op: 'set-map', file, entries: [...entries] });
+      drift.reasons.push(`routing map ${file} differs from the applied config`);
     }
   }
   return drift;

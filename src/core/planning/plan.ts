@@ -73,7 +73,8 @@ function serverOps(before: Section, after: Section, reasons: string[]): ServerOp
   return ops;
 }
 
-const sameEntries = (a: readonly [string, string][] | undefined, b: readonly [string, string][]): boolean =>
+/** Whether two maps hold the same entries in the same order. */
+export const sameEntries = (a: readonly [string, string][] | undefined, b: readonly [string, string][]): boolean =>
   a !== undefined && a.length === b.length && a.every(([k, v], i) => k === b[i]?.[0] && v === b[i]?.[1]);
 
 /** The maps whose entries changed; the use_backend lines that read them are unchanged (the caller compared them). */
