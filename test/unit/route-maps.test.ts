@@ -10,6 +10,7 @@ import type { DesiredRule } from '../../src/core/rendering/desired-state.js';
 import { needsCheck, planChanges } from '../../src/core/planning/plan.js';
 import { detectMapDrift } from '../../src/core/planning/drift.js';
 import { parseShowMap } from '../../src/core/haproxy-output/runtime-output.js';
+import { describeCheckErrors } from '../../src/core/haproxy-output/check-errors.js';
 import { frontend, staticBackend, yamlFile } from '../helpers/fixtures.js';
 import { renderFiles } from '../helpers/render.js';
 
@@ -148,6 +149,21 @@ describe('routing maps', () => {
     const drift = detectMapDrift(applied, served);
     assert.deepEqual(drift.ops, [{ op: 'set-map', file: '/m/web.2.map', entries: [['^/x', 'c']] }]);
     assert.deepEqual(drift.needsReload, ['routing map /m/web.3.map not loaded']);
+  });
+
+  it("says HAProxy's complaint about a map entry as the rule it came from", () => {
+    const config = site([
+      { type: 'path', operation: 'path_reg', value: '^/ok', backend: 'b' },
+      { type: 'path', operation: 'path_reg', value: '^/(bad', backend: 'c' },
+    ]);
+    const line = config.split('\n').findIndex((l) => l.includes('map_reg(')) + 1;
+    const message = "regex '^/(bad' is invalid at line 1 of file '/state/candidate-check.cfg.maps/web.1.map'.";
+    assert.deepEqual(
+      describeCheckErrors(config, [{ line, message }], () => 'x.yaml'),
+      [
+        `x.yaml Frontend/web: regex '^/(bad' is invalid in the rule for '^/(bad' to c (routing map web.1.map, entry 1). (config line ${line})`,
+      ],
+    );
   });
 
   it('reloads when the rules need another map or an ACL', () => {

@@ -3,6 +3,7 @@
 import type { Issue } from '../issues.js';
 import type { LocatedManifest } from '../manifests/manifests.js';
 import type { CheckMessageLike } from './check-message.js';
+import { routeMapsOf } from '../rendering/config-sections.js';
 
 export interface SourceLookup {
   (kind: 'Frontend' | 'Backend', name: string): string | undefined;
@@ -16,6 +17,30 @@ export function sectionAtLine(config: string, line: number): { kind: string; nam
     if (m !== null) return { kind: m[1] as string, name: m[2] ?? '' };
   }
   return undefined;
+}
+
+/** A complaint about a routing map's entry ("… at line 2 of file '<dir>/web.1.map'"): the rule it came from. */
+export function mapEntryOf(
+  config: string,
+  message: string,
+): { said: string; key: string; backend: string; map: string; entry: number } | undefined {
+  const m = /at line (\d+) of file '([^']+)'/.exec(message);
+  if (m === null) return undefined;
+  const base = (m[2] ?? '').slice((m[2] ?? '').lastIndexOf('/') + 1);
+  const entry = Number(m[1]);
+  for (const [file, entries] of routeMapsOf(config)) {
+    const found = file.slice(file.lastIndexOf('/') + 1) === base ? entries[entry - 1] : undefined;
+    if (found !== undefined) return { said: m[0], key: found[0], backend: found[1], map: base, entry };
+  }
+  return undefined;
+}
+
+/** The message with a map entry's place said as its rule. */
+function withRule(config: string, message: string): string {
+  const e = mapEntryOf(config, message);
+  return e === undefined
+    ? message
+    : message.replace(e.said, `in the rule for '${e.key}' to ${e.backend} (routing map ${e.map}, entry ${e.entry})`);
 }
 
 /** HAProxy's closing summary lines repeat what the others said: left out, unless they are all there is. */
@@ -37,7 +62,8 @@ export function describeCheckErrors(
     if (section?.kind === 'frontend' || section?.kind === 'backend') {
       const kind = section.kind === 'frontend' ? 'Frontend' : 'Backend';
       const file = sourceOf(kind, section.name);
-      return `${file === undefined ? '' : `${file} `}${kind}/${section.name}: ${e.message} (config line ${e.line})`;
+      const said = withRule(config, e.message);
+      return `${file === undefined ? '' : `${file} `}${kind}/${section.name}: ${said} (config line ${e.line})`;
     }
     return `config line ${e.line}: ${e.message}`;
   });
@@ -90,20 +116,32 @@ export function checkIssues(
     const section = e.line === undefined ? undefined : sectionAtLine(config, e.line);
     const kind = section?.kind === 'frontend' ? 'Frontend' : section?.kind === 'backend' ? 'Backend' : undefined;
     const m = manifests.find((x) => x.manifest.kind === kind && x.manifest.metadata.name === section?.name);
-    const base = { code: 'haproxy-refused' as const, message: `haproxy -c: ${e.message}` };
+    const base = { code: 'haproxy-refused' as const, message: `haproxy -c: ${withRule(config, e.message)}` };
     if (m === undefined || e.line === undefined)
       return { ...base, path: '', ...(e.line !== undefined && { message: `${base.message} (config line ${e.line})` }) };
-    const text = (lines[e.line - 1] ?? '').trim();
-    const native = m.manifest.kind === 'Certificate' ? -1 : m.manifest.spec.natives.findIndex((n) => n.trim() === text);
-    const segments = native === -1 ? [] : ['spec', 'natives', native];
+    const segments = culpritSegments(m, (lines[e.line - 1] ?? '').trim(), mapEntryOf(config, e.message));
     return {
       ...base,
       file: m.source.file,
       document: m.source.document,
-      line: native === -1 ? (m.source.line ?? 1) : m.lineOf(segments),
+      line: segments.length === 0 ? (m.source.line ?? 1) : m.lineOf(segments),
       kind: m.manifest.kind,
       name: m.manifest.metadata.name,
-      path: native === -1 ? '' : `spec.natives[${native}]`,
+      path: segments.length === 0 ? '' : `spec.${String(segments[1])}[${String(segments[2])}]`,
     };
   });
+}
+
+/** Where in the object the refused line came from: the natives entry that is that line, or the rule of a map entry. */
+function culpritSegments(
+  m: LocatedManifest,
+  text: string,
+  entry: { key: string; backend: string } | undefined,
+): (string | number)[] {
+  if (m.manifest.kind === 'Certificate') return [];
+  const native = m.manifest.spec.natives.findIndex((n) => n.trim() === text);
+  if (native !== -1) return ['spec', 'natives', native];
+  if (m.manifest.kind !== 'Frontend' || entry === undefined) return [];
+  const rule = m.manifest.spec.rules.findIndex((r) => r.value === entry.key && r.backend === entry.backend);
+  return rule === -1 ? [] : ['spec', 'rules', rule];
 }
