@@ -3,7 +3,7 @@ import { cp, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
-import { checkConfigText } from '../../src/haproxy/check.js';
+import { checkConfigFile, checkConfigText } from '../../src/haproxy/check.js';
 import { instanceMark, markSection } from '../../src/core/rendering/instance-mark.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
@@ -131,6 +131,21 @@ describe('aqueduct render', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^frontend myapp$/m);
     const check = await checkConfigText(HAPROXY_BIN, r.stdout);
+    assert.ok(check.ok, check.output);
+  });
+
+  it('writes the routing maps with --writeMaps, so HAProxy starts from the printed config, and says so without it', async () => {
+    const dir = await tempDir();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    const without = await runCli(['render', EXAMPLES, '--haproxyCfgPath', cfg]);
+    assert.match(without.stderr, /reads 1 routing map from .*haproxy\.cfg\.maps; --writeMaps writes them there/);
+    await assert.rejects(readdir(`${cfg}.maps`), { code: 'ENOENT' });
+    const r = await runCli(['render', EXAMPLES, '--haproxyCfgPath', cfg, '--writeMaps']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.deepEqual(await readdir(`${cfg}.maps`), ['myapp.1.map']);
+    await writeFile(cfg, r.stdout);
+    const check = await checkConfigFile(HAPROXY_BIN, cfg);
     assert.ok(check.ok, check.output);
   });
 
