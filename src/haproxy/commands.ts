@@ -54,13 +54,11 @@ export const abortSslCert = (file: string): RuntimeCommand => ({
 export const addMap = (file: string, key: string, value: string): RuntimeCommand =>
   plain(`add map ${file} ${key} ${value}`);
 export const delMap = (file: string, key: string): RuntimeCommand => plain(`del map ${file} ${key}`);
-export const prepareMap = (file: string): RuntimeCommand => ({
-  command: `prepare map ${file}`,
-  ok: /^New version created: \d+$/,
-});
+const PREPARED = /^New version created: (\d+)$/;
+export const prepareMap = (file: string): RuntimeCommand => ({ command: `prepare map ${file}`, ok: PREPARED });
 /** The version `prepare map` answered with, if it did. */
 export const preparedVersion = (answer: string): number | undefined => {
-  const m = /^New version created: (\d+)$/.exec(answer.trim());
+  const m = PREPARED.exec(answer.trim());
   return m === null ? undefined : Number(m[1]);
 };
 export const addMapAt = (version: number, file: string, key: string, value: string): RuntimeCommand =>

@@ -91,11 +91,11 @@ export function runtimeApi(socketPath: string, timeoutMs = 10_000): RuntimeApi {
   };
 }
 
-/** A routing map's new entries into the version `prepare map` made, then that version committed. */
-export const mapCommands = (op: MapOp, version: number): RuntimeCommand[] => [
-  ...op.entries.map(([key, value]) => addMapAt(version, op.file, key, value)),
-  commitMap(version, op.file),
-];
+/** A routing map's new entries into the version `prepare map` made, and the commit that switches to it. */
+export const mapCommands = (op: MapOp, version: number): { fill: RuntimeCommand[]; commit: RuntimeCommand } => ({
+  fill: op.entries.map(([key, value]) => addMapAt(version, op.file, key, value)),
+  commit: commitMap(version, op.file),
+});
 
 /** The commands for one planned server op, in order. Removal is only its first step (drain); see RuntimeApplier. */
 export function commandsFor(op: ServerOp): RuntimeCommand[] {

@@ -85,14 +85,13 @@ export class RuntimeApplier {
     const versions = await this.prepareMaps(ops.filter((op): op is MapOp => op.op === 'set-map'));
     for (const op of ops) {
       if (op.op === 'set-map') {
-        const cmds = mapCommands(op, versions.get(op.file) as number);
-        fill.push(...cmds.slice(0, -1));
-        commit.push(...cmds.slice(-1));
-        continue;
-      }
-      const cmds = this.serverCommands(op);
-      if (op.op === 'remove') removed.push(serverId(op.backend, op.server));
-      (op.op === 'remove' && versions.size > 0 ? commit : fill).push(...cmds);
+        const map = mapCommands(op, versions.get(op.file) as number);
+        fill.push(...map.fill);
+        commit.push(map.commit);
+      } else if (op.op === 'remove') {
+        removed.push(serverId(op.backend, op.server));
+        commit.push(...this.serverCommands(op));
+      } else fill.push(...this.serverCommands(op));
     }
     const batches = versions.size > 0 ? [fill, commit] : [[...fill, ...commit]];
     for (const batch of batches) {

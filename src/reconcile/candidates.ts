@@ -14,7 +14,7 @@ import type { BackendManifest, LoadedManifest, MemberMap } from '../core/manifes
 import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import { ParseCache } from '../core/manifests/parse-cache.js';
 import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
-import { needsCheck, planChanges } from '../core/planning/plan.js';
+import { needsCheck, planner } from '../core/planning/plan.js';
 import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
 import { renderConfig, type RenderOptions } from '../core/rendering/render.js';
 import type { ParseStore } from '../files/parse-store.js';
@@ -66,6 +66,8 @@ export class Candidates {
   private seeded = false;
   /** Backends held from a switch to nothing, by name. */
   private holds = new Map<string, EmptyHold>();
+  /** Plans the API's checks against the serving config, split once for a burst of them. */
+  private readonly plan = planner();
 
   constructor(
     private readonly deps: CandidatesDeps,
@@ -111,7 +113,7 @@ export class Candidates {
     const certificates = servable.certificates.map((m) => m.manifest);
     await this.deps.certificates.stage(await this.deps.certificates.resolve(certificates, state.frontends, false));
     // A member or a routing change alone: nothing haproxy -c could refuse, and ~100 ms less for the writer.
-    if (!needsCheck(planChanges(this.parts.state.applied?.config, candidate), candidate)) return { ok: true };
+    if (!needsCheck(this.plan(this.parts.state.applied?.config, candidate), candidate)) return { ok: true };
     const result = await check(candidate);
     if (result.ok) return { ok: true };
     const lookup = sourceLookup(manifests);

@@ -1,7 +1,8 @@
 // What HAProxy actually serves (its servers and its routing maps), compared
-// with what was applied: drift is repaired through the runtime API (or, when only a reload can, the next run
-// reloads), members HAProxy cannot resolve are noted for the status, and each
-// check's outcome is kept for /status and the metrics.
+// with what was applied: drift is repaired through the runtime API (or, when
+// only a reload can, the next run reloads), members HAProxy cannot resolve
+// are noted for the status, and each check's outcome is kept for /status and
+// the metrics.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DriftCheck } from '../core/manifests/api-shapes.js';

@@ -4,6 +4,7 @@ import type { Issue } from '../issues.js';
 import type { LocatedManifest } from '../manifests/manifests.js';
 import type { CheckMessageLike } from './check-message.js';
 import { routeMapsOf } from '../rendering/config-sections.js';
+import { mapName } from '../rendering/route-maps.js';
 
 export interface SourceLookup {
   (kind: 'Frontend' | 'Backend', name: string): string | undefined;
@@ -26,18 +27,17 @@ export function mapEntryOf(
 ): { said: string; key: string; backend: string; map: string; entry: number } | undefined {
   const m = /at line (\d+) of file '([^']+)'/.exec(message);
   if (m === null) return undefined;
-  const base = (m[2] ?? '').slice((m[2] ?? '').lastIndexOf('/') + 1);
+  const base = mapName(m[2] ?? '');
   const entry = Number(m[1]);
   for (const [file, entries] of routeMapsOf(config)) {
-    const found = file.slice(file.lastIndexOf('/') + 1) === base ? entries[entry - 1] : undefined;
+    const found = mapName(file) === base ? entries[entry - 1] : undefined;
     if (found !== undefined) return { said: m[0], key: found[0], backend: found[1], map: base, entry };
   }
   return undefined;
 }
 
 /** The message with a map entry's place said as its rule. */
-function withRule(config: string, message: string): string {
-  const e = mapEntryOf(config, message);
+function withRule(message: string, e: ReturnType<typeof mapEntryOf>): string {
   return e === undefined
     ? message
     : message.replace(e.said, `in the rule for '${e.key}' to ${e.backend} (routing map ${e.map}, entry ${e.entry})`);
@@ -62,7 +62,7 @@ export function describeCheckErrors(
     if (section?.kind === 'frontend' || section?.kind === 'backend') {
       const kind = section.kind === 'frontend' ? 'Frontend' : 'Backend';
       const file = sourceOf(kind, section.name);
-      const said = withRule(config, e.message);
+      const said = withRule(e.message, mapEntryOf(config, e.message));
       return `${file === undefined ? '' : `${file} `}${kind}/${section.name}: ${said} (config line ${e.line})`;
     }
     return `config line ${e.line}: ${e.message}`;
@@ -116,10 +116,11 @@ export function checkIssues(
     const section = e.line === undefined ? undefined : sectionAtLine(config, e.line);
     const kind = section?.kind === 'frontend' ? 'Frontend' : section?.kind === 'backend' ? 'Backend' : undefined;
     const m = manifests.find((x) => x.manifest.kind === kind && x.manifest.metadata.name === section?.name);
-    const base = { code: 'haproxy-refused' as const, message: `haproxy -c: ${withRule(config, e.message)}` };
+    const entry = mapEntryOf(config, e.message);
+    const base = { code: 'haproxy-refused' as const, message: `haproxy -c: ${withRule(e.message, entry)}` };
     if (m === undefined || e.line === undefined)
       return { ...base, path: '', ...(e.line !== undefined && { message: `${base.message} (config line ${e.line})` }) };
-    const segments = culpritSegments(m, (lines[e.line - 1] ?? '').trim(), mapEntryOf(config, e.message));
+    const segments = culpritSegments(m, (lines[e.line - 1] ?? '').trim(), entry);
     return {
       ...base,
       file: m.source.file,

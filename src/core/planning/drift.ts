@@ -85,11 +85,11 @@ export function detectMapDrift(
   applied: ReadonlyMap<string, readonly [string, string][]>,
   served: ReadonlyMap<string, readonly [string, string][] | undefined>,
 ): { ops: MapOp[]; needsReload: string[]; reasons: string[] } {
-  const drift = { ops: [] as MapOp[], needsReload: [] as string[], reasons: [] as string[] };
+  const drift: { ops: MapOp[]; needsReload: string[]; reasons: string[] } = { ops: [], needsReload: [], reasons: [] };
   for (const [file, entries] of applied) {
     const live = served.get(file);
     if (live === undefined) drift.needsReload.push(`routing map ${file} not loaded`);
-    else if (!sameEntries(live as [string, string][], entries)) {
+    else if (!sameEntries(live, entries)) {
       drift.ops.push({ op: 'set-map', file, entries: [...entries] });
       drift.reasons.push(`routing map ${file} differs from the applied config`);
     }

@@ -16,6 +16,7 @@ import {
   type ServerLine,
 } from '../rendering/config-sections.js';
 import type { DesiredState } from '../rendering/desired-state.js';
+import { mapName } from '../rendering/route-maps.js';
 
 export type ServerOp =
   | { op: 'add'; backend: string; server: string; address: string; args: string[] }
@@ -149,7 +150,7 @@ function runtimeReasons(ops: readonly RuntimeOp[]): string[] {
   const counts = { add: 0, remove: 0, 'set-weight': 0, ready: 0 };
   const maps: string[] = [];
   for (const op of ops) {
-    if (op.op === 'set-map') maps.push(op.file.slice(op.file.lastIndexOf('/') + 1));
+    if (op.op === 'set-map') maps.push(mapName(op.file));
     else counts[op.op]++;
   }
   const summary = Object.entries(counts)

@@ -103,17 +103,19 @@ function sectionKeywordAt(config: string, pos: number, end: number): string | un
   return SECTION_KEYWORDS.has(word) ? word : undefined;
 }
 
+/** A section with its header and nothing in it yet. */
+const emptySection = (header: string, kind: string): Section => ({
+  header,
+  kind,
+  name: header.split(' ')[1] ?? '',
+  lines: [],
+  servers: new Map(),
+  routeMaps: new Map(),
+});
+
 /** Parses one section's text into directive lines and server lines. */
 export function parseSection(text: SectionText): Section {
-  const name = text.header.split(' ')[1] ?? '';
-  const section: Section = {
-    header: text.header,
-    kind: text.kind,
-    name,
-    lines: [],
-    servers: new Map(),
-    routeMaps: new Map(),
-  };
+  const section = emptySection(text.header, text.kind);
   const serversAllowed = text.kind === 'backend' || text.kind === 'listen';
   for (const raw of text.body.split('\n')) {
     const line = normalise(raw);
@@ -185,14 +187,7 @@ export function routeMapsOf(config: string): Map<string, [string, string][]> {
 function headerSection(header: string, kind: string, seen: Map<string, Section>): Section {
   const known = seen.get(header);
   if (known !== undefined) return known;
-  const s: Section = {
-    header,
-    kind,
-    name: header.split(' ')[1] ?? '',
-    lines: [],
-    servers: new Map(),
-    routeMaps: new Map(),
-  };
+  const s = emptySection(header, kind);
   seen.set(header, s);
   return s;
 }

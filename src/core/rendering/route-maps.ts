@@ -74,10 +74,12 @@ export const routeMapDir = (haproxyCfgPath: string): string => `${haproxyCfgPath
 /** The map file of a frontend's n-th map: <mapDir>/<frontend>.<n>.map (what mapOwner reads back). */
 export const routeMapFile = (mapDir: string, frontend: string, n: number): string => `${mapDir}/${frontend}.${n}.map`;
 
+/** A map file's name without its folder, e.g. web.1.map (as the ledger and HAProxy's messages name it). */
+export const mapName = (file: string): string => file.slice(file.lastIndexOf('/') + 1);
+
 /** The frontend a map file belongs to, from its name; undefined when it is not one of routeMapFile's. */
 export function mapOwner(file: string): string | undefined {
-  const base = file.slice(file.lastIndexOf('/') + 1);
-  return /^(.+)\.\d+\.map$/.exec(base)?.[1];
+  return /^(.+)\.\d+\.map$/.exec(mapName(file))?.[1];
 }
 
 const aclRoute = (r: DesiredRule): AclRoute => ({
