@@ -47,6 +47,15 @@ describe('aqueduct run (managed HAProxy)', () => {
     await aq.quiet(400);
   });
 
+  /** The worker that served before a change still serves, and no reload started after `since` (an earlier test's may still be logging). */
+  const sameWorkerNoReload = async (pid: number | undefined, mark: number, since: number, what: string) => {
+    assert.equal((await showProc(aq.masterSocket)).workers[0], pid);
+    const reloads = aq.logs
+      .slice(mark)
+      .filter((l) => isApply('reload')(l) && Number(l['time']) - Number(l['durationMs']) >= since);
+    assert.equal(reloads.length, 0, `no reload for ${what}: ${JSON.stringify(reloads)}`);
+  };
+
   after(async () => {
     assert.equal(await aq.stop(), 0, 'a graceful shutdown exits 0');
     await s.close();
@@ -91,11 +100,7 @@ describe('aqueduct run (managed HAProxy)', () => {
       (v) => v.startsWith('live-'),
       5000,
     );
-    assert.equal((await showProc(aq.masterSocket)).workers[0], pidBefore);
-    const reloads = aq.logs
-      .slice(mark)
-      .filter((l) => isApply('reload')(l) && Number(l['time']) - Number(l['durationMs']) >= t0);
-    assert.equal(reloads.length, 0, `no reload for a rule change: ${JSON.stringify(reloads)}`);
+    await sameWorkerNoReload(pidBefore, mark, t0, 'a rule change');
     // The map file says the same, for HAProxy's next start or reload.
     await eventually(
       () => readFile(`${aq.cfgPath}.maps/myapp.1.map`, 'utf8'),
@@ -155,12 +160,7 @@ describe('aqueduct run (managed HAProxy)', () => {
       (v) => v.has('extra-1'),
       5000,
     );
-    assert.equal((await showProc(aq.masterSocket)).workers[0], pidBefore);
-    // Reloads that started after this write (an earlier test's reload may still be logging).
-    const reloads = aq.logs
-      .slice(mark)
-      .filter((l) => isApply('reload')(l) && Number(l['time']) - Number(l['durationMs']) >= t3);
-    assert.equal(reloads.length, 0, `no reload for a member change: ${JSON.stringify(reloads)}`);
+    await sameWorkerNoReload(pidBefore, mark, t3, 'a member change');
     // The drained server leaves HAProxy entirely once its sessions are gone.
     await eventually(
       () => sendCommand(aq.statsSocket, 'show servers state live'),

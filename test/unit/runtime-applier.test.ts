@@ -11,6 +11,7 @@ import { fakeRuntime } from '../helpers/fake-loop.js';
 
 const add = (server: string): RuntimeOp => ({ op: 'add', backend: 'b', server, address: '1.1.1.1:1', args: ['check'] });
 const remove = (server: string): RuntimeOp => ({ op: 'remove', backend: 'b', server });
+const setMap = (...entries: [string, string][]): RuntimeOp => ({ op: 'set-map', file: '/m/web.1.map', entries });
 
 describe('runtime applier', () => {
   it('sends one apply as one batch, in the planned order', async () => {
@@ -32,14 +33,7 @@ describe('runtime applier', () => {
   it('fills a new version of a routing map and commits it in the batch, after new servers and before drains', async () => {
     const { api, batches } = fakeRuntime();
     const applier = new RuntimeApplier(api, pino({ level: 'silent' }), 1000);
-    const map: RuntimeOp = {
-      op: 'set-map',
-      file: '/m/web.1.map',
-      entries: [
-        ['/api/', 'b'],
-        ['/', 'c'],
-      ],
-    };
+    const map = setMap(['/api/', 'b'], ['/', 'c']);
     await applier.apply([add('n'), map, remove('o')]);
     assert.deepEqual(batches[0], ['prepare map /m/web.1.map']);
     assert.deepEqual(batches[1], [
@@ -61,14 +55,7 @@ describe('runtime applier', () => {
         (await api.commands(list)).map((a, i) => (list[i]?.command.includes(' (') ? 'regex error' : a)),
     };
     const applier = new RuntimeApplier(refusing, pino({ level: 'silent' }), 1000);
-    const map: RuntimeOp = {
-      op: 'set-map',
-      file: '/m/web.1.map',
-      entries: [
-        ['^/a', 'b'],
-        ['(', 'c'],
-      ],
-    };
+    const map = setMap(['^/a', 'b'], ['(', 'c']);
     await assert.rejects(applier.apply([map, remove('o')]), /HAProxy refused 'add map @1 \/m\/web.1.map \( c'/);
     assert.deepEqual(
       batches.flat().filter((c) => /commit|drain/.test(c)),
