@@ -50,7 +50,7 @@ import { Deploys } from './reconcile/deploys.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { WorkQueue } from './reconcile/work-queue.js';
 import { importPersistenceFile } from './sources/legacy-import.js';
-import { readManifestDir } from './sources/manifest-dir.js';
+import { ManifestReader } from './sources/manifest-reader.js';
 import { watchManifestDir, type Watcher } from './sources/manifest-watcher.js';
 import { registryApiUrl } from './sources/registry/create-registry.js';
 import { MemberSources } from './sources/member-sources.js';
@@ -95,6 +95,8 @@ interface Parts {
    * certificate files.
    */
   watch: {
+    /** The loop's read of the manifests: the files events name, or all of them. */
+    reader: ManifestReader;
     watcher?: Watcher;
     certificates?: CertificateWatcher;
     realDirs: Set<string>;
@@ -178,7 +180,8 @@ async function buildParts(config: RunConfig, log: Logger, clock: Clock, pre: Pre
   const applier = new RuntimeApplier(runtime, log, config.drainTimeout, clock);
   const check = haproxyCheck(config, env, clock);
   const loop = loopParts(config, log, clock, pre, { haproxy, runtime, applier, sources, check });
-  const store = new ManifestStore(config.manifests);
+  // The API's own writes are read again by the loop at once, whenever the watcher reports them.
+  const store = new ManifestStore(config.manifests, Date.now, (file) => loop.watch.reader.changed(file));
   const service = new ObjectService({
     store,
     loop: loop.reconciler,
@@ -299,12 +302,14 @@ function loopParts(
     log,
     gateTimeoutMs: config.healthGateTimeout,
   });
-  const watch: Parts['watch'] = { realDirs: new Set(), certificateFiles: new Set() };
+  const realDirs = new Set<string>();
+  const reader = new ManifestReader(config.manifests, realDirs);
+  const watch: Parts['watch'] = { reader, realDirs, certificateFiles: new Set() };
   const parses = parseStoreOf(config, log);
   const reconciler = new Reconciler(
     {
       readManifests: async () => {
-        const files = await readManifestDir(config.manifests, watch.realDirs);
+        const files = await reader.read();
         watch.watcher?.follow(watch.realDirs);
         return files;
       },
@@ -485,6 +490,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
       start: () => {
         if (config.resyncInterval > 0)
           stopResync = every(clock, config.resyncInterval, () => {
+            parts.watch.reader.changed(); // a whole read: what events missed is found here
             store.invalidate();
             queue.add('resync', 0);
           });
@@ -516,7 +522,9 @@ function manifestWatcher(parts: Parts, config: RunConfig, log: Logger, clock: Cl
   const begin = (): void => {
     if (stopped || watch.watcher !== undefined) return;
     watch.watcher = watchManifestDir(config.manifests, {
-      onChange: (trigger) => {
+      onChange: (trigger, files) => {
+        if (files === undefined) watch.reader.changed();
+        else for (const f of files) watch.reader.changed(f);
         store.invalidate();
         queue.add(trigger, trigger === 'watch' ? undefined : 0);
       },

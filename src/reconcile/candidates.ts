@@ -15,8 +15,9 @@ import { applyNativesPolicy } from '../core/manifests/natives-policy.js';
 import { ParseCache } from '../core/manifests/parse-cache.js';
 import { configDiff, type ConfigDiff } from '../core/planning/config-diff.js';
 import { needsCheck, planner } from '../core/planning/plan.js';
-import { buildDesiredState, type DesiredState } from '../core/rendering/desired-state.js';
-import { renderConfig, type RenderOptions } from '../core/rendering/render.js';
+import { desiredStateBuilder, type DesiredState } from '../core/rendering/desired-state.js';
+import { renderer } from '../core/rendering/incremental-render.js';
+import type { RenderOptions } from '../core/rendering/render.js';
 import type { ParseStore } from '../files/parse-store.js';
 import type { CheckResult } from '../haproxy/check.js';
 import type { CertificateKeeper } from './certificates.js';
@@ -68,6 +69,9 @@ export class Candidates {
   private holds = new Map<string, EmptyHold>();
   /** Plans the API's checks against the serving config, split once for a burst of them. */
   private readonly plan = planner();
+  /** Desired objects and their rendered text, kept while their manifests are unchanged (one member changed renders one backend). */
+  private readonly buildDesired = desiredStateBuilder();
+  private readonly render = renderer();
 
   constructor(
     private readonly deps: CandidatesDeps,
@@ -93,7 +97,7 @@ export class Candidates {
   /** What serving these manifest files instead of the directory would do to HAProxy. Changes nothing. */
   preview(read: ManifestRead): ConfigDiff {
     const servable = this.servableOf(read);
-    const candidate = renderConfig(this.opts.template, this.desiredFrom(servable).state, this.opts.render);
+    const candidate = this.render(this.opts.template, this.desiredFrom(servable).state, this.opts.render);
     return configDiff(this.parts.state.applied?.config, candidate, servable.issues);
   }
 
@@ -108,7 +112,7 @@ export class Candidates {
   ): Promise<CandidateCheck> {
     const servable = this.servableOf(read);
     const { manifests, state } = this.desiredFrom(servable);
-    const candidate = renderConfig(this.opts.template, state, this.opts.render);
+    const candidate = this.render(this.opts.template, state, this.opts.render);
     // haproxy -c loads the certificates: a new one's files must exist (existing ones are left as served).
     const certificates = servable.certificates.map((m) => m.manifest);
     await this.deps.certificates.stage(await this.deps.certificates.resolve(certificates, state.frontends, false));
@@ -156,7 +160,7 @@ export class Candidates {
     const { manifests, state: wanted } = this.desiredFrom(servable);
     const gated = await deploys.gate(wanted, this.parts.state.applied?.state);
     const held = this.holdEmpty(backends, gated.state);
-    const config = renderConfig(this.opts.template, held.state, this.opts.render);
+    const config = this.render(this.opts.template, held.state, this.opts.render);
     const notes = [...rolloutNotes, ...gated.notes, ...held.notes];
     const certificates = servable.certificates.map((m) => m.manifest);
     const tls = await this.deps.certificates.resolve(certificates, held.state.frontends);
@@ -176,7 +180,7 @@ export class Candidates {
     const manifests: LoadedManifest[] = [...servable.frontends, ...servable.backends, ...servable.certificates].map(
       (m) => ({ manifest: m.manifest, source: m.source }),
     );
-    const state = buildDesiredState(
+    const state = this.buildDesired(
       servable.frontends.map((f) => f.manifest),
       servable.backends.map((b) => b.manifest),
       this.deps.members(servable.backends.map((b) => b.manifest)),

@@ -1,6 +1,6 @@
 // Reads the manifest files of a directory tree. The only part of loading that
 // touches the file system; parsing and validation are in core/manifests.ts.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkManifestSet,
@@ -29,34 +29,68 @@ export const MAX_MANIFEST_FILE_BYTES = 64 * 1024 * 1024;
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
+/** How many files of one directory are read at once. */
+export const READ_BATCH = 32;
+
+/** One manifest file's entry, as a read of its directory lists it: undefined when it is gone. */
+async function fileEntry(full: string, relPath: string, size: number): Promise<ManifestFile | undefined> {
+  const unreadable = (err: unknown): ManifestFile => ({ path: relPath, text: '', unreadable: reason(err) });
+  if (size > MAX_MANIFEST_FILE_BYTES)
+    return unreadable(new Error(`${size} bytes, over the ${MAX_MANIFEST_FILE_BYTES}-byte limit`));
+  try {
+    return { path: relPath, text: await readFile(full, 'utf8') };
+  } catch (err) {
+    // A writer may replace the file between readdir and read; the next reconcile sees the new one.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : unreadable(err);
+  }
+}
+
+/**
+ * One path of a directory read before, read again as a whole read would
+ * list it: its entry, undefined when a whole read would not list it (gone,
+ * a dangling link, not a file), or 'directory' when it now leads to one (only
+ * a whole read can walk it); `link` when the path is a symbolic link.
+ */
+export async function readManifestPath(
+  dir: string,
+  relPath: string,
+): Promise<{ entry: ManifestFile | 'directory' | undefined; link: boolean }> {
+  const full = path.join(dir, ...relPath.split('/'));
+  const [own, target] = await Promise.all([lstat(full), stat(full)].map((p) => p.catch(() => undefined)));
+  const link = own?.isSymbolicLink() === true;
+  if (target?.isDirectory() === true) return { entry: 'directory', link };
+  return { entry: target?.isFile() === true ? await fileEntry(full, relPath, target.size) : undefined, link };
+}
+
+/** What a read of a directory met on its way, for those who watch it. */
+export interface DirNotes {
+  /** The real path of every directory read (the watcher follows them). */
+  realDirs?: Set<string>;
+  /** The relative path of each directory walked ('' for the directory itself), as its files are listed. */
+  walked?: Set<string>;
+  /** The files listed through a symbolic link, and dangling links: what they read changes with no event at their path. */
+  links?: Set<string>;
+}
+
 /**
  * Every *.yaml / *.yml under dir, recursively, following symlinks (each real
  * directory once, so loops end), sorted by relative path. An entry that
  * cannot be read (permissions, size, vanished) is returned as `unreadable`
  * instead of failing the whole read; a missing or unreadable `dir` is one
- * such entry with the path ''. `realDirs`, when given, collects the real
- * path of every directory read (the watcher follows them).
+ * such entry with the path ''. `notes`, when given, collects what the
+ * read met on its way (see DirNotes).
  */
-/** How many files of one directory are read at once. */
-const READ_BATCH = 32;
-
-export async function readManifestDir(dir: string, realDirs?: Set<string>): Promise<ManifestFile[]> {
+export async function readManifestDir(dir: string, notes: DirNotes = {}): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
-  const visited = realDirs ?? new Set<string>();
+  const visited = notes.realDirs ?? new Set<string>();
   visited.clear();
+  notes.walked?.clear();
+  notes.links?.clear();
   const rel = (full: string) => path.relative(dir, full).split(path.sep).join('/');
   const unreadable = (p: string, err: unknown) => files.push({ path: p, text: '', unreadable: reason(err) });
   async function readOne(full: string, size: number): Promise<void> {
-    if (size > MAX_MANIFEST_FILE_BYTES) {
-      unreadable(rel(full), new Error(`${size} bytes, over the ${MAX_MANIFEST_FILE_BYTES}-byte limit`));
-      return;
-    }
-    try {
-      files.push({ path: rel(full), text: await readFile(full, 'utf8') });
-    } catch (err) {
-      // A writer may replace the file between readdir and read; the next reconcile sees the new one.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable(rel(full), err);
-    }
+    const entry = await fileEntry(full, rel(full), size);
+    if (entry !== undefined) files.push(entry);
   }
   async function walk(current: string): Promise<void> {
     let entries;
@@ -66,6 +100,7 @@ export async function readManifestDir(dir: string, realDirs?: Set<string>): Prom
       visited.add(real);
       // Sorted, so that when two paths lead to one directory the same one is read every time.
       entries = (await readdir(current, { withFileTypes: true })).sort(byName);
+      notes.walked?.add(rel(current));
     } catch (err) {
       unreadable(current === dir ? '' : `${rel(current)}/`, err);
       return;
@@ -77,8 +112,14 @@ export async function readManifestDir(dir: string, realDirs?: Set<string>): Prom
     // Files are stat'ed and read a batch at a time: one at a time, a thousand files waited on the
     // thread pool for a quarter of a second at startup. Directories are still walked in order.
     for (let i = 0; i < wanted.length; i += READ_BATCH) {
-      const batch = wanted.slice(i, i + READ_BATCH).map((e) => path.join(current, e.name));
+      const chunk = wanted.slice(i, i + READ_BATCH);
+      const batch = chunk.map((e) => path.join(current, e.name));
       const targets = await Promise.all(batch.map((full) => stat(full).catch(() => undefined))); // dangling links skipped
+      chunk.forEach((e, k) => {
+        const dangling = targets[k] === undefined && isManifestName(e.name);
+        if (e.isSymbolicLink() && (targets[k]?.isFile() === true || dangling))
+          notes.links?.add(rel(batch[k] as string));
+      });
       await Promise.all(
         batch.map((full, k) =>
           targets[k]?.isFile() === true && isManifestName(path.basename(full))

@@ -89,9 +89,11 @@ export class ManifestStore {
   private current: { view: ManifestView; epoch: number; at: number } | undefined;
   private reading: { view: Promise<ManifestView>; epoch: number } | undefined;
 
+  /** `written` hears the absolute path of every file this store writes or removes. */
   constructor(
     readonly dir: string,
     private readonly now: () => number = Date.now,
+    private readonly written: (file: string) => void = () => undefined,
   ) {}
 
   /**
@@ -156,7 +158,11 @@ export class ManifestStore {
         writes.map(async (w) => {
           const full = this.resolve(w.file);
           await mkdir(path.dirname(full), { recursive: true });
-          await writeFileAtomic(full, manifestYaml(w.manifest));
+          try {
+            await writeFileAtomic(full, manifestYaml(w.manifest));
+          } finally {
+            this.written(full);
+          }
         }),
       );
     } finally {
@@ -171,14 +177,17 @@ export class ManifestStore {
     try {
       return await createFileAtomic(full, manifestYaml(manifest));
     } finally {
+      this.written(full);
       this.invalidate();
     }
   }
 
   async remove(file: string): Promise<void> {
+    const full = this.resolve(file);
     try {
-      await rm(this.resolve(file), { force: true });
+      await rm(full, { force: true });
     } finally {
+      this.written(full);
       this.invalidate();
     }
   }

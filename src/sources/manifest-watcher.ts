@@ -1,5 +1,7 @@
-// Watches the manifest directory. Events only mark the work dirty: the
-// reconcile reads the whole directory anyway, so what changed does not matter.
+// Watches the manifest directory. Events mark the work dirty and say which
+// file changed, so the loop reads that file again (manifest-reader.ts); an
+// event that names no file (a directory, the watcher's first scan, an error)
+// says "anything may have".
 // Hidden paths are watched too: a Kubernetes ConfigMap update only swaps the
 // "..data" symlink, and the visible files never change themselves.
 //
@@ -32,9 +34,16 @@ const REARM_POLL_MS = 500;
  */
 const SETTLE_MS = 60;
 
+/** chokidar's events that are about one file (the rest are about directories). */
+const FILE_EVENTS: ReadonlySet<string> = new Set(['add', 'change', 'unlink']);
+
 export interface WatchHandlers {
-  /** Something changed: 'watch' at each event, 'watch-settle' once the events stopped for a moment. */
-  onChange(trigger: 'watch' | 'watch-settle'): void;
+  /**
+   * Something changed: 'watch' at each event, 'watch-settle' once the events
+   * stopped for a moment (with every file of the burst again). `files` are
+   * absolute paths; undefined when the change is not one file's.
+   */
+  onChange(trigger: 'watch' | 'watch-settle', files: readonly string[] | undefined): void;
   onError(err: unknown): void;
   clock: Clock;
 }
@@ -42,10 +51,18 @@ export interface WatchHandlers {
 export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher {
   const { onError, clock } = handlers;
   let cancelSettle: (() => void) | undefined;
-  const onChange = (): void => {
-    handlers.onChange('watch');
+  /** The files of the events since the last settle; undefined once one named no file. */
+  let burst: Set<string> | undefined = new Set();
+  const onChange = (file?: string): void => {
+    if (file === undefined) burst = undefined;
+    else burst?.add(file);
+    handlers.onChange('watch', file === undefined ? undefined : [file]);
     cancelSettle?.();
-    cancelSettle = clock.after(SETTLE_MS, () => handlers.onChange('watch-settle'));
+    cancelSettle = clock.after(SETTLE_MS, () => {
+      const files = burst === undefined ? undefined : [...burst];
+      burst = new Set();
+      handlers.onChange('watch-settle', files);
+    });
   };
   const root = path.resolve(dir);
   const followed = new Set<string>();
@@ -58,13 +75,14 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
     // "change" instead of "unlink"+"add"; the event type does not matter here, its latency does.
     const w = watch(root, { ignoreInitial: true, followSymlinks: false, persistent: true, atomic: false });
     w.on('all', (event, p) => {
-      onChange();
+      onChange(FILE_EVENTS.has(event) ? path.resolve(root, p) : undefined);
       if (event === 'unlinkDir' && path.resolve(p) === root) lost();
     });
     // Whatever changed before chokidar's first scan ended made no event (it was
     // started after a read, or after the directory came back): read again.
-    w.on('ready', onChange);
+    w.on('ready', () => onChange());
     w.on('error', (err) => {
+      onChange();
       onError(err);
       void stat(root).catch(() => lost());
     });

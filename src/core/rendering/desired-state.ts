@@ -200,11 +200,16 @@ export function desiredServers(backend: string, members: readonly Member[]): Des
   return [...servers.values()].sort(compareServers);
 }
 
-function desiredBackend(b: BackendManifest, members: MemberMap): DesiredBackend {
+/** The members a backend's servers come from: its own (static), or its sources' (dynamic). */
+function membersOf(b: BackendManifest, members: MemberMap): readonly Member[] {
+  const name = b.metadata.name;
+  // hasOwn: a backend may be called 'constructor' and must not find Object.prototype's.
+  return b.spec.type === 'static' ? b.spec.members : Object.hasOwn(members, name) ? (members[name] ?? []) : [];
+}
+
+function desiredBackend(b: BackendManifest, source: readonly Member[]): DesiredBackend {
   const name = b.metadata.name;
   const spec = b.spec;
-  // hasOwn: a backend may be called 'constructor' and must not find Object.prototype's.
-  const source = spec.type === 'static' ? spec.members : Object.hasOwn(members, name) ? (members[name] ?? []) : [];
   return {
     name,
     type: spec.type,
@@ -226,6 +231,46 @@ export function buildDesiredState(
 ): DesiredState {
   return {
     frontends: frontends.map(desiredFrontend).sort(byName),
-    backends: backends.map((b) => desiredBackend(b, members)).sort(byName),
+    backends: backends.map((b) => desiredBackend(b, membersOf(b, members))).sort(byName),
   };
+}
+
+/** Whether two member lists give the same servers: the fields desiredServers reads, in the same order. */
+const sameMembers = (a: readonly Member[], b: readonly Member[]): boolean =>
+  a === b ||
+  (a.length === b.length &&
+    a.every((m, i) => {
+      const n = b[i] as Member;
+      return m.host === n.host && m.port === n.port && m.weight === n.weight;
+    }));
+
+/**
+ * buildDesiredState that hands back the same desired object for a manifest
+ * object seen before with the same members: parsed manifests are kept while
+ * their file's text is unchanged (ParseCache), so an unchanged object keeps
+ * its identity from run to run, and what is built from it (its rendered
+ * text: incremental-render.ts) can be kept by identity too. The memory is the
+ * caller's, one per builder; manifests and desired objects are never changed
+ * in place.
+ */
+export function desiredStateBuilder(): typeof buildDesiredState {
+  const frontends = new WeakMap<FrontendManifest, DesiredFrontend>();
+  const backends = new WeakMap<BackendManifest, { source: readonly Member[]; backend: DesiredBackend }>();
+  const frontend = (f: FrontendManifest): DesiredFrontend => {
+    let d = frontends.get(f);
+    if (d === undefined) frontends.set(f, (d = desiredFrontend(f)));
+    return d;
+  };
+  const backend = (b: BackendManifest, members: MemberMap): DesiredBackend => {
+    const source = membersOf(b, members);
+    const known = backends.get(b);
+    if (known !== undefined && sameMembers(known.source, source)) return known.backend;
+    const d = desiredBackend(b, source);
+    backends.set(b, { source, backend: d });
+    return d;
+  };
+  return (fs, bs, members) => ({
+    frontends: fs.map(frontend).sort(byName),
+    backends: bs.map((b) => backend(b, members)).sort(byName),
+  });
 }

@@ -6,7 +6,7 @@ import Mustache from 'mustache';
 import type { Keepalive } from '../manifests/model.js';
 import { parseBind } from '../manifests/bind.js';
 import path from 'node:path';
-import type { DesiredFrontend, DesiredState } from './desired-state.js';
+import type { DesiredBackend, DesiredFrontend, DesiredState } from './desired-state.js';
 import { certificatePath, crtListPath } from '../tls/tls-files.js';
 import type { Issue } from '../issues.js';
 import { INSTANCE_MARK, markSection } from './instance-mark.js';
@@ -165,7 +165,7 @@ function acmeChallengeLine(f: DesiredFrontend, map: string | undefined): string 
   return `http-request return status 200 content-type text/plain lf-string "%[${answer}]" if { path_beg /.well-known/acme-challenge/ } { ${answer} -m found }`;
 }
 
-function frontendView(f: DesiredFrontend, options: RenderOptions): FrontendView {
+export function frontendView(f: DesiredFrontend, options: RenderOptions): FrontendView {
   const tls = tlsView(f, tlsDirOf(options));
   return {
     name: f.name,
@@ -185,7 +185,8 @@ function frontendView(f: DesiredFrontend, options: RenderOptions): FrontendView 
   };
 }
 
-export function buildView(state: DesiredState, options: RenderOptions): ConfigView {
+/** The view's parts that are not lists: the same for every frontend and backend of a render. */
+export function rootView(options: RenderOptions): Omit<ConfigView, 'frontends' | 'backends'> {
   return {
     global: {
       statsSocketPath: options.statsSocketPath,
@@ -197,35 +198,45 @@ export function buildView(state: DesiredState, options: RenderOptions): ConfigVi
     stats: options.statsBind === undefined ? null : { bind: options.statsBind },
     metrics: options.metricsBind === undefined ? null : { bind: options.metricsBind },
     accessLog: accessLogView(options.accessLog ?? 'stdout'),
-    frontends: state.frontends.map((f) => frontendView(f, options)),
-    backends: state.backends.map((b) => ({
-      name: b.name,
-      type: b.type,
-      mode: b.mode,
-      isHttp: b.mode === 'http',
-      balance: b.balance,
-      hostHeader: b.mode === 'http' ? b.host : null,
-      httpCheck:
-        b.health === undefined
-          ? null
-          : { method: b.health.method, uri: b.health.uri, version: b.health.httpVersion, hdrHost: b.host },
-      checkInterval: b.checkInterval,
-      natives: b.natives,
-      servers: b.servers.map((s) => ({
-        name: s.name,
-        address: s.address,
-        host: s.host,
-        port: s.port,
-        interval: b.checkInterval,
-        hasWeight: s.weight !== undefined,
-        weight: s.weight ?? 1,
-      })),
+  };
+}
+
+export function backendView(b: DesiredBackend): BackendView {
+  return {
+    name: b.name,
+    type: b.type,
+    mode: b.mode,
+    isHttp: b.mode === 'http',
+    balance: b.balance,
+    hostHeader: b.mode === 'http' ? b.host : null,
+    httpCheck:
+      b.health === undefined
+        ? null
+        : { method: b.health.method, uri: b.health.uri, version: b.health.httpVersion, hdrHost: b.host },
+    checkInterval: b.checkInterval,
+    natives: b.natives,
+    servers: b.servers.map((s) => ({
+      name: s.name,
+      address: s.address,
+      host: s.host,
+      port: s.port,
+      interval: b.checkInterval,
+      hasWeight: s.weight !== undefined,
+      weight: s.weight ?? 1,
     })),
   };
 }
 
+export function buildView(state: DesiredState, options: RenderOptions): ConfigView {
+  return {
+    ...rootView(options),
+    frontends: state.frontends.map((f) => frontendView(f, options)),
+    backends: state.backends.map(backendView),
+  };
+}
+
 // Rendered output is configuration, not HTML.
-const noEscape = (value: unknown): string => String(value);
+export const noEscape = (value: unknown): string => String(value);
 
 /** Renders the config; throws if the template does not parse (see checkTemplate). */
 export function renderConfig(template: string, state: DesiredState, options: RenderOptions): string {
