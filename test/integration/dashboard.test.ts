@@ -52,11 +52,21 @@ describe('dashboard', () => {
     return row;
   };
   /** The id of the newest runtime apply that succeeded, as the API lists it. */
+  /**
+   * The switch's runtime apply, once its generation's file is written: a
+   * runtime apply is numbered at once and its file written by the
+   * background install, and the page reads the file when the diff is asked for.
+   */
   const switchApplyId = async (): Promise<number> => {
     const res = await apiClient(aq.api)('GET', '/applies?limit=50');
-    const list = res.body as { id: number; plan: string; result: string }[];
+    const list = res.body as { id: number; plan: string; result: string; generation?: number }[];
     const found = list.find((a) => a.plan === 'runtime' && a.result === 'ok');
-    assert.ok(found, res.text);
+    assert.ok(found?.generation !== undefined, res.text);
+    await eventually(
+      async () => (await apiClient(aq.api)('GET', `/haproxy/generations/${found.generation}`)).status,
+      (status) => status === 200,
+      10_000,
+    );
     return found.id;
   };
   after(async () => {
