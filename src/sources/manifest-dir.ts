@@ -48,8 +48,9 @@ async function fileEntry(full: string, relPath: string, size: number): Promise<M
 /**
  * One path of a directory read before, read again as a whole read would
  * list it: its entry, undefined when a whole read would not list it (gone,
- * a dangling link, not a file), or 'directory' when it now leads to one (only
- * a whole read can walk it); `link` when the path is a symbolic link.
+ * a dangling link, not a file, not a manifest's name), or 'directory' when it
+ * now leads to one (only a whole read can walk it); `link` when the path is
+ * a manifest's name on a symbolic link (dangling or not).
  */
 export async function readManifestPath(
   dir: string,
@@ -57,8 +58,10 @@ export async function readManifestPath(
 ): Promise<{ entry: ManifestFile | 'directory' | undefined; link: boolean }> {
   const full = path.join(dir, ...relPath.split('/'));
   const [own, target] = await Promise.all([lstat(full), stat(full)].map((p) => p.catch(() => undefined)));
+  if (target?.isDirectory() === true) return { entry: 'directory', link: false };
+  // Other names are listed only when they lead to a directory (walked), like any name.
+  if (!isManifestName(path.basename(full))) return { entry: undefined, link: false };
   const link = own?.isSymbolicLink() === true;
-  if (target?.isDirectory() === true) return { entry: 'directory', link };
   return { entry: target?.isFile() === true ? await fileEntry(full, relPath, target.size) : undefined, link };
 }
 

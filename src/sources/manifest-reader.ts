@@ -1,17 +1,20 @@
 // The loop's read of the manifest directory, in proportion to what changed:
-// the files the watcher (or the API, for its own writes) names are read
-// again, the rest keep the text of the last read. Anything a path alone
-// cannot place (a directory, a hidden name such as a ConfigMap's "..data"
-// swap, a name that is no manifest, a path reached through a link, an
-// event the watcher could not name) makes the next read a whole one, and so
-// does every periodic resync: a missed event costs at most one resync
-// interval, as it did when every run read everything.
+// the paths the watcher (or the API, for its own writes) names are read
+// again, and every file listed through a link (no event names what a link
+// reads: a ConfigMap's files are links through its "..data"); the rest keep
+// the text of the last read. A path that turns out to lead to a directory,
+// one outside the directories walked, and an event that names no path (a
+// directory's, the watcher's first scan, an error) make the next read a whole
+// one, and so does every periodic resync: a missed event costs at most one
+// resync interval, as it did when every run read everything. Hidden names
+// are never read (see readManifestDir), so their events change nothing; an
+// editor's or git's temporary file next to a manifest costs one stat.
 //
 // The result is always what readManifestDir would return at that moment
 // for the paths read, in its order (a test compares them over random edits).
 import path from 'node:path';
 import type { ManifestFile } from '../core/manifests/manifests.js';
-import { isManifestName, READ_BATCH, readManifestDir, readManifestPath } from './manifest-dir.js';
+import { READ_BATCH, readManifestDir, readManifestPath } from './manifest-dir.js';
 
 export class ManifestReader {
   private files: Map<string, ManifestFile> | undefined;
@@ -38,7 +41,7 @@ export class ManifestReader {
   changed(file?: string): void {
     const relPath = file === undefined ? undefined : this.placed(file);
     if (relPath === undefined) this.whole = true;
-    else this.dirty.add(relPath);
+    else if (relPath !== null) this.dirty.add(relPath);
   }
 
   /** The manifest files as they are now: the changed ones read again, or all of them. */
@@ -85,14 +88,17 @@ export class ManifestReader {
     return false;
   }
 
-  /** The path as a whole read would list it, when one path can be read again alone; undefined otherwise. */
-  private placed(file: string): string | undefined {
+  /**
+   * The path as a whole read would list it, when one path can be read again
+   * alone; null when nothing a read lists can have changed (a hidden name: a
+   * walk never enters one, and what visible links reach through it is read
+   * again at every read); undefined when only a walk can tell.
+   */
+  private placed(file: string): string | null | undefined {
     const relative = path.relative(this.root, path.resolve(this.root, file));
     const parts = relative.split(path.sep);
     if (relative === '' || parts[0] === '..' || path.isAbsolute(relative)) return undefined;
-    if (parts.some((p) => p.startsWith('.')) || !isManifestName(parts[parts.length - 1] ?? '')) return undefined;
-    const relPath = parts.join('/');
-    const parent = parts.slice(0, -1).join('/');
-    return this.walked.has(parent) ? relPath : undefined;
+    if (parts.some((p) => p.startsWith('.'))) return null;
+    return this.walked.has(parts.slice(0, -1).join('/')) ? parts.join('/') : undefined;
   }
 }

@@ -7,7 +7,7 @@
 // text) and a whole run's way (every file read, checked, built and rendered
 // from nothing) must read the same files and render the same config.
 import assert from 'node:assert/strict';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -32,7 +32,7 @@ type Edit =
   | { op: 'static'; i: number; ports: number[] }
   | { op: 'dynamic'; i: number }
   | { op: 'frontend'; routes: number[] }
-  | { op: 'empty' | 'broken' | 'remove' | 'link' | 'hidden' | 'foreign'; i: number }
+  | { op: 'empty' | 'broken' | 'remove' | 'link' | 'hidden' | 'foreign' | 'atomic' | 'dirlink'; i: number }
   | { op: 'members'; i: number; ports: number[] }
   | { op: 'options'; stats: boolean; socket: string };
 
@@ -42,7 +42,10 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('static' as const), i: index, ports }) },
   fc.record({ op: fc.constant('dynamic' as const), i: index }),
   fc.record({ op: fc.constant('frontend' as const), routes: fc.uniqueArray(index, { maxLength: 4 }) }),
-  fc.record({ op: fc.constantFrom('empty', 'broken', 'remove', 'link', 'hidden', 'foreign' as const), i: index }),
+  fc.record({
+    op: fc.constantFrom('empty', 'broken', 'remove', 'link', 'hidden', 'foreign', 'atomic', 'dirlink' as const),
+    i: index,
+  }),
   { weight: 2, arbitrary: fc.record({ op: fc.constant('members' as const), i: index, ports }) },
   // The socket's folder is where the routing maps are: it changes each frontend's text.
   fc.record({
@@ -96,12 +99,30 @@ async function apply(world: World, e: Edit): Promise<(string | undefined)[]> {
       await symlink(file(e.i), link);
       return [link];
     }
-    case 'hidden':
-      await writeFile(path.join(world.dir, `.${name(e.i)}.yaml`), stringify(staticBackend('hidden', [1])));
-      return [undefined]; // a hidden name: the watcher reports it, and the reader reads everything
+    case 'hidden': {
+      const hidden = path.join(world.dir, `.${name(e.i)}.yaml`);
+      await writeFile(hidden, stringify(staticBackend('hidden', [1])));
+      return [hidden];
+    }
     case 'foreign':
       await writeFile(path.join(world.dir, `${name(e.i)}.txt`), 'not a manifest');
       return [path.join(world.dir, `${name(e.i)}.txt`)];
+    case 'atomic': {
+      // As editors and git write: a temporary name beside the file, renamed over it.
+      const temp = `${file(e.i)}.tmp-${e.i}`;
+      await mkdir(path.dirname(file(e.i)), { recursive: true });
+      await writeFile(temp, stringify(staticBackend(name(e.i), [20009])));
+      await rename(temp, file(e.i));
+      return [temp, temp, file(e.i)];
+    }
+    case 'dirlink': {
+      // A link to a directory, whatever its name: the watcher reports the link as a file.
+      const link = path.join(world.dir, e.i % 2 === 0 ? 'linked' : 'linked.yaml');
+      await rm(link, { force: true });
+      await mkdir(path.join(world.dir, 'sub'), { recursive: true });
+      await symlink(path.join(world.dir, 'sub'), link);
+      return [link];
+    }
     case 'members':
       world.members = { ...world.members, [name(e.i)]: e.ports.map((port) => ({ host: '127.0.0.2', port })) };
       return [];

@@ -30,8 +30,11 @@ export interface GateInput {
 const serving = (s: DesiredServer): boolean => s.weight === undefined || s.weight > 0;
 const byAddress = (a: DesiredServer, b: DesiredServer): number => compareStrings(a.host, b.host) || a.port - b.port;
 
-function gateBackend(b: DesiredBackend, input: GateInput): { backend: DesiredBackend; gate?: GateStatus } {
-  const before = input.applied?.backends.find((a) => a.name === b.name);
+function gateBackend(
+  b: DesiredBackend,
+  before: DesiredBackend | undefined,
+  input: GateInput,
+): { backend: DesiredBackend; gate?: GateStatus } {
   if (!input.gated.has(b.name) || before === undefined) return { backend: b };
   const servingNow = before.servers.filter(serving);
   const next = b.servers.filter(serving);
@@ -57,8 +60,9 @@ function gateBackend(b: DesiredBackend, input: GateInput): { backend: DesiredBac
 /** The state to serve now: the desired one, with every gated switch held at its old servers. */
 export function gateSwitches(input: GateInput): { state: DesiredState; gates: GateStatus[] } {
   const gates: GateStatus[] = [];
+  const applied = new Map(input.applied?.backends.map((a) => [a.name, a]));
   const backends = input.desired.backends.map((b) => {
-    const r = gateBackend(b, input);
+    const r = gateBackend(b, applied.get(b.name), input);
     if (r.gate !== undefined) gates.push(r.gate);
     return r.backend;
   });

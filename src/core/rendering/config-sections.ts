@@ -90,13 +90,15 @@ export function splitSections(config: string): SectionText[] {
   return out;
 }
 
+/** The first letters of the section keywords: a line starting with any other (every `server`) is no header. */
+const KEYWORD_STARTS = new Set([...SECTION_KEYWORDS].map((k) => k.charCodeAt(0)));
+
 /** The section keyword the line [pos, end) opens with, if it is a header. */
 function sectionKeywordAt(config: string, pos: number, end: number): string | undefined {
-  // Section headers start with a keyword; indented directive lines are skipped at a glance.
+  // Section headers start with a keyword; directive lines are told apart at their first letter when they can be.
   let i = pos;
   while (i < end && (config.charCodeAt(i) === 32 || config.charCodeAt(i) === 9)) i++;
-  const c = config.charCodeAt(i);
-  if (i >= end || c < 97 || c > 122) return undefined;
+  if (i >= end || !KEYWORD_STARTS.has(config.charCodeAt(i))) return undefined;
   let j = i;
   while (j < end && config.charCodeAt(j) !== 32 && config.charCodeAt(j) !== 9) j++;
   const word = config.slice(i, j);
