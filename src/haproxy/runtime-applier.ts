@@ -43,7 +43,7 @@ const finishing = (id: ServerId): RuntimeCommand[] => [
 ];
 
 export class RuntimeApplier {
-  /** backend/server → its pending removal. */
+  /** backend/server to its pending removal. */
   private readonly removals = new Map<ServerId, Removal>();
   private readonly drains = new Set<Promise<void>>();
   /** Applies and drain rounds take turns: a server revived by an apply is never deleted by a round already under way. */

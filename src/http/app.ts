@@ -120,7 +120,7 @@ function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
 export async function buildApp(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's generics at their defaults.
-    // Fastify's info lines ("Server listening at …") repeat Aqueduct's own: below debug, it says only warnings.
+    // Fastify's info lines ("Server listening at ...") repeat Aqueduct's own: below debug, it says only warnings.
     loggerInstance: deps.log.child(
       { component: 'api' },
       { level: deps.log.isLevelEnabled('debug') ? deps.log.level : 'warn' },

@@ -66,7 +66,7 @@ export async function servedFor(
 }
 
 export class CertificateKeeper {
-  /** Served file → hash of what the running worker loaded from it. */
+  /** Served file to the hash of what the running worker loaded from it. */
   private readonly loaded = new Map<string, string>();
   private last: CertificateState[] = [];
   /** The certificates last logged as waiting for a frontend to answer challenges. */

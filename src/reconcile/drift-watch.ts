@@ -23,7 +23,7 @@ export interface DriftWatchDeps {
 }
 
 export class DriftWatch {
-  /** Servers HAProxy could not resolve, by backend (server name → host:port), from the last look at its servers. */
+  /** Servers HAProxy could not resolve, by backend (server name to host:port), from the last look at its servers. */
   private unresolvedBy = new Map<string, Map<string, string>>();
   private lastCheck: DriftCheck | undefined;
   private running: Promise<void> = Promise.resolve();
