@@ -523,8 +523,9 @@ function manifestWatcher(parts: Parts, config: RunConfig, log: Logger, clock: Cl
     if (stopped || watch.watcher !== undefined) return;
     watch.watcher = watchManifestDir(config.manifests, {
       onChange: (trigger, files) => {
-        if (files === undefined) watch.reader.changed();
-        else for (const f of files) watch.reader.changed(f);
+        // An editor's or git's hidden temporary file wakes nobody: the event that matters is its rename.
+        const matters = files === undefined ? [watch.reader.changed()] : files.map((f) => watch.reader.changed(f));
+        if (!matters.includes(true)) return;
         store.invalidate();
         queue.add(trigger, trigger === 'watch' ? undefined : 0);
       },

@@ -311,7 +311,8 @@ export const RUN_OPTIONS = [
     flag: 'resyncInterval',
     type: 'integer',
     default: 30000,
-    description: 'ms between full re-reads of every input (guards against missed events); 0 turns it off',
+    description:
+      'ms between whole re-reads of every input (between them, only files named by events are read again; this finds what events missed); 0 turns it off',
     group: 'loop',
   },
   {

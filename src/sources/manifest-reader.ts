@@ -36,12 +36,15 @@ export class ManifestReader {
 
   /**
    * Something changed: a file at this path (absolute, or relative to the
-   * directory), or, without one, anything at all. Takes effect at the next read.
+   * directory), or, without one, anything at all. Takes effect at the next
+   * read; false when no read can differ for it (a hidden name, with no link
+   * that could read through one), so nobody needs to read.
    */
-  changed(file?: string): void {
+  changed(file?: string): boolean {
     const relPath = file === undefined ? undefined : this.placed(file);
     if (relPath === undefined) this.whole = true;
     else if (relPath !== null) this.dirty.add(relPath);
+    return relPath !== null || this.links.size > 0;
   }
 
   /** The manifest files as they are now: the changed ones read again, or all of them. */

@@ -48,22 +48,42 @@ export interface WatchHandlers {
   clock: Clock;
 }
 
-export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher {
-  const { onError, clock } = handlers;
+/**
+ * The path a raw fs.watch event is about: a child of a watched directory, or
+ * a watched file itself (its event names its own base name; a directory with
+ * a child of its own name is read whole then, which is only slower).
+ */
+function rawPath(name: string, details: unknown): string | undefined {
+  const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+  if (typeof watched !== 'string' || typeof name !== 'string' || name === '') return undefined;
+  return path.basename(watched) === name ? path.resolve(watched) : path.resolve(watched, name);
+}
+
+/**
+ * Passes each event on at once, and once the events stopped for SETTLE_MS,
+ * every file of the burst again (undefined once one event named no file).
+ * Returns the event handler and what cancels a settle still due.
+ */
+function settling(handlers: WatchHandlers): { onChange: (file?: string) => void; cancel: () => void } {
   let cancelSettle: (() => void) | undefined;
-  /** The files of the events since the last settle; undefined once one named no file. */
   let burst: Set<string> | undefined = new Set();
   const onChange = (file?: string): void => {
     if (file === undefined) burst = undefined;
     else burst?.add(file);
     handlers.onChange('watch', file === undefined ? undefined : [file]);
     cancelSettle?.();
-    cancelSettle = clock.after(SETTLE_MS, () => {
+    cancelSettle = handlers.clock.after(SETTLE_MS, () => {
       const files = burst === undefined ? undefined : [...burst];
       burst = new Set();
       handlers.onChange('watch-settle', files);
     });
   };
+  return { onChange, cancel: () => cancelSettle?.() };
+}
+
+export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher {
+  const { onError, clock } = handlers;
+  const { onChange, cancel: cancelSettle } = settling(handlers);
   const root = path.resolve(dir);
   const followed = new Set<string>();
   let closed = false;
@@ -77,6 +97,13 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
     w.on('all', (event, p) => {
       onChange(FILE_EVENTS.has(event) ? path.resolve(root, p) : undefined);
       if (event === 'unlinkDir' && path.resolve(p) === root) lost();
+    });
+    // chokidar drops a second "change" of one path within 50 ms (an editor saving twice, a writer
+    // renaming a new version over it each time); fs.watch's own events, which it passes on as "raw",
+    // are not dropped, so a quick second edit is read at once instead of at the settle.
+    w.on('raw', (_event, name, details) => {
+      const file = rawPath(name, details);
+      if (file !== undefined) onChange(file);
     });
     // Whatever changed before chokidar's first scan ended made no event (it was
     // started after a read, or after the directory came back): read again.
@@ -120,7 +147,7 @@ export function watchManifestDir(dir: string, handlers: WatchHandlers): Watcher 
     },
     close: async () => {
       closed = true;
-      cancelSettle?.();
+      cancelSettle();
       poll?.();
       await current.close();
     },
