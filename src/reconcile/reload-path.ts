@@ -83,11 +83,12 @@ export class ReloadPath {
     await this.deps.certificates.reloaded(c.tls);
     const workerPid = outcome.workerPid;
     record({ result: 'ok', ...(workerPid !== undefined && { workerPid }), generation: applied.generation });
-    // Follow-ups, not part of the apply, which HAProxy serves already: the record a restart resumes from
-    // (~10 ms at 10,000 servers), and the drift check. Who waits on the apply's status (unresolved members)
-    // waits for the check through afterDriftCheck.
+    // Follow-ups, not part of the apply, which HAProxy serves already: the drift check, and the record a
+    // restart resumes from (~10 ms at 10,000 servers). The check starts in this same turn: who waits on the
+    // apply's status (unresolved members) hears the record above and waits for it through afterDriftCheck.
+    const drift = this.parts.drift.check();
     await this.persist(applied).catch((err: unknown) => this.wrote('the applied state', err, undefined));
-    await this.parts.drift.check();
+    await drift;
     return { result: 'ok' };
   }
 
