@@ -312,7 +312,7 @@ export const RUN_OPTIONS = [
     type: 'integer',
     default: 30000,
     description:
-      'ms between whole re-reads of every input (between them, only files named by events are read again; this finds what events missed); 0 turns it off',
+      'ms between whole re-reads of every input (between them, only files named by events are read again; this finds what events missed); 0 turns it off, and a change no event reported waits for its next event',
     group: 'loop',
   },
   {

@@ -79,9 +79,16 @@ export class ServedView {
     return { generation: a.generation, hash: this.hashOf.hash };
   }
 
-  /** The config of an applied generation, while the history keeps it (--keepGenerations). */
-  generationConfig(seq: number): Promise<string | undefined> {
-    return this.parts.store.generations.read(seq);
+  /**
+   * The config of an applied generation, while the history keeps it
+   * (--keepGenerations). The one HAProxy serves is known before its file is
+   * written: a runtime apply is numbered at once and its file written by the
+   * background install.
+   */
+  async generationConfig(seq: number): Promise<string | undefined> {
+    const kept = await this.parts.store.generations.read(seq);
+    const applied = this.parts.state.applied;
+    return kept ?? (applied?.generation === seq ? applied.config : undefined);
   }
 
   /** The manifests as the last run read them. */

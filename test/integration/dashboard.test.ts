@@ -53,20 +53,18 @@ describe('dashboard', () => {
   };
   /** The id of the newest runtime apply that succeeded, as the API lists it. */
   /**
-   * The switch's runtime apply, once its generation's file is written: a
-   * runtime apply is numbered at once and its file written by the
-   * background install, and the page reads the file when the diff is asked for.
+   * The switch's runtime apply. Its generation's config is there at once,
+   * though its file is written later by the background install: the page
+   * reads it when the diff is asked for.
    */
   const switchApplyId = async (): Promise<number> => {
     const res = await apiClient(aq.api)('GET', '/applies?limit=50');
     const list = res.body as { id: number; plan: string; result: string; generation?: number }[];
     const found = list.find((a) => a.plan === 'runtime' && a.result === 'ok');
     assert.ok(found?.generation !== undefined, res.text);
-    await eventually(
-      async () => (await apiClient(aq.api)('GET', `/haproxy/generations/${found.generation}`)).status,
-      (status) => status === 200,
-      10_000,
-    );
+    const config = await apiClient(aq.api)('GET', `/haproxy/generations/${found.generation}`);
+    assert.equal(config.status, 200, config.text);
+    assert.match(config.text, new RegExp(`server live_127\\.0\\.0\\.1:${port('staged-1')} `));
     return found.id;
   };
   after(async () => {

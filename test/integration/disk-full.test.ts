@@ -74,7 +74,16 @@ describe('a full disk', () => {
       const served = async () => (await api('GET', '/haproxy/config')).text;
       assert.doesNotMatch(await served(), /X-Edit/, 'HAProxy keeps serving the previous config');
       assert.equal(await serverOf(s.port), 'live-1');
-      assert.deepEqual(await temporaries(state.dir), [], 'no temporary file left in the state directory');
+      // Every later event tries the install again (and removes its temporary file when it fails): none may stay.
+      assert.deepEqual(
+        await eventually(
+          () => temporaries(state.dir),
+          (left) => left.length === 0,
+          5000,
+        ),
+        [],
+        'no temporary file left in the state directory',
+      );
       await rm(stateFiller);
       await s.write(manifests.dir, 'app.yaml', ...s.myapp({ natives: ['http-response set-header X-Edit 2'] }));
       await eventually(served, (text) => text.includes('X-Edit 2'), 15_000);
