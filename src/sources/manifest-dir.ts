@@ -39,6 +39,8 @@ export function isManifestName(name: string): boolean {
 export const MAX_MANIFEST_FILE_BYTES = 64 * 1024 * 1024;
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** The order a read lists its files in: by relative path, code unit by code unit. */
+export const byPath = (a: ManifestFile, b: ManifestFile): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
 /** How many files of one directory are read at once. */
@@ -61,8 +63,8 @@ async function fileEntry(full: string, relPath: string, size: number): Promise<M
  * One path of a directory read before, read again as a whole read would
  * list it: its entry, undefined when a whole read would not list it (gone,
  * a dangling link, not a file, not a manifest's name), or 'directory' when it
- * now leads to one (only a whole read can walk it); `link` when the path is
- * a manifest's name on a symbolic link (dangling or not).
+ * now leads to one (only a whole read can walk it); `link` when what the path
+ * reads can change with no event at it (readsThroughLink).
  */
 export async function readManifestPath(
   dir: string,
@@ -71,10 +73,21 @@ export async function readManifestPath(
   const full = path.join(dir, ...relPath.split('/'));
   const [own, target] = await Promise.all([lstat(full), stat(full)].map((p) => p.catch(() => undefined)));
   if (target?.isDirectory() === true) return { entry: 'directory', link: false };
+  const name = path.basename(full);
+  const link = readsThroughLink(name, own?.isSymbolicLink() === true, target);
   // Other names are listed only when they lead to a directory (walked), like any name.
-  if (!isManifestName(path.basename(full))) return { entry: undefined, link: false };
-  const link = own?.isSymbolicLink() === true;
+  if (!isManifestName(name)) return { entry: undefined, link };
   return { entry: target?.isFile() === true ? await fileEntry(full, relPath, target.size) : undefined, link };
+}
+
+/**
+ * Whether what a path reads can change with no event at the path: a link
+ * that leads to a file, or, under a manifest's name, to nothing (yet) or to
+ * something that is no file. The walk and a path read alone note links by
+ * this one rule.
+ */
+function readsThroughLink(name: string, isLink: boolean, target: fs.Stats | undefined): boolean {
+  return isLink && target?.isDirectory() !== true && (target?.isFile() === true || isManifestName(name));
 }
 
 /** What a read of a directory met on its way, for those who watch it. */
@@ -83,7 +96,7 @@ export interface DirNotes {
   realDirs?: Set<string>;
   /** The relative path of each directory walked ('' for the directory itself), as its files are listed. */
   walked?: Set<string>;
-  /** The files listed through a symbolic link, and dangling links: what they read changes with no event at their path. */
+  /** The paths whose reading can change with no event at them (readsThroughLink): links to files, dangling ones. */
   links?: Set<string>;
 }
 
@@ -131,9 +144,7 @@ export async function readManifestDir(dir: string, notes: DirNotes = {}): Promis
       const batch = chunk.map((e) => path.join(current, e.name));
       const targets = await Promise.all(batch.map((full) => stat(full).catch(() => undefined))); // dangling links skipped
       chunk.forEach((e, k) => {
-        const dangling = targets[k] === undefined && isManifestName(e.name);
-        if (e.isSymbolicLink() && (targets[k]?.isFile() === true || dangling))
-          notes.links?.add(rel(batch[k] as string));
+        if (readsThroughLink(e.name, e.isSymbolicLink(), targets[k])) notes.links?.add(rel(batch[k] as string));
       });
       await Promise.all(
         batch.map((full, k) =>
@@ -146,7 +157,7 @@ export async function readManifestDir(dir: string, notes: DirNotes = {}): Promis
     }
   }
   await walk(dir);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort(byPath);
 }
 
 /** Reads, parses and checks every manifest under dir, as the running loop would (the natives policy included). */

@@ -14,7 +14,7 @@
 // for the paths read, in its order (a test compares them over random edits).
 import path from 'node:path';
 import type { ManifestFile } from '../core/manifests/manifests.js';
-import { READ_BATCH, readManifestDir, readManifestPath } from './manifest-dir.js';
+import { byPath, READ_BATCH, readManifestDir, readManifestPath } from './manifest-dir.js';
 
 export class ManifestReader {
   private files: Map<string, ManifestFile> | undefined;
@@ -76,7 +76,7 @@ export class ManifestReader {
         else known.set(p, entry);
       });
     }
-    return [...known.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return [...known.values()].sort(byPath);
   }
 
   private async readWhole(): Promise<ManifestFile[]> {
