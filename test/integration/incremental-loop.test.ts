@@ -174,7 +174,7 @@ describe('the incremental loop', () => {
           await rm(world.dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: Number(process.env['RUNS'] ?? 60) },
+      { numRuns: Number(process.env['RUNS'] ?? 200) },
     );
   });
 });
