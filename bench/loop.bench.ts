@@ -213,11 +213,26 @@ async function reloadUnderLoad(): Promise<void> {
   await Promise.all(echoes.map((e) => e.close()));
 }
 
-/** Aqueduct's resident and peak memory, from the kernel. */
-async function rssOf(pid: number | undefined): Promise<{ rss: number; peak: number }> {
-  const st = await readFile(`/proc/${pid}/status`, 'utf8');
+/** Aqueduct's resident and peak memory, from the kernel, and its heap in use, from its /metrics. */
+async function rssOf(aq: RunningAqueduct): Promise<{ rss: number; peak: number; heap: number }> {
+  const st = await readFile(`/proc/${aq.child.pid}/status`, 'utf8');
   const mb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024;
-  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
+  const metrics = await (await fetch(`${aq.api}/metrics`)).text();
+  const heap = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1]) / 2 ** 20;
+  return { rss: mb('VmRSS'), peak: mb('VmHWM'), heap };
+}
+
+/**
+ * Memory once a step is over: 3 s after Aqueduct last logged, and 10 s after,
+ * when the idle collector's settling collection has run (src/idle-collector.ts).
+ */
+async function settledMemory(aq: RunningAqueduct): Promise<string> {
+  await aq.quiet(3000);
+  const soon = await rssOf(aq);
+  await new Promise((r) => setTimeout(r, 7000));
+  const settled = await rssOf(aq);
+  const heaps = `heap in use ${soon.heap.toFixed(0)} / ${settled.heap.toFixed(0)} MB`;
+  return `RSS ${soon.rss.toFixed(0)} MB 3 s after, ${settled.rss.toFixed(0)} MB 10 s after (peak ${settled.peak.toFixed(0)} MB; ${heaps})`;
 }
 
 async function rss(): Promise<void> {
@@ -241,8 +256,7 @@ async function rss(): Promise<void> {
     if (first.result === 'failed')
       throw new Error(`HAProxy refused 100k servers: ${String(first.error).slice(0, 500)}`);
     const firstApply = now() - t0;
-    await aq.quiet(1000);
-    const applied = await rssOf(aq.child.pid);
+    const applied = await settledMemory(aq);
     // 1,000 member events: one member changed in every backend, one file each.
     const mark = aq.logs.length;
     const changed = manifestSet({ ...shape, changeEvery: 1, generation: 1 });
@@ -255,11 +269,10 @@ async function rss(): Promise<void> {
     }
     const served = now() - t1;
     await aq.waitFor(isApply('runtime'), 120_000, mark);
-    await aq.quiet(1000);
-    const events = await rssOf(aq.child.pid);
+    const events = await settledMemory(aq);
     const after = aq.logs.slice(mark);
     out(
-      `100,000 servers: first apply ${fmt(firstApply)}; Aqueduct RSS ${applied.rss.toFixed(0)} MB (peak ${applied.peak.toFixed(0)} MB); after 1,000 member events (served ${fmt(served)} after the first was written; ${after.filter(isApply('runtime')).length} runtime applies, ${after.filter(isApply('reload')).length} reloads): RSS ${events.rss.toFixed(0)} MB (peak ${events.peak.toFixed(0)} MB)`,
+      `100,000 servers: first apply ${fmt(firstApply)}; Aqueduct ${applied}; after 1,000 member events (served ${fmt(served)} after the first was written; ${after.filter(isApply('runtime')).length} runtime applies, ${after.filter(isApply('reload')).length} reloads): ${events}`,
     );
   });
 }

@@ -37,6 +37,7 @@ import { logAccessPosture } from './http/access-posture.js';
 import { buildApp } from './http/app.js';
 import { ManifestStore } from './sources/manifest-store.js';
 import { ObjectService } from './http/object-service.js';
+import { processHeap, startIdleCollector } from './idle-collector.js';
 import { startAll, stopAll, within, type Component, type StopOptions } from './lifecycle.js';
 import { accessWriter } from './log.js';
 import { ActivityFeed } from './observe/activity.js';
@@ -474,6 +475,7 @@ function componentsOf(parts: Parts, config: RunConfig, log: Logger, clock: Clock
     { name: 'persistence import', start: () => importPersistence(config, store, log) },
     { name: 'api', start: () => listen(api, config, log), stop: () => closeApi(api, clock) },
     { name: 'stats poller', stop: () => poller.stop() },
+    idleCollector(clock, log),
     manifestWatcher(parts, config, log, clock),
     {
       name: 'certificate watcher',
@@ -544,6 +546,25 @@ function manifestWatcher(parts: Parts, config: RunConfig, log: Logger, clock: Cl
     },
   };
 }
+
+/** Gives the heap's garbage back once a burst of work is over (src/idle-collector.ts). */
+function idleCollector(clock: Clock, log: Logger): Component {
+  let stop = (): void => undefined;
+  return {
+    name: 'idle collector',
+    start: () => {
+      stop = startIdleCollector(processHeap(), clock, (c) =>
+        log.debug(
+          { collection: c.kind, heapMb: mb(c.beforeBytes), liveMb: mb(c.afterBytes), ms: c.ms },
+          'idle: heap collected',
+        ),
+      );
+    },
+    stop: () => stop(),
+  };
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 
 /** Lets a running reconcile finish (within its share of the stop budget), then background installs. */
 async function stopLoop(parts: Parts, clock: Clock, log: Logger): Promise<void> {

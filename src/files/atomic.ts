@@ -2,8 +2,49 @@
 // so that no reader, and no crash at any moment, ever sees a partial file:
 // HAProxy's config, manifests the API writes, and the small state files.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+
+/**
+ * Text is written a slice at a time: a whole config of 100k servers (5 MB) or
+ * the applied record (13 MB) written at once is converted into one native
+ * buffer of its size, and glibc's allocator keeps such buffers' memory once
+ * they are freed (it raises its threshold for giving memory back to the
+ * largest size it has freed). Slices of 32 K characters (at most 96 KB)
+ * stay below its first threshold.
+ */
+const WRITE_SLICE_CHARS = 32 * 1024;
+
+async function writeSliced(handle: FileHandle, text: string): Promise<void> {
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(at + WRITE_SLICE_CHARS, text.length);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--; // a pair stays whole
+    // Written as a string: Node converts it into a buffer of its own that it frees at once. A Buffer made
+    // here would live until V8's next collection, and thousands of them fragment the allocator too.
+    const slice = text.slice(at, end);
+    const { bytesWritten } = await handle.write(slice);
+    const bytes = Buffer.byteLength(slice);
+    // A write may take fewer bytes than it was given (a disk filling up): write the rest.
+    if (bytesWritten < bytes) await writeAll(handle, Buffer.from(slice).subarray(bytesWritten));
+    at = end;
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let done = 0; done < bytes.length;) done += (await handle.write(bytes, done)).bytesWritten;
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
+/** Writes text in place, a slice at a time: for a scratch file no other reader sees until it is written (haproxy -c's). */
+export async function writeScratchFile(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await writeSliced(handle, text);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Writes text to a temporary file beside `file`, synced; removes it again if anything fails (a full disk leaves no debris). */
 async function writeTemp(file: string, text: string, mode = 0o644): Promise<string> {
@@ -14,7 +55,7 @@ async function writeTemp(file: string, text: string, mode = 0o644): Promise<stri
   try {
     const handle = await open(tmp, 'w', mode);
     try {
-      await handle.writeFile(text);
+      await writeSliced(handle, text);
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,12 +1,13 @@
 // `haproxy -c`: the authority on whether a config is acceptable to the
 // binary that will run it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { haproxyEnvironment } from './environment.js';
 import type { HaproxyFeatures } from '../core/rendering/render.js';
+import { writeScratchFile } from '../files/atomic.js';
 import { stageRouteMaps } from './route-map-files.js';
 
 const run = promisify(execFile);
@@ -70,7 +71,7 @@ export async function checkConfigText(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'aqueduct-check-'));
   try {
     const file = path.join(dir, 'haproxy.cfg');
-    await writeFile(file, await stageRouteMaps(text, path.join(dir, 'maps')));
+    await writeScratchFile(file, await stageRouteMaps(text, path.join(dir, 'maps')));
     return await checkConfigFile(haproxyBin, file, env);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -128,6 +129,6 @@ export async function checkConfigTextAt(
   file: string,
   env = haproxyEnvironment(process.env),
 ): Promise<CheckResult> {
-  await writeFile(file, await stageRouteMaps(text, `${file}.maps`));
+  await writeScratchFile(file, await stageRouteMaps(text, `${file}.maps`));
   return checkConfigFile(haproxyBin, file, env);
 }
