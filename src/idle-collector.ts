@@ -97,10 +97,11 @@ export function startIdleCollector(heap: Heap, clock: Clock, onCollected: (c: Id
 
 /**
  * This process's heap. A full collection needs V8's `gc`, which Node exposes
- * only behind a flag: setting the flag now makes `gc` exist in contexts made
- * after it, so a new context hands it over (the flag changes nothing else).
- * V8 compacts in a full collection only the pages it judges worth it; the
- * flag makes it compact them all, for this one collection.
+ * only behind `--expose-gc`: setting that flag now makes `gc` exist in
+ * contexts made after it, so a new context hands it over (it changes nothing
+ * else). V8 compacts in a full collection only the pages it judges worth it;
+ * `--compact-on-every-full-gc`, set for the one settling collection, makes it
+ * compact them all.
  */
 export function processHeap(): Heap {
   let last: EventLoopUtilization = performance.eventLoopUtilization();
@@ -117,8 +118,11 @@ export function processHeap(): Heap {
       gc ??= exposedGc();
       if (!compact) return gc();
       setFlagsFromString('--compact-on-every-full-gc');
-      gc();
-      setFlagsFromString('--no-compact-on-every-full-gc');
+      try {
+        gc();
+      } finally {
+        setFlagsFromString('--no-compact-on-every-full-gc'); // V8's own collections keep their own judgement
+      }
     },
   };
 }
