@@ -50,7 +50,12 @@ function watch(command: string): { lines(): string[]; stop(): void } {
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return {
-    lines: () => out.split('\n').filter((l) => l !== ''),
+    // Whole lines only: curl writes the body and its -w status apart, so the last piece may be half a line.
+    lines: () =>
+      out
+        .slice(0, out.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter((l) => l !== ''),
     stop: () => process.kill(-(child.pid ?? 0), 'SIGTERM'),
   };
 }
