@@ -7,15 +7,36 @@ import { once } from 'node:events';
 /** The HAProxy the tests run: AQUEDUCT_HAPROXY_BIN (which Aqueduct's --haproxyBin reads too) selects another build. */
 export const HAPROXY_BIN = process.env['AQUEDUCT_HAPROXY_BIN'] ?? process.env['HAPROXY_BIN'] ?? 'haproxy';
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/**
+ * A port that was free a moment ago on 127.0.0.1, and that nothing else is
+ * handed: below the kernel's ephemeral range (32768-60999 here), so no
+ * outgoing connection can take it as its local port before the test binds
+ * it (one did: HAProxy's bind failed with "Address already in use"), and
+ * never the same one twice in a test process. 23000-31999 also stays clear
+ * of the member ports the fixtures name (15433, 19001-19004, 20000-20009).
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FIRST_PORT + Math.floor(Math.random() * PORT_COUNT);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${FIRST_PORT}-${FIRST_PORT + PORT_COUNT - 1} after 100 tries`);
+}
+
+const FIRST_PORT = 23_000;
+const PORT_COUNT = 9_000;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 export interface EchoServer {
