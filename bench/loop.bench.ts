@@ -10,7 +10,8 @@ import path from 'node:path';
 import { checkConfigFile } from '../src/haproxy/check.js';
 import { reloadViaMaster, showProcRetrying } from '../src/haproxy/master-socket.js';
 import { sendCommand } from '../src/haproxy/socket-client.js';
-import { isApply, startAqueductProcess, type RunningAqueduct } from '../test/helpers/aqueduct.js';
+import { heapInUse, isApply, startAqueductProcess, type RunningAqueduct } from '../test/helpers/aqueduct.js';
+import { templateWithoutChecks } from '../test/helpers/fixtures.js';
 import { freePort, HAPROXY_BIN, startEchoServer } from '../test/helpers/haproxy.js';
 import { startLoad } from '../test/helpers/load.js';
 import { fmt, machine, manifestSet, now, percentile, toYaml, writeAtomic } from './lib.js';
@@ -217,8 +218,7 @@ async function reloadUnderLoad(): Promise<void> {
 async function rssOf(aq: RunningAqueduct): Promise<{ rss: number; peak: number; heap: number }> {
   const st = await readFile(`/proc/${aq.child.pid}/status`, 'utf8');
   const mb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024;
-  const metrics = await (await fetch(`${aq.api}/metrics`)).text();
-  const heap = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1]) / 2 ** 20;
+  const heap = (await heapInUse(aq)) / 2 ** 20;
   return { rss: mb('VmRSS'), peak: mb('VmHWM'), heap };
 }
 
@@ -239,11 +239,7 @@ async function rss(): Promise<void> {
   const port = await freePort();
   // HAProxy needs a file descriptor per health check: 100k checks exceed this machine's hard limit (20,000), so
   // the benchmark's template leaves them out; Aqueduct's own work is the same either way.
-  const bundled = await readFile(path.join(import.meta.dirname, '..', 'templates', 'haproxy.cfg.mustache'), 'utf8');
-  const noChecks = bundled.replace(' check inter {{interval}}', '');
-  if (noChecks === bundled) throw new Error('the template no longer has the server check this benchmark removes');
-  const template = path.join(await mkdtemp(path.join(tmpdir(), 'aqueduct-bench-')), 'no-checks.mustache');
-  await writeFile(template, noChecks);
+  const template = await templateWithoutChecks(await mkdtemp(path.join(tmpdir(), 'aqueduct-bench-')));
   await withAqueduct(['--templateFile', template], async (aq) => {
     const shape = { backends: 1000, serversPerBackend: 100, frontendPort: port };
     await writeSplit(aq.manifests, manifestSet(shape));

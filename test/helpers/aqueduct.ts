@@ -226,6 +226,12 @@ export const isApply =
     (plan === undefined || l.plan === plan) &&
     l.result === result;
 
+/** The heap in use Aqueduct reports on its /metrics, in bytes. */
+export async function heapInUse(aq: Pick<RunningAqueduct, 'api'>): Promise<number> {
+  const text = await (await fetch(`${aq.api}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]);
+}
+
 /** Resolves once the API answers /healthz: the process is up and listening. */
 export async function apiUp(aq: RunningAqueduct, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,12 +3,12 @@
 // process goes idle (src/idle-collector.ts), not left to V8's own schedule,
 // which at 100k servers kept ~250 MB of heap for half a minute or more.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { isApply, startAqueductProcess } from '../helpers/aqueduct.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { heapInUse, isApply, startAqueductProcess } from '../helpers/aqueduct.js';
+import { tempDir, templateWithoutChecks } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/haproxy.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -42,24 +42,6 @@ async function writeManyServers(dir: string, backends: number, servers: number, 
   await writeFile(path.join(dir, 'many.yaml'), stringify(frontend));
 }
 
-/** The bundled template without health checks: 40,000 checks of closed ports would keep the process busy logging them. */
-async function templateWithoutChecks(dir: string): Promise<string> {
-  const bundled = await readFile(
-    path.join(import.meta.dirname, '..', '..', 'templates', 'haproxy.cfg.mustache'),
-    'utf8',
-  );
-  const text = bundled.replace(' check inter {{interval}}', '');
-  assert.notEqual(text, bundled, 'the bundled template has no server check to leave out');
-  await writeFile(path.join(dir, 'no-checks.mustache'), text);
-  return path.join(dir, 'no-checks.mustache');
-}
-
-/** The heap Aqueduct reports on /metrics. */
-async function heapUsed(api: string): Promise<number> {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]);
-}
-
 describe('memory', () => {
   it('collects the garbage of a big run once idle, and the heap stays down', async () => {
     const dir = await tempDir('aqueduct-memory-');
@@ -75,7 +57,7 @@ describe('memory', () => {
       assert.ok(heapMb - liveMb >= 10, `collected ${heapMb} → ${liveMb} MB`);
       // What the collection left stays the heap's size while nothing happens (a scrape allocates a little).
       await eventually(
-        () => heapUsed(aq.api),
+        () => heapInUse(aq),
         (bytes) => bytes < (liveMb + 16) * MB,
       );
     } finally {
