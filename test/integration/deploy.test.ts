@@ -121,8 +121,12 @@ describe('deployment files', () => {
 describe('the Kubernetes sidecar pod, run here', () => {
   const children: ChildProcess[] = [];
   let aq: RunningAqueduct | undefined;
+  let s: Scenario | undefined;
+  // Closed whatever happened: a scenario's servers left open keep this file's
+  // process alive, so a failed test used to hang the run instead of failing it.
   after(async () => {
     await aq?.stop();
+    await s?.close();
     for (const c of children.reverse()) {
       if (c.exitCode !== null || c.signalCode !== null) continue;
       const exited = once(c, 'exit');
@@ -132,7 +136,7 @@ describe('the Kubernetes sidecar pod, run here', () => {
   });
 
   it('serves the ConfigMap through HAProxy and follows a ConfigMap update', async () => {
-    const s = await scenario();
+    s = await scenario();
     const pod = await runPod(s, children);
     aq = pod.aq;
     await aq.waitFor(isApply('reload'), 20_000, 0);
@@ -159,7 +163,6 @@ describe('the Kubernetes sidecar pod, run here', () => {
       ),
       'staged-1',
     );
-    await s.close();
   });
 });
 
