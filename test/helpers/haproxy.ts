@@ -93,7 +93,6 @@ export async function startEchoServer(name: string, port = 0, initial: EchoBehav
   };
 }
 
-/** Resolves once something accepts connections on the port, or rejects after timeoutMs. */
 /** Resolves once 127.0.0.1:port accepts a connection, polling every intervalMs. */
 export async function waitForPort(port: number, timeoutMs = 10_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;

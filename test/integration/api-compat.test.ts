@@ -33,8 +33,9 @@ function legacyPersistence(s: Scenario): JsonObject {
 }
 
 describe('API compatibility with the original', () => {
-  it('imports the --persistence file once, serves it, and imports nothing twice', async () => {
+  it('imports the --persistence file once, serves it, and imports nothing twice', async (t) => {
     const s = await scenario();
+    t.after(() => s.close()); // open, its servers would keep this file running after a failure
     const dir = await tempDir('aqueduct-persist-');
     const file = path.join(dir, 'aqueduct.json');
     await writeFile(file, JSON.stringify(legacyPersistence(s)));
@@ -59,7 +60,6 @@ describe('API compatibility with the original', () => {
       assert.deepEqual(await readTree(second.manifests), imported, 'nothing imported, nothing rewritten');
     } finally {
       assert.equal(await second.stop(), 0);
-      await s.close();
     }
   });
 

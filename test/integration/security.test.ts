@@ -64,13 +64,13 @@ describe('secure defaults', () => {
         'x.yaml',
         staticBackend('x', [1], { natives: ['listen sneaky', '  bind 127.0.0.1:1'] }),
       );
+      await s.close(); // only its write is needed
       const status = await eventually(
         async () => obj(await api('GET', '/backends/x'))['status'] as Record<string, unknown>,
         (st) => st?.['state'] === 'invalid',
         10_000,
       );
       assert.match(String(status['lastError']), /x\.yaml.*'listen' opens a section/);
-      await s.close();
       assert.doesNotMatch(await readFile(aq.cfgPath, 'utf8').catch(() => ''), /sneaky/);
     } finally {
       await aq.stop();

@@ -59,13 +59,13 @@ describe('the trust boundary, attacked', () => {
     assert.match(errorsOf(r)[0]?.message ?? '', /'global' opens a section/);
     const s = await scenario();
     await s.write(aq.manifests, 'api.yaml', staticBackend('api', [echo.port], { natives }));
+    await s.close(); // only its write is needed
     const status = await eventually(
       async () => obj(await api('GET', '/backends/api'))['status'] as Record<string, unknown> | undefined,
       (st) => st?.['state'] === 'invalid',
       10_000,
     );
     assert.match(String(status?.['lastError']), /opens a section/);
-    await s.close();
     assert.doesNotMatch(await readFile(aq.cfgPath, 'utf8'), /pwn/);
     assert.equal(existsSync(marker), false);
   });
