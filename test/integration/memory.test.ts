@@ -50,11 +50,13 @@ describe('memory', () => {
     const args = ['--logLevel', 'debug', '--resyncInterval', '0', '--templateFile', template];
     const aq = await startAqueductProcess({ dir, args });
     try {
-      const mark = aq.logs.indexOf(await aq.waitFor(isApply('reload'), 60_000));
-      // How much garbage the first collection finds depends on whether V8 ran
-      // one of its own in between; that it comes, once idle, does not.
+      await aq.waitFor(isApply('reload'), 60_000, 0);
+      // The big run's garbage is collected on the first idle tick, which can
+      // come while HAProxy starts, before the apply is logged. How much it
+      // finds depends on whether V8 ran a collection of its own in between;
+      // that it comes, and the settling one after it, does not.
       const collected = (kind: string) => (l: LogLine) => l.msg === 'idle: heap collected' && l['collection'] === kind;
-      const garbage = aq.logs.indexOf(await aq.waitFor(collected('garbage'), 30_000, mark));
+      const garbage = aq.logs.indexOf(await aq.waitFor(collected('garbage'), 30_000, 0));
       const settled = await aq.waitFor(collected('settle'), 30_000, garbage);
       const liveMb = Number(settled['liveMb']);
       // The heap /metrics reports comes down to what the settling collection left (a scrape allocates a little).
