@@ -8,6 +8,7 @@ import { showProc } from '../../src/haproxy/master-socket.js';
 import { ROOT } from './cli.js';
 import { tempDir } from './fixtures.js';
 import { freePort, HAPROXY_BIN } from './haproxy.js';
+import { parsePrometheus, sample } from './prometheus.js';
 
 export interface LogLine {
   msg: string;
@@ -229,7 +230,7 @@ export const isApply =
 /** The heap in use Aqueduct reports on its /metrics, in bytes. */
 export async function heapInUse(aq: Pick<RunningAqueduct, 'api'>): Promise<number> {
   const text = await (await fetch(`${aq.api}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]);
+  return sample(parsePrometheus(text), 'nodejs_heap_size_used_bytes') ?? NaN;
 }
 
 /** Resolves once the API answers /healthz: the process is up and listening. */

@@ -5,47 +5,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { heapInUse, isApply, startAqueductProcess, type LogLine } from '../helpers/aqueduct.js';
 import { tempDir, templateWithoutChecks } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/haproxy.js';
+import { manifestSet, toYaml } from '../helpers/manifest-set.js';
 import { eventually } from '../helpers/wait.js';
 
 const MB = 2 ** 20;
-
-/** One file per backend, `servers` members each, and a frontend routing a path to each. */
-async function writeManyServers(dir: string, backends: number, servers: number, port: number): Promise<void> {
-  const backend = (b: number) => ({
-    apiVersion: 'aqueduct/v1',
-    kind: 'Backend',
-    metadata: { name: `b${b}` },
-    spec: {
-      type: 'static',
-      health: { interval: 60_000 },
-      members: Array.from({ length: servers }, (_, s) => ({
-        host: `127.0.${9 + Math.floor(b / 250)}.${1 + (b % 250)}`,
-        port: 20_000 + s,
-      })),
-    },
-  });
-  const rules = Array.from({ length: backends }, (_, b) => ({ type: 'path', operation: 'path_beg', value: `/b${b}/` }));
-  const frontend = {
-    apiVersion: 'aqueduct/v1',
-    kind: 'Frontend',
-    metadata: { name: 'many' },
-    spec: { bind: `127.0.0.1:${port}`, backend: 'b0', rules: rules.map((r, b) => ({ ...r, backend: `b${b}` })) },
-  };
-  await Promise.all(
-    Array.from({ length: backends }, (_, b) => writeFile(path.join(dir, `b${b}.yaml`), stringify(backend(b)))),
-  );
-  await writeFile(path.join(dir, 'many.yaml'), stringify(frontend));
-}
 
 describe('memory', () => {
   it('collects the garbage of a big run once idle, then settles the heap to what lives', async () => {
     const dir = await tempDir('aqueduct-memory-');
     await mkdir(path.join(dir, 'manifests'));
-    await writeManyServers(path.join(dir, 'manifests'), 800, 50, await freePort());
+    // 40,000 servers: a frontend and 800 backends of 50, a file each.
+    const docs = manifestSet({ backends: 800, serversPerBackend: 50, frontendPort: await freePort() });
+    await Promise.all(docs.map((d, i) => writeFile(path.join(dir, 'manifests', `${i}.yaml`), toYaml([d]))));
     const template = await templateWithoutChecks(dir);
     const args = ['--logLevel', 'debug', '--resyncInterval', '0', '--templateFile', template];
     const aq = await startAqueductProcess({ dir, args });
